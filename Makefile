@@ -1,0 +1,26 @@
+# The front door: `make run` serves the app on the bundled sample, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed-requirements
+
+.PHONY: run test sample clean
+
+$(INSTALLED): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	cp requirements.txt $(INSTALLED)
+
+run: $(INSTALLED)
+	$(BIN)/streamlit run app.py --server.headless true
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest
+
+# Regenerate the bundled synthetic sample (deterministic: the same seed gives the same files).
+sample: $(INSTALLED)
+	$(BIN)/python -m dashboard.sample_data --out data/sample
+
+clean:
+	rm -rf $(VENV) .pytest_cache

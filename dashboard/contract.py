@@ -1,0 +1,525 @@
+"""The data contract: one pydantic model per extract table.
+
+These models are the single source of every table's columns, types and rules. The loader
+(`dashboard.loader`) reads them to build whole-column checks in DuckDB, so the same rule is
+never written twice; `Model.model_validate(row)` applies the column and row rules to one row
+(used in tests to cross-check the vectorised validator).
+
+Contract v1, from the data producers' `data-contract.md`; documented for users in
+`docs/data-contract.md`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated, Any, ClassVar, Literal, Optional, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+# Domains shared by several tables or pages.
+INCIDENT_TYPES = ("assault_on_staff", "prisoner_on_prisoner_assault", "self_harm", "use_of_force")
+ROLES = ("prisoner", "staff")
+WAVES = ("pre", "post", "follow_up")
+SURVEY_ITEMS = (
+    "empathy",
+    "understanding_other_side",
+    "relationship_quality",
+    "trust",
+    "feeling_safe",
+    "wing_culture",
+    "hope",
+)
+WORKSHOP_STATUSES = ("delivered", "cancelled", "rescheduled")
+PROGRAMMES = ("the_conversation", "good_prison_project")
+SERVICE_CATEGORIES = (
+    "housing",
+    "employment_education_training",
+    "health_wellbeing",
+    "substance_misuse",
+    "family",
+    "finance_benefit_debt",
+    "mentoring",
+    "arts_faith_culture",
+    "other",
+)
+SERVICE_STATUSES = ("available", "gap")
+REFERRAL_OUTCOMES = ("pending", "engaged", "declined", "not_eligible")
+
+Id = Annotated[str, Field(min_length=1)]
+
+
+# --- Rules that span more than one column -------------------------------------------------
+# Each rule carries both its SQL (for the loader's whole-column check) and its Python form
+# (for one-row validation), side by side so the two cannot drift apart unnoticed.
+
+
+@dataclass(frozen=True)
+class RequiredWhen:
+    """`column` must not be null when `when_column` equals `value`."""
+
+    column: str
+    when_column: str
+    value: str
+
+    @property
+    def message(self) -> str:
+        return f"required when {self.when_column} is '{self.value}'"
+
+    def failing_sql(self, col) -> str:
+        return f"({col(self.when_column)} = '{self.value}' AND {col(self.column)} IS NULL)"
+
+    def fails(self, row: Any) -> bool:
+        return getattr(row, self.when_column) == self.value and getattr(row, self.column) is None
+
+
+@dataclass(frozen=True)
+class LaterThan:
+    """`column` must be strictly after `other`."""
+
+    column: str
+    other: str
+
+    @property
+    def message(self) -> str:
+        return f"must be after {self.other}"
+
+    def failing_sql(self, col) -> str:
+        return f"({col(self.column)} <= {col(self.other)})"
+
+    def fails(self, row: Any) -> bool:
+        a, b = getattr(row, self.column), getattr(row, self.other)
+        return a is not None and b is not None and a <= b
+
+
+@dataclass(frozen=True)
+class FirstOfMonth:
+    column: str
+
+    @property
+    def message(self) -> str:
+        return "must be the first day of a month"
+
+    def failing_sql(self, col) -> str:
+        return f"(day({col(self.column)}) <> 1)"
+
+    def fails(self, row: Any) -> bool:
+        value = getattr(row, self.column)
+        return value is not None and value.day != 1
+
+
+RowRule = RequiredWhen | LaterThan | FirstOfMonth
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Every non-null tuple of `columns` must exist in `target` (a clean table or a SELECT).
+
+    `target` is a table name whose `target_columns` are matched, or a SELECT over clean tables
+    returning `target_columns` (for rules like "a participant of the same cohort").
+    """
+
+    columns: tuple[str, ...]
+    target: str
+    target_columns: tuple[str, ...]
+    message: str
+    depends_on: tuple[str, ...] = ()
+
+    @property
+    def tables_needed(self) -> tuple[str, ...]:
+        return self.depends_on or (self.target,)
+
+
+class Extract(BaseModel):
+    """Base of every table model: extra columns are allowed and ignored."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    table: ClassVar[str]
+    key: ClassVar[tuple[str, ...]]
+    references: ClassVar[tuple[Reference, ...]] = ()
+    row_rules: ClassVar[tuple[RowRule, ...]] = ()
+    # The column that dates a row, for the Data page's date range.
+    date_column: ClassVar[Optional[str]] = None
+    description: ClassVar[str] = ""
+
+    @model_validator(mode="after")
+    def _check_row_rules(self):
+        failures = [f"{rule.column}: {rule.message}" for rule in self.row_rules if rule.fails(self)]
+        if failures:
+            raise ValueError("; ".join(failures))
+        return self
+
+
+# --- Places and denominators --------------------------------------------------------------
+
+
+class Prison(Extract):
+    table: ClassVar[str] = "prisons"
+    key: ClassVar[tuple[str, ...]] = ("prison_id",)
+    description: ClassVar[str] = "Establishments, programme and comparison prisons."
+
+    prison_id: Id
+    name: Id
+    prison_type: Id
+    region: Id
+    operational_capacity: int = Field(gt=0)
+
+
+class Wing(Extract):
+    table: ClassVar[str] = "wings"
+    key: ClassVar[tuple[str, ...]] = ("wing_id",)
+    references: ClassVar[tuple[Reference, ...]] = (
+        Reference(("prison_id",), "prisons", ("prison_id",), "prison_id not in prisons"),
+    )
+    description: ClassVar[str] = "Wings (residential units) of each prison."
+
+    wing_id: Id
+    prison_id: Id
+    wing_name: Id
+    capacity: int = Field(ge=0)
+
+
+class WingPopulation(Extract):
+    table: ClassVar[str] = "wing_population"
+    key: ClassVar[tuple[str, ...]] = ("wing_id", "month")
+    references: ClassVar[tuple[Reference, ...]] = (
+        Reference(("wing_id",), "wings", ("wing_id",), "wing_id not in wings"),
+    )
+    row_rules: ClassVar[tuple[RowRule, ...]] = (FirstOfMonth("month"),)
+    date_column: ClassVar[Optional[str]] = "month"
+    description: ClassVar[str] = "Average monthly population of each wing: the denominator of every rate."
+
+    wing_id: Id
+    month: date
+    average_population: float = Field(ge=0)
+
+
+class Incident(Extract):
+    table: ClassVar[str] = "incidents"
+    key: ClassVar[tuple[str, ...]] = ("incident_id",)
+    references: ClassVar[tuple[Reference, ...]] = (
+        Reference(("prison_id",), "prisons", ("prison_id",), "prison_id not in prisons"),
+        Reference(
+            ("wing_id", "prison_id"),
+            "wings",
+            ("wing_id", "prison_id"),
+            "wing_id not a wing of this prison",
+        ),
+    )
+    date_column: ClassVar[Optional[str]] = "occurred_on"
+    description: ClassVar[str] = "One row per recorded incident (assault, self-harm, use of force)."
+
+    incident_id: Id
+    prison_id: Id
+    wing_id: Optional[Id] = None
+    occurred_on: date
+    incident_type: Literal[INCIDENT_TYPES]
+    serious: bool
+
+
+# --- The Conversation (Spark Inside) --------------------------------------------------------
+
+
+class Cohort(Extract):
+    table: ClassVar[str] = "cohorts"
+    key: ClassVar[tuple[str, ...]] = ("cohort_id",)
+    references: ClassVar[tuple[Reference, ...]] = (
+        Reference(("prison_id",), "prisons", ("prison_id",), "prison_id not in prisons"),
+        Reference(
+            ("wing_id", "prison_id"),
+            "wings",
+            ("wing_id", "prison_id"),
+            "wing_id not a wing of this prison",
+        ),
+    )
+    date_column: ClassVar[Optional[str]] = "start_date"
+    description: ClassVar[str] = "One cohort = three workshops on one wing."
+
+    cohort_id: Id
+    prison_id: Id
+    wing_id: Id
+    sdm: Id
+    start_date: date
+    cost_gbp: Optional[float] = Field(default=None, ge=0)
+
+
+class Workshop(Extract):
+    table: ClassVar[str] = "workshops"
+    key: ClassVar[tuple[str, ...]] = ("workshop_id",)
+    references: ClassVar[tuple[Reference, ...]] = (
+        Reference(("cohort_id",), "cohorts", ("cohort_id",), "cohort_id not in cohorts"),
+    )
+    row_rules: ClassVar[tuple[RowRule, ...]] = (
+        RequiredWhen("delivered_on", "status", "delivered"),
+        RequiredWhen("cancellation_reason", "status", "cancelled"),
+    )
+    date_column: ClassVar[Optional[str]] = "scheduled_on"
+    description: ClassVar[str] = "Scheduled workshops and what happened to them."
+
+    workshop_id: Id
+    cohort_id: Id
+    session_number: Literal[1, 2, 3]
+    scheduled_on: date
+    status: Literal[WORKSHOP_STATUSES]
+    delivered_on: Optional[date] = None
+    cancellation_reason: Optional[str] = None
+    duration_hours: float = Field(gt=0)
+
+
+class Participant(Extract):
+    table: ClassVar[str] = "participants"
+    key: ClassVar[tuple[str, ...]] = ("participant_id",)
+    references: ClassVar[tuple[Reference, ...]] = (
+        Reference(("cohort_id",), "cohorts", ("cohort_id",), "cohort_id not in cohorts"),
+    )
+    description: ClassVar[str] = "Pseudonymous participants of each cohort, prisoners and staff."
+
+    participant_id: Id
+    cohort_id: Id
+    role: Literal[ROLES]
+
+
+class Attendance(Extract):
+    table: ClassVar[str] = "attendance"
+    key: ClassVar[tuple[str, ...]] = ("workshop_id", "participant_id")
+    references: ClassVar[tuple[Reference, ...]] = (
+        Reference(("workshop_id",), "workshops", ("workshop_id",), "workshop_id not in workshops"),
+        Reference(
+            ("participant_id",), "participants", ("participant_id",), "participant_id not in participants"
+        ),
+        Reference(
+            ("workshop_id", "participant_id"),
+            "SELECT w.workshop_id, p.participant_id FROM workshops w JOIN participants p USING (cohort_id)",
+            ("workshop_id", "participant_id"),
+            "participant is not in the workshop's cohort",
+            depends_on=("workshops", "participants"),
+        ),
+    )
+    description: ClassVar[str] = "Who attended each workshop."
+
+    workshop_id: Id
+    participant_id: Id
+    attended: bool
+
+
+class SurveyResponse(Extract):
+    table: ClassVar[str] = "survey_responses"
+    key: ClassVar[tuple[str, ...]] = ("participant_id", "wave", "item")
+    references: ClassVar[tuple[Reference, ...]] = (
+        Reference(
+            ("participant_id",), "participants", ("participant_id",), "participant_id not in participants"
+        ),
+    )
+    date_column: ClassVar[Optional[str]] = "responded_on"
+    description: ClassVar[str] = "Likert answers (1-5, 5 best) before, after and at follow-up."
+
+    participant_id: Id
+    wave: Literal[WAVES]
+    item: Literal[SURVEY_ITEMS]
+    score: int = Field(ge=1, le=5)
+    responded_on: date
+
+
+class Testimonial(Extract):
+    table: ClassVar[str] = "testimonials"
+    key: ClassVar[tuple[str, ...]] = ("testimonial_id",)
+    references: ClassVar[tuple[Reference, ...]] = (
+        Reference(("prison_id",), "prisons", ("prison_id",), "prison_id not in prisons"),
+        Reference(("cohort_id",), "cohorts", ("cohort_id",), "cohort_id not in cohorts"),
+    )
+    description: ClassVar[str] = "Quotes from participants; only rows with consent may ever be shown."
+
+    testimonial_id: Id
+    prison_id: Id
+    cohort_id: Optional[Id] = None
+    role: Literal[ROLES]
+    display_name: Id
+    quote: Id
+    consent_to_publish: bool
+
+
+# --- Funding ---------------------------------------------------------------------------------
+
+
+class Campaign(Extract):
+    table: ClassVar[str] = "campaigns"
+    key: ClassVar[tuple[str, ...]] = ("campaign_id",)
+    row_rules: ClassVar[tuple[RowRule, ...]] = (LaterThan("closes_at", "opens_at"),)
+    date_column: ClassVar[Optional[str]] = "opens_at"
+    description: ClassVar[str] = "Match-funded fundraising campaigns."
+
+    campaign_id: Id
+    programme: Literal[PROGRAMMES]
+    name: Id
+    platform: Id
+    opens_at: datetime
+    closes_at: datetime
+    target_gbp: float = Field(gt=0)
+    match_pledged_gbp: float = Field(ge=0)
+    champion: Optional[str] = None
+
+
+class Donation(Extract):
+    table: ClassVar[str] = "donations"
+    key: ClassVar[tuple[str, ...]] = ("donation_id",)
+    references: ClassVar[tuple[Reference, ...]] = (
+        Reference(("campaign_id",), "campaigns", ("campaign_id",), "campaign_id not in campaigns"),
+    )
+    date_column: ClassVar[Optional[str]] = "donated_at"
+    description: ClassVar[str] = "Gifts to a campaign and the match funds each released."
+
+    donation_id: Id
+    campaign_id: Id
+    donated_at: datetime
+    amount_gbp: float = Field(gt=0)
+    matched_gbp: float = Field(ge=0)
+
+
+# --- Good Prison Project ---------------------------------------------------------------------
+
+
+class Service(Extract):
+    table: ClassVar[str] = "services"
+    key: ClassVar[tuple[str, ...]] = ("service_id",)
+    references: ClassVar[tuple[Reference, ...]] = (
+        Reference(("prison_id",), "prisons", ("prison_id",), "prison_id not in prisons"),
+    )
+    date_column: ClassVar[Optional[str]] = "mapped_on"
+    description: ClassVar[str] = "The coordinator's map of voluntary-sector provision and gaps."
+
+    service_id: Id
+    prison_id: Id
+    provider: Id
+    category: Literal[SERVICE_CATEGORIES]
+    status: Literal[SERVICE_STATUSES]
+    mapped_on: date
+    through_the_gate: bool
+    protected_characteristic: Optional[str] = None
+
+
+class Referral(Extract):
+    table: ClassVar[str] = "referrals"
+    key: ClassVar[tuple[str, ...]] = ("referral_id",)
+    references: ClassVar[tuple[Reference, ...]] = (
+        Reference(("service_id",), "services", ("service_id",), "service_id not in services"),
+    )
+    date_column: ClassVar[Optional[str]] = "referred_on"
+    description: ClassVar[str] = "Referrals of prisoners to mapped services, with outcomes."
+
+    referral_id: Id
+    service_id: Id
+    referred_on: date
+    outcome: Literal[REFERRAL_OUTCOMES]
+
+
+class Event(Extract):
+    table: ClassVar[str] = "events"
+    key: ClassVar[tuple[str, ...]] = ("event_id",)
+    references: ClassVar[tuple[Reference, ...]] = (
+        Reference(("prison_id",), "prisons", ("prison_id",), "prison_id not in prisons"),
+    )
+    date_column: ClassVar[Optional[str]] = "held_on"
+    description: ClassVar[str] = "Events such as the Outside In marketplace."
+
+    event_id: Id
+    prison_id: Id
+    held_on: date
+    name: Id
+    providers_attending: int = Field(ge=0)
+    prisoners_attending: int = Field(ge=0)
+    staff_attending: int = Field(ge=0)
+    connections_made: int = Field(ge=0)
+
+
+# In load order: a table comes after every table it references.
+MODELS: tuple[type[Extract], ...] = (
+    Prison,
+    Wing,
+    WingPopulation,
+    Incident,
+    Cohort,
+    Workshop,
+    Participant,
+    Attendance,
+    SurveyResponse,
+    Testimonial,
+    Campaign,
+    Donation,
+    Service,
+    Referral,
+    Event,
+)
+MODELS_BY_TABLE: dict[str, type[Extract]] = {m.table: m for m in MODELS}
+TABLES: tuple[str, ...] = tuple(MODELS_BY_TABLE)
+
+
+# --- Column specs derived from the models ----------------------------------------------------
+
+SQL_TYPES: dict[type, str] = {
+    str: "VARCHAR",
+    int: "BIGINT",
+    float: "DOUBLE",
+    bool: "BOOLEAN",
+    date: "DATE",
+    datetime: "TIMESTAMP",  # UTC; the loader sets the session time zone to UTC
+}
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    name: str
+    python_type: type
+    nullable: bool
+    domain: Optional[tuple] = None
+    ge: Optional[float] = None
+    gt: Optional[float] = None
+    le: Optional[float] = None
+    min_length: Optional[int] = None
+
+    @property
+    def sql_type(self) -> str:
+        return SQL_TYPES[self.python_type]
+
+    @property
+    def type_name(self) -> str:
+        return "timestamp" if self.python_type is datetime else self.python_type.__name__
+
+
+def _unwrap(annotation: Any) -> tuple[Any, bool, list]:
+    """Strip Optional[...] and Annotated[...]: (inner type, nullable, constraint metadata)."""
+    nullable = False
+    metadata: list = []
+    while True:
+        origin, args = get_origin(annotation), get_args(annotation)
+        if origin is Annotated:
+            for meta in annotation.__metadata__:
+                metadata.extend(getattr(meta, "metadata", [meta]))
+            annotation = args[0]
+        elif origin is not Literal and type(None) in args:
+            nullable = True
+            (annotation,) = [a for a in args if a is not type(None)]
+        else:
+            return annotation, nullable, metadata
+
+
+def column_specs(model: type[Extract]) -> list[ColumnSpec]:
+    specs = []
+    for name, field in model.model_fields.items():
+        inner, nullable, metadata = _unwrap(field.annotation)
+        metadata = metadata + list(field.metadata)
+        domain = None
+        if get_origin(inner) is Literal:
+            domain = inner.__args__
+            inner = type(domain[0])
+        bounds = {attr: getattr(m, attr) for m in metadata for attr in ("ge", "gt", "le", "min_length") if hasattr(m, attr)}
+        specs.append(
+            ColumnSpec(
+                name=name,
+                python_type=inner,
+                nullable=nullable or not field.is_required(),
+                domain=domain,
+                **bounds,
+            )
+        )
+    return specs

@@ -1,0 +1,182 @@
+"""The global filters (programme, prison, wing, period) in the sidebar, mirrored in the URL.
+
+The URL is read once per session to seed the widgets, and rewritten from the widgets on every
+run, so a copied link reopens the same view. Values in a URL that do not exist in the data are
+ignored with a message, never obeyed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import ui
+
+PROGRAMMES = {
+    "all": "All prisons",
+    "the_conversation": "The Conversation (Spark Inside)",
+    "good_prison_project": "Good Prison Project (Clinks)",
+}
+URL_KEYS = ("programme", "prison", "wing", "from", "to")
+_SEEDED = "_filters_seeded_from_url"
+# A range slider must be given its initial range as `value` (Session State alone makes it a
+# single-value slider), and that value must stay the same all session or the widget resets.
+_INITIAL_PERIOD = "_initial_period"
+CURRENT = "_current_filters"
+
+
+@dataclass(frozen=True)
+class Filters:
+    programme: str
+    prison_ids: tuple[str, ...]  # resolved: the chosen prisons, or every prison of the programme
+    chosen_prisons: tuple[str, ...]
+    wing_ids: tuple[str, ...] | None  # None = every wing (and incidents off the wings)
+    period_start: date  # first day of the first month
+    period_end: date  # first day of the month after the last (exclusive)
+
+    def params(self) -> dict:
+        """The parameters every named query takes for the global filters."""
+        return {
+            "prison_ids": list(self.prison_ids),
+            "wing_ids": list(self.wing_ids) if self.wing_ids is not None else None,
+            "period_start": self.period_start,
+            "period_end": self.period_end,
+        }
+
+    @property
+    def last_month(self) -> date:
+        return (pd.Timestamp(self.period_end) - pd.DateOffset(months=1)).date()
+
+    def describe(self) -> str:
+        places = (
+            ", ".join(self.chosen_prisons)
+            if self.chosen_prisons
+            else f"{PROGRAMMES[self.programme].lower() if self.programme != 'all' else 'all prisons'}"
+            f" ({len(self.prison_ids)} prisons)"
+        )
+        wings = f" · wings {', '.join(self.wing_ids)}" if self.wing_ids else ""
+        return f"{places}{wings} · {month_label(self.period_start)} to {month_label(self.last_month)}"
+
+
+def month_label(month: date) -> str:
+    return month.strftime("%b %Y")
+
+
+def _month_from_url(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(f"{text}-01") if text else None
+    except ValueError:
+        return None
+
+
+def _seed_from_url(prisons: pd.DataFrame, months: list[date]) -> list[str]:
+    """Copy valid URL values into widget state once per session; return what was ignored."""
+    params = st.query_params
+    ignored = []
+    programme = params.get("programme")
+    if programme in PROGRAMMES:
+        st.session_state["f_programme"] = programme
+    elif programme:
+        ignored.append(f"programme={programme}")
+    known = set(prisons["prison_id"])
+    chosen = params.get_all("prison")
+    st.session_state["f_prisons"] = [p for p in chosen if p in known]
+    ignored += [f"prison={p}" for p in chosen if p not in known]
+    st.session_state["f_wings"] = params.get_all("wing")  # checked against the wing options later
+    start, end = _month_from_url(params.get("from")), _month_from_url(params.get("to"))
+    if start in months or end in months:
+        first = start if start in months else months[0]
+        last = end if end in months else months[-1]
+        st.session_state[_INITIAL_PERIOD] = (min(first, last), max(first, last))
+    for key, value in (("from", params.get("from")), ("to", params.get("to"))):
+        if value and _month_from_url(value) not in months:
+            ignored.append(f"{key}={value}")
+    return ignored
+
+
+def _write_url(filters: Filters, months: list[date]) -> None:
+    wanted = {
+        "programme": filters.programme if filters.programme != "all" else None,
+        "prison": list(filters.chosen_prisons) or None,
+        "wing": list(filters.wing_ids) if filters.wing_ids else None,
+        "from": filters.period_start.strftime("%Y-%m") if filters.period_start != months[0] else None,
+        "to": filters.last_month.strftime("%Y-%m") if filters.last_month != months[-1] else None,
+    }
+    for key, value in wanted.items():
+        if value is None:
+            if key in st.query_params:
+                del st.query_params[key]
+        elif st.query_params.get_all(key) != (value if isinstance(value, list) else [value]):
+            st.query_params[key] = value
+
+
+def sidebar_filters() -> Filters | None:
+    """Draw the global filters; return the current choice (None when the places are unavailable)."""
+    db = ui.database()
+    if db.report.unavailable("prisons", "wings", "wing_population"):
+        st.sidebar.info("Filters need the prisons, wings and wing_population extracts: see the Data page.")
+        return None
+    prisons = ui.query("prisons")
+    period = ui.query("data_period")
+    if prisons.empty or period["first_month"].isna().all():
+        st.sidebar.info("No prisons or population months loaded: see the Data page.")
+        return None
+    months = [d.date() for d in pd.date_range(period["first_month"][0], period["last_month"][0], freq="MS")]
+
+    if not st.session_state.get(_SEEDED):
+        ignored = _seed_from_url(prisons, months)
+        st.session_state[_SEEDED] = True
+        if ignored:
+            st.toast(f"Ignored link values that match nothing in the data: {', '.join(ignored)}", icon="⚠️")
+
+    sidebar = st.sidebar
+    sidebar.header("Filters")
+    programme = sidebar.selectbox(
+        "Programme", list(PROGRAMMES), format_func=PROGRAMMES.get, key="f_programme",
+        help="Narrows the prisons to those where the programme ran (according to the extracts).",
+    )
+    in_programme = {
+        "all": prisons,
+        "the_conversation": prisons[prisons["runs_the_conversation"]],
+        "good_prison_project": prisons[prisons["runs_good_prison_project"]],
+    }[programme]
+    names = dict(zip(in_programme["prison_id"], in_programme["name"]))
+    st.session_state["f_prisons"] = [p for p in st.session_state.get("f_prisons", []) if p in names]
+    chosen_prisons = sidebar.multiselect(
+        "Prisons", list(names), format_func=lambda p: f"{names[p]} ({p})", key="f_prisons",
+        placeholder=f"All {len(names)} prisons",
+    )
+    prison_ids = tuple(chosen_prisons) or tuple(names)
+
+    wings = ui.query("wings", prison_ids=list(chosen_prisons)) if chosen_prisons else pd.DataFrame()
+    wing_options = list(wings["wing_id"]) if not wings.empty else []
+    st.session_state["f_wings"] = [w for w in st.session_state.get("f_wings", []) if w in wing_options]
+    chosen_wings = sidebar.multiselect(
+        "Wings", wing_options, key="f_wings", placeholder="All wings" if wing_options else "Choose a prison first",
+        disabled=not wing_options,
+        format_func=lambda w: f"{w} · {int(wings.set_index('wing_id').at[w, 'cohorts'])} cohorts",
+        help="With no wing chosen, incidents off the wings count too.",
+    )
+    first, last = sidebar.select_slider(
+        "Period", options=months, key="f_period", format_func=month_label,
+        value=st.session_state.setdefault(_INITIAL_PERIOD, (months[0], months[-1])),
+        help="Cohorts count when they started in the period; incidents when they occurred in it.",
+    )
+    filters = Filters(
+        programme=programme,
+        prison_ids=prison_ids,
+        chosen_prisons=tuple(chosen_prisons),
+        wing_ids=tuple(chosen_wings) or None,
+        period_start=first,
+        period_end=(pd.Timestamp(last) + pd.DateOffset(months=1)).date(),
+    )
+    _write_url(filters, months)
+    st.session_state[CURRENT] = filters
+    return filters
+
+
+def current_filters() -> Filters | None:
+    return st.session_state.get(CURRENT)

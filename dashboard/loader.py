@@ -1,0 +1,357 @@
+"""Load the Parquet extracts into DuckDB and validate them against the data contract.
+
+Every check runs over whole columns in DuckDB (one pass per table), generated from the pydantic
+models in `dashboard.contract`. For each table the loader creates:
+
+- `main.<table>`: the rows that pass every check, typed as the contract says;
+- rows of `rejected_rows` for the rows that fail: table, file, row number, original values (as
+  JSON text) and the list of problems — kept and shown, never silently dropped.
+
+A reference is checked against the *clean* rows of the table it points to, so a rejected parent
+also rejects the rows that point to it (they would otherwise count under a ghost).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Literal, Optional
+
+import duckdb
+
+from dashboard.contract import MODELS, ColumnSpec, Extract, Reference, column_specs
+
+PROBLEM_SAMPLE_ROWS = 10
+
+TableState = Literal["loaded", "loaded with problems", "missing", "unreadable"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One kind of problem in one column of one table, with the rows it affects."""
+
+    table: str
+    column: Optional[str]
+    rule: str
+    message: str
+    rows: int = 0  # rows rejected for this reason; 0 for a table-level note
+    sample_rows: tuple[str, ...] = ()  # "row 12 (incident_id=I00012)", first few
+    rejects_rows: bool = True
+
+    @property
+    def severity(self) -> str:
+        return "error" if self.rejects_rows else "warning"
+
+
+@dataclass
+class TableLoad:
+    table: str
+    state: TableState
+    files: list[str] = field(default_factory=list)
+    modified: Optional[datetime] = None
+    bytes: int = 0
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    date_column: Optional[str] = None
+    date_min: object = None
+    date_max: object = None
+    extra_columns: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def available(self) -> bool:
+        return self.state in ("loaded", "loaded with problems")
+
+
+@dataclass
+class LoadReport:
+    data_dir: Path
+    tables: dict[str, TableLoad]
+    seconds: float
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [p for t in self.tables.values() for p in t.problems]
+
+    def unavailable(self, *tables: str) -> list[str]:
+        return [t for t in tables if not self.tables[t].available]
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def literal(value) -> str:
+    """A SQL literal for a constant from the contract (never for user input)."""
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return repr(value)
+
+
+def find_extract_files(data_dir: Path, table: str) -> tuple[list[Path], bool]:
+    """The Parquet files of a table, and whether they sit in hive partitions."""
+    single = data_dir / f"{table}.parquet"
+    if single.is_file():
+        return [single], False
+    folder = data_dir / table
+    if folder.is_dir():
+        files = sorted(p for p in folder.rglob("*.parquet") if p.is_file())
+        return files, any("=" in part for f in files for part in f.relative_to(folder).parts[:-1])
+    return [], False
+
+
+def _read_raw(con, table: str, files: list[Path], hive: bool) -> tuple[list[Path], list[Problem]]:
+    """Read the files into temp table raw_<table>; a file that cannot be read is reported, not fatal."""
+    problems: list[Problem] = []
+    readable = files
+    sql = (
+        f"CREATE OR REPLACE TEMP TABLE {quote('raw_' + table)} AS SELECT * FROM read_parquet("
+        "$files, filename='_source_file', file_row_number=true, hive_partitioning=$hive, union_by_name=true)"
+    )
+    try:
+        con.execute(sql, {"files": [str(f) for f in files], "hive": hive})
+        return readable, problems
+    except duckdb.Error:
+        pass
+    readable = []
+    for f in files:
+        try:
+            con.execute("SELECT * FROM read_parquet($f) LIMIT 0", {"f": str(f)})
+            readable.append(f)
+        except duckdb.Error as exc:
+            problems.append(
+                Problem(table, None, "unreadable file", f"{f.name}: {str(exc).splitlines()[0]}", rows=0)
+            )
+    if readable:
+        con.execute(sql, {"files": [str(f) for f in readable], "hive": hive})
+    return readable, problems
+
+
+def _column_checks(spec: ColumnSpec, raw_type: Optional[str]) -> tuple[str, list[tuple[str, str, str]]]:
+    """The typed expression for a column and its checks as (failing condition, rule, detail SQL)."""
+    raw = quote(spec.name)
+    if raw_type is None:
+        typed = f"NULL::{spec.sql_type}"
+        checks = [] if spec.nullable else [("TRUE", "missing column", "NULL")]
+        return typed, checks
+    typed = f"TRY_CAST({raw} AS {spec.sql_type})"
+    shown = f"CAST({raw} AS VARCHAR)"
+    type_fails = f"({raw} IS NOT NULL AND {typed} IS NULL)"
+    if spec.python_type is int and (raw_type in ("FLOAT", "DOUBLE") or raw_type.startswith("DECIMAL")):
+        type_fails = f"({type_fails} OR {raw} <> {typed})"
+    checks = [(type_fails, f"not a valid {spec.type_name}", shown)]
+    if not spec.nullable:
+        checks.append((f"{raw} IS NULL", "missing value", "NULL"))
+    if spec.min_length:
+        checks.append((f"length(trim({typed})) < {spec.min_length}", "empty text", shown))
+    if spec.domain:
+        allowed = ", ".join(literal(v) for v in spec.domain)
+        checks.append((f"{typed} NOT IN ({allowed})", "not an allowed value", shown))
+    for bound, op, words in (("ge", "<", "below the minimum"), ("gt", "<=", "not above the minimum"), ("le", ">", "above the maximum")):
+        limit = getattr(spec, bound)
+        if limit is not None:
+            checks.append((f"{typed} {op} {literal(limit)}", f"{words} ({'≥' if bound == 'ge' else '>' if bound == 'gt' else '≤'} {limit:g})", shown))
+    return typed, checks
+
+
+def _reference_condition(ref: Reference) -> str:
+    """SQL true when the row's non-null reference points to no clean row."""
+    target = quote(ref.target) if not ref.target.lstrip().upper().startswith("SELECT") else f"({ref.target})"
+    match = " AND ".join(f"t.{quote(tc)} = typed.{quote(c)}" for c, tc in zip(ref.columns, ref.target_columns))
+    present = " AND ".join(f"typed.{quote(c)} IS NOT NULL" for c in ref.columns)
+    return f"({present} AND NOT EXISTS (SELECT 1 FROM {target} t WHERE {match}))"
+
+
+def _problem(column: str, rule: str, detail: str) -> str:
+    return f"{{'column': {literal(column)}, 'rule': {literal(rule)}, 'detail': {detail}}}"
+
+
+def _validate(con, model: type[Extract], available: set[str]) -> tuple[list[Problem], list[str]]:
+    """Build main.<table> and temp rejected_<table> from raw_<table>; return table-level notes and extras."""
+    table = model.table
+    raw_table = quote("raw_" + table)
+    raw_types = {
+        name: dtype
+        for name, dtype in con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = $t AND database_name = 'temp'",
+            {"t": "raw_" + table},
+        ).fetchall()
+    }
+    specs = column_specs(model)
+    notes: list[Problem] = []
+    typed_columns, problem_exprs = [], []
+    for spec in specs:
+        raw_type = raw_types.get(spec.name)
+        typed, checks = _column_checks(spec, raw_type)
+        typed_columns.append(f"{typed} AS {quote(spec.name)}")
+        problem_exprs += [f"CASE WHEN {cond} THEN {_problem(spec.name, rule, detail)} END" for cond, rule, detail in checks]
+        if raw_type is None and spec.nullable:
+            notes.append(Problem(table, spec.name, "missing column", "optional column absent: read as empty", rejects_rows=False))
+        elif raw_type is not None and raw_type != spec.sql_type and not _lossless(raw_type, spec.sql_type):
+            notes.append(
+                Problem(table, spec.name, "column type", f"stored as {raw_type}, expected {spec.type_name}: values converted", rejects_rows=False)
+            )
+    row_exprs = [
+        f"CASE WHEN {rule.failing_sql(quote)} THEN {_problem(rule.column, rule.message, 'NULL')} END"
+        for rule in model.row_rules
+    ]
+    key = ", ".join(quote(k) for k in model.key)
+    key_shown = " || ', ' || ".join(f"CAST({quote(k)} AS VARCHAR)" for k in model.key)
+    row_exprs.append(
+        f"CASE WHEN count(*) OVER (PARTITION BY {key}) > 1 AND {' AND '.join(quote(k) + ' IS NOT NULL' for k in model.key)} "
+        f"THEN {_problem(', '.join(model.key), 'duplicate key', key_shown)} END"
+    )
+    for ref in model.references:
+        if all(t in available for t in ref.tables_needed):
+            row_exprs.append(
+                f"CASE WHEN {_reference_condition(ref)} THEN {_problem(ref.columns[0], ref.message, ' || '.join(f'CAST(typed.{quote(c)} AS VARCHAR)' for c in ref.columns[:1]))} END"
+            )
+        else:
+            notes.append(
+                Problem(table, ref.columns[0], "reference not checked", f"{', '.join(ref.tables_needed)} not available", rejects_rows=False)
+            )
+
+    columns = ", ".join(quote(s.name) for s in specs)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {quote('checked_' + table)} AS
+        WITH typed AS (
+            SELECT _source_file AS _file, file_row_number + 1 AS _row, {', '.join(typed_columns)},
+                   list_filter([{', '.join(problem_exprs) or 'NULL'}], lambda p: p IS NOT NULL) AS _column_problems
+            FROM {raw_table}
+        )
+        SELECT typed.*,
+               list_concat(_column_problems,
+                           list_filter([{', '.join(row_exprs)}], lambda p: p IS NOT NULL)) AS _problems
+        FROM typed
+        """
+    )
+    checked = quote("checked_" + table)
+    con.execute(f"CREATE OR REPLACE TABLE main.{quote(table)} AS SELECT {columns} FROM {checked} WHERE len(_problems) = 0 ORDER BY _file, _row")
+    contract_names = {s.name for s in specs}
+    raw_shown = ", ".join(
+        f"CAST(r.{quote(s.name)} AS VARCHAR) AS {quote(s.name)}" if s.name in raw_types else f"NULL::VARCHAR AS {quote(s.name)}"
+        for s in specs
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {quote('rejected_' + table)} AS
+        SELECT c._file AS source_file, c._row AS source_row, {raw_shown},
+               list_transform(c._problems, lambda p: p.column || ': ' || p.rule ||
+                   coalesce(' (' || p.detail || ')', '')) AS problems,
+               c._problems AS _problems
+        FROM {checked} c JOIN {raw_table} r ON r._source_file = c._file AND r.file_row_number + 1 = c._row
+        WHERE len(c._problems) > 0
+        ORDER BY c._file, c._row
+        """
+    )
+    extras = sorted(n for n in raw_types if n not in contract_names and n not in ("_source_file", "file_row_number"))
+    con.execute(f"DROP TABLE {checked}")
+    con.execute(f"DROP TABLE {raw_table}")
+    return notes, extras
+
+
+def _lossless(raw_type: str, sql_type: str) -> bool:
+    widening = {
+        "BIGINT": ("TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT", "UINTEGER"),
+        "DOUBLE": ("FLOAT", "TINYINT", "SMALLINT", "INTEGER", "BIGINT"),
+        "TIMESTAMP": ("TIMESTAMP WITH TIME ZONE", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S"),
+    }
+    return raw_type in widening.get(sql_type, ())
+
+
+def _summarise_rejections(con, model: type[Extract]) -> list[Problem]:
+    row_label = " || ', ' || ".join(f"{literal(k + '=')} || coalesce({quote(k)}, 'NULL')" for k in model.key)
+    rows = con.execute(
+        f"""
+        SELECT p.column, p.rule, count(*) AS n,
+               list('row ' || source_row || ' (' || {row_label} || ')' ORDER BY source_file, source_row)[1:{PROBLEM_SAMPLE_ROWS}],
+               list(DISTINCT p.detail)[1:5]
+        FROM (SELECT *, unnest(_problems) AS p FROM {quote('rejected_' + model.table)})
+        GROUP BY ALL ORDER BY n DESC, p.column
+        """
+    ).fetchall()
+    problems = []
+    for column, rule, n, sample, details in rows:
+        shown = [d for d in details if d is not None]
+        message = rule + (f": e.g. {', '.join(repr(d) for d in shown[:3])}" if shown else "")
+        problems.append(Problem(model.table, column, rule, message, rows=n, sample_rows=tuple(sample)))
+    return problems
+
+
+def _create_empty(con, model: type[Extract]) -> None:
+    columns = ", ".join(f"{quote(s.name)} {s.sql_type}" for s in column_specs(model))
+    con.execute(f"CREATE OR REPLACE TABLE main.{quote(model.table)} ({columns})")
+
+
+def _keep_rejected(con, model: type[Extract]) -> int:
+    """Move the temp rejected rows of a table into rejected_rows; return how many."""
+    rejected = quote("rejected_" + model.table)
+    values = ", ".join(f"{literal(s.name)}: {quote(s.name)}" for s in column_specs(model))
+    con.execute(
+        f"""
+        INSERT INTO rejected_rows
+        SELECT {literal(model.table)}, source_file, source_row, to_json({{{values}}})::VARCHAR, problems
+        FROM {rejected}
+        """
+    )
+    (count,) = con.execute(f"SELECT count(*) FROM {rejected}").fetchone()
+    con.execute(f"DROP TABLE {rejected}")
+    return count
+
+
+def load_table(con, data_dir: Path, model: type[Extract], available: set[str]) -> TableLoad:
+    started = time.perf_counter()
+    table = model.table
+    files, hive = find_extract_files(data_dir, table)
+    result = TableLoad(table=table, state="missing", date_column=model.date_column)
+    if not files:
+        _create_empty(con, model)
+        result.problems.append(
+            Problem(table, None, "missing table", f"no {table}.parquet or {table}/ folder in {data_dir}", rejects_rows=False)
+        )
+        result.seconds = time.perf_counter() - started
+        return result
+    result.files = [str(f) for f in files]
+    result.bytes = sum(f.stat().st_size for f in files)
+    result.modified = datetime.fromtimestamp(max(f.stat().st_mtime for f in files), tz=timezone.utc)
+    readable, read_problems = _read_raw(con, table, files, hive)
+    result.problems += read_problems
+    if not readable:
+        _create_empty(con, model)
+        result.state = "unreadable"
+        result.seconds = time.perf_counter() - started
+        return result
+    notes, result.extra_columns = _validate(con, model, available)
+    result.problems += notes
+    result.problems += _summarise_rejections(con, model)
+    result.rows_rejected = _keep_rejected(con, model)
+    (result.rows_loaded,) = con.execute(f"SELECT count(*) FROM main.{quote(table)}").fetchone()
+    result.rows_read = result.rows_loaded + result.rows_rejected
+    if model.date_column:
+        result.date_min, result.date_max = con.execute(
+            f"SELECT min({quote(model.date_column)}), max({quote(model.date_column)}) FROM main.{quote(table)}"
+        ).fetchone()
+    result.state = "loaded with problems" if result.rows_rejected or read_problems else "loaded"
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def load_extracts(con, data_dir: str | Path) -> LoadReport:
+    """Load and validate every table of the contract from data_dir into con."""
+    started = time.perf_counter()
+    data_dir = Path(data_dir)
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(
+        "CREATE OR REPLACE TABLE rejected_rows (table_name VARCHAR, source_file VARCHAR, source_row BIGINT, "
+        "row_values VARCHAR, problems VARCHAR[])"
+    )
+    tables: dict[str, TableLoad] = {}
+    for model in MODELS:
+        available = {name for name, t in tables.items() if t.available}
+        tables[model.table] = load_table(con, data_dir, model, available)
+    return LoadReport(data_dir=data_dir, tables=tables, seconds=time.perf_counter() - started)

@@ -1,0 +1,53 @@
+"""Run the named SQL queries in `queries/` with bound parameters.
+
+A query is a file `queries/<name>.sql`; its parameters are written `$name` and are always bound
+by DuckDB, never formatted into the text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
+_PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_COMMENT = re.compile(r"--[^\n]*")
+
+
+class UnknownQuery(LookupError):
+    pass
+
+
+def query_names() -> list[str]:
+    return sorted(p.stem for p in QUERIES_DIR.glob("*.sql"))
+
+
+@lru_cache(maxsize=None)
+def query_text(name: str) -> str:
+    path = QUERIES_DIR / f"{name}.sql"
+    if not re.fullmatch(r"[a-z0-9_]+", name) or not path.is_file():
+        raise UnknownQuery(f"no query named {name!r} in {QUERIES_DIR}")
+    return path.read_text()
+
+
+@lru_cache(maxsize=None)
+def query_parameters(name: str) -> frozenset[str]:
+    return frozenset(_PARAMETER.findall(_COMMENT.sub("", query_text(name))))
+
+
+def run_query(con, name: str, params: Mapping[str, object] | None = None) -> pd.DataFrame:
+    """Execute query `name` on a fresh cursor of `con` (cursors are per thread) and return a frame."""
+    params = dict(params or {})
+    needed = query_parameters(name)
+    missing = needed - params.keys()
+    if missing:
+        raise TypeError(f"query {name!r} needs parameters {sorted(missing)}")
+    cursor = con.cursor()
+    try:
+        return cursor.execute(query_text(name), {k: params[k] for k in needed}).df()
+    finally:
+        cursor.close()

@@ -1,0 +1,56 @@
+"""Streamlit glue shared by every page: the cached database, cached named queries, banners."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.database import Database, configured_data_dir, open_database
+from dashboard.queries import query_parameters
+
+
+@st.cache_resource(show_spinner="Loading and validating the extracts…")
+def _database(data_dir: str) -> Database:
+    return open_database(data_dir)
+
+
+def database() -> Database:
+    """The one validated DuckDB database for the configured data directory."""
+    return _database(str(configured_data_dir()))
+
+
+@st.cache_data(show_spinner=False, max_entries=1024)
+def _cached_query(data_dir: str, name: str, params: tuple) -> pd.DataFrame:
+    return _database(data_dir).query(name, **{k: list(v) if isinstance(v, tuple) else v for k, v in params})
+
+
+def query(name: str, **params) -> pd.DataFrame:
+    """Run named query `name` with bound parameters; results are cached per parameter set."""
+    needed = query_parameters(name)
+    frozen = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items() if k in needed))
+    return _cached_query(str(configured_data_dir()), name, frozen)
+
+
+def synthetic_banner(db: Database) -> None:
+    if db.synthetic:
+        st.warning(
+            "**Synthetic sample data.** Every prison figure on this page is made up by the sample "
+            "generator to exercise the dashboard: it describes no real prison, person or gift.",
+            icon="⚠️",
+        )
+
+
+def require_tables(db: Database, *tables: str) -> bool:
+    """Show why a section cannot be drawn when an extract it needs is missing or unreadable."""
+    missing = db.report.unavailable(*tables)
+    if missing:
+        st.error(
+            f"This section needs the {', '.join(missing)} extract{'s' if len(missing) > 1 else ''}, "
+            "which could not be loaded. See the Data page for what is wrong.",
+            icon="🚫",
+        )
+    return not missing
+
+
+def download_csv(frame: pd.DataFrame, file_name: str, label: str = "Download CSV") -> None:
+    st.download_button(label, frame.to_csv(index=False).encode("utf-8"), file_name=file_name, mime="text/csv")

@@ -1,0 +1,93 @@
+"""Data: every extract, where it came from, what loaded and every problem found."""
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import ui
+from dashboard.contract import MODELS_BY_TABLE
+
+REJECTED_ROWS_SHOWN = 1000
+
+st.title("Data")
+db = ui.database()
+report = db.report
+source = "synthetic sample made by `dashboard.sample_data`" if db.synthetic else "extracts"
+st.markdown(
+    f"Reading **{source}** from `{report.data_dir}` (set `PRISON_DASHBOARD_DATA` to read another folder). "
+    f"Loaded and validated in {report.seconds:.1f} s."
+)
+
+summary = pd.DataFrame(
+    [
+        {
+            "Extract": t.table,
+            "Status": t.state,
+            "Rows loaded": t.rows_loaded,
+            "Rows rejected": t.rows_rejected,
+            "From": t.date_min,
+            "To": t.date_max,
+            "Files": ", ".join(f.rsplit("/", 1)[-1] for f in t.files) if len(t.files) < 4 else f"{len(t.files)} files",
+            "Size (KB)": round(t.bytes / 1024, 1),
+            "Modified (UTC)": t.modified.strftime("%Y-%m-%d %H:%M") if t.modified else None,
+            "What it holds": MODELS_BY_TABLE[t.table].description,
+        }
+        for t in report.tables.values()
+    ]
+)
+problem_tables = [t for t in report.tables.values() if t.problems]
+errors = sum(1 for p in report.problems if p.severity == "error")
+if not report.problems:
+    st.success(f"All {len(summary)} extracts loaded with no problems.")
+else:
+    st.warning(
+        f"{sum(t.rows_rejected for t in report.tables.values()):,} rows rejected and kept aside; "
+        f"{len(report.problems)} problems in {len(problem_tables)} extracts "
+        f"({errors} that reject rows). Rows that pass still count everywhere."
+    )
+st.dataframe(summary, hide_index=True, width="stretch")
+ui.download_csv(summary, "extracts.csv")
+
+st.subheader("Problems found")
+if report.problems:
+    problems = pd.DataFrame(
+        [
+            {
+                "Extract": p.table,
+                "Column": p.column or "(whole table)",
+                "Severity": p.severity,
+                "Problem": p.message,
+                "Rows": p.rows,
+                "Example rows": "; ".join(p.sample_rows),
+            }
+            for p in report.problems
+        ]
+    )
+    st.dataframe(problems, hide_index=True, width="stretch")
+    ui.download_csv(problems, "problems.csv")
+else:
+    st.write("None.")
+
+for t in report.tables.values():
+    if not t.rows_rejected:
+        continue
+    with st.expander(f"Rejected rows of {t.table} ({t.rows_rejected:,})"):
+        rejected = ui.query("rejected_rows", table_name=t.table, max_rows=REJECTED_ROWS_SHOWN)
+        values = pd.DataFrame([json.loads(v) for v in rejected["row_values"]])
+        shown = pd.concat([rejected[["source_row", "problems"]], values], axis=1)
+        shown["source_file"] = rejected["source_file"].str.rsplit("/", n=1).str[-1]
+        if t.rows_rejected > REJECTED_ROWS_SHOWN:
+            st.caption(f"First {REJECTED_ROWS_SHOWN:,} of {t.rows_rejected:,}; the download has them all.")
+        st.dataframe(shown, hide_index=True, width="stretch")
+        everything = ui.query("rejected_rows", table_name=t.table, max_rows=t.rows_rejected)
+        ui.download_csv(everything, f"rejected_{t.table}.csv", "Download all rejected rows (CSV)")
+
+st.subheader("The data contract")
+st.markdown(
+    "Each extract must follow the contract in `docs/data-contract.md`: required columns and types, "
+    "allowed values, unique keys and references to other extracts. Extra columns are allowed and ignored."
+)
+extra = {t.table: t.extra_columns for t in report.tables.values() if t.extra_columns}
+if extra:
+    st.caption("Extra columns ignored: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in extra.items()))

@@ -1,0 +1,141 @@
+"""Overview: reach, delivery, incident rates and survey change for the current filters."""
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from dashboard import disclosure, filters, metrics, stats, ui
+from dashboard.contract import INCIDENT_TYPES
+
+st.title("Overview")
+db = ui.database()
+current = filters.current_filters()
+if current is None:
+    if ui.require_tables(db, "prisons", "wings", "wing_population"):
+        st.info("No prisons or population months loaded, so there is nothing to show: see the Data page.")
+    st.stop()
+st.caption(f"Showing {current.describe()}. Change the filters in the sidebar; the link keeps them.")
+params = current.params()
+
+# --- Reach and delivery -------------------------------------------------------------------
+st.subheader("Reach and delivery of The Conversation")
+places = ui.query("overview_places", **params).iloc[0].astype(int)
+columns = st.columns(5)
+columns[0].metric("Prisons", f"{places['prisons']:,}")
+columns[1].metric("Wings", f"{places['wings']:,}")
+if ui.require_tables(db, "cohorts", "workshops", "participants"):
+    delivery = ui.query("overview_delivery", **params).iloc[0].astype(int)
+    share = metrics.share(delivery["sessions_delivered"], delivery["sessions_planned"])
+    columns[2].metric(metrics.COHORTS.label, f"{delivery['cohorts']:,}", help=metrics.COHORTS.help)
+    columns[3].metric(
+        metrics.SESSIONS_DELIVERED_SHARE.label,
+        f"{delivery['sessions_delivered']:,} of {delivery['sessions_planned']:,}",
+        help=metrics.SESSIONS_DELIVERED_SHARE.help,
+    )
+    columns[3].caption(
+        f"{metrics.SESSIONS_DELIVERED_SHARE.format(share)} of planned sessions · "
+        f"{delivery['workshops_rescheduled']} rescheduled · {delivery['workshops_cancelled']} cancelled"
+    )
+    by_role = ui.query("participants_by_role", **params).set_index("role")["participants"]
+    columns[4].metric(metrics.PARTICIPANTS.label, f"{int(by_role.sum()):,}", help=metrics.PARTICIPANTS.help)
+    columns[4].caption(" · ".join(f"{int(by_role.get(r, 0)):,} {metrics.ROLE_LABELS[r].lower()}" for r in ("prisoner", "staff")))
+
+# --- Incidents ----------------------------------------------------------------------------
+st.subheader("Incidents")
+if ui.require_tables(db, "incidents"):
+    window_start = max(current.period_start, (pd.Timestamp(current.period_end) - pd.DateOffset(months=12)).date())
+    window = f"{filters.month_label(window_start)} to {filters.month_label(current.last_month)}"
+    counts = ui.query(
+        "incident_counts_by_type", **{**params, "period_start": window_start}, incident_types=list(INCIDENT_TYPES)
+    )
+    rows = []
+    for row in counts.itertuples():
+        estimate = stats.poisson_rate_interval(int(row.incidents), float(row.prisoner_years or 0))
+        rows.append(
+            {
+                "Incident type": metrics.INCIDENT_TYPE_LABELS[row.incident_type],
+                "Incidents": int(row.incidents),
+                "of which serious": int(row.serious_incidents),
+                "Prisoner-years": row.prisoner_years,
+                "Rate per 1,000 per year": estimate.value,
+                "95% CI low": estimate.lower,
+                "95% CI high": estimate.upper,
+            }
+        )
+    table = pd.DataFrame(rows)
+    top = table.sort_values("Rate per 1,000 per year", ascending=False).iloc[0]
+    st.markdown(
+        f"**Last 12 months of the period ({window}):** {top['Incident type'].lower()} was the most frequent, "
+        f"{metrics.INCIDENT_RATE.format(top['Rate per 1,000 per year'])} per 1,000 prisoners per year "
+        f"({top['Incidents']:,} incidents over {metrics.PRISONER_YEARS.format(top['Prisoner-years'])} prisoner-years)."
+    )
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Prisoner-years": st.column_config.NumberColumn(format="%.0f", help=metrics.PRISONER_YEARS.help),
+            "Rate per 1,000 per year": st.column_config.NumberColumn(format="%.0f", help=metrics.INCIDENT_RATE.help),
+            "95% CI low": st.column_config.NumberColumn(format="%.0f", help="Exact Poisson 95% interval"),
+            "95% CI high": st.column_config.NumberColumn(format="%.0f", help="Exact Poisson 95% interval"),
+        },
+    )
+    ui.download_csv(table, "incidents_last_12_months.csv")
+
+    monthly = ui.query("incident_counts_monthly", **params, incident_types=list(INCIDENT_TYPES))
+    monthly["rate"] = metrics.incident_rate(monthly["incidents"], monthly["prisoner_years"])
+    monthly["type"] = monthly["incident_type"].map(metrics.INCIDENT_TYPE_LABELS)
+    if monthly.empty:
+        st.info("No population months in this period, so no monthly rates can be drawn.")
+    else:
+        figure = px.line(
+            monthly,
+            x="month",
+            y="rate",
+            color="type",
+            custom_data=["incidents", "prisoner_years"],
+            labels={"month": "Month", "rate": "Incidents per 1,000 prisoners per year (annualised)", "type": "Incident type"},
+            color_discrete_sequence=px.colors.qualitative.Safe,
+            title="Monthly incident rates, annualised",
+        )
+        figure.update_traces(
+            hovertemplate="%{x|%b %Y}: %{y:.0f} per 1,000 per year<br>%{customdata[0]} incidents / "
+            "%{customdata[1]:.1f} prisoner-years<extra></extra>"
+        )
+        figure.update_layout(legend_title_text="", hovermode="x unified", margin={"t": 50})
+        st.plotly_chart(figure, width="stretch")
+        ui.download_csv(monthly.drop(columns=["type"]), "incidents_monthly.csv", "Download monthly data (CSV)")
+
+# --- Survey change ------------------------------------------------------------------------
+st.subheader("Survey change after The Conversation")
+if ui.require_tables(db, "cohorts", "participants", "survey_responses"):
+    summary = ui.query("survey_change_summary", **params)
+    rows = []
+    for row in summary.itertuples():
+        group = "Everyone" if pd.isna(row.role) else metrics.ROLE_LABELS[row.role]
+        pairs = int(row.pairs)
+        if disclosure.is_reportable(pairs):
+            estimate = stats.mean_interval(pairs, float(row.mean_change), float(row.sd_change))
+            shown = {"Mean change": estimate.value, "95% CI low": estimate.lower, "95% CI high": estimate.upper}
+        else:
+            shown = {"Mean change": None, "95% CI low": None, "95% CI high": None}
+        rows.append({"Group": group, "Participants": int(row.participants), "Pairs": pairs, **shown,
+                     "Note": "" if disclosure.is_reportable(pairs) else disclosure.too_few_message(pairs)})
+    table = pd.DataFrame(rows)
+    everyone = table.iloc[0]
+    if everyone["Mean change"] is not None and not pd.isna(everyone["Mean change"]):
+        st.metric(
+            metrics.MEAN_SURVEY_CHANGE.label,
+            f"{everyone['Mean change']:+.2f} points",
+            help=metrics.MEAN_SURVEY_CHANGE.help,
+        )
+        st.caption(
+            f"{everyone['Pairs']:,} participants with both a pre and a post survey, of {everyone['Participants']:,}; "
+            f"95% CI {everyone['95% CI low']:+.2f} to {everyone['95% CI high']:+.2f}. A before-and-after change "
+            "among participants, with no comparison group: it is not evidence of cause."
+        )
+    else:
+        st.info(f"Survey change: {disclosure.too_few_message(int(everyone['Pairs']))} paired participants.")
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        c: st.column_config.NumberColumn(format="%+.2f") for c in ("Mean change", "95% CI low", "95% CI high")
+    })

@@ -1,0 +1,30 @@
+-- Incidents of each type in [period_start, period_end) over the prisoner-years of the same places.
+-- With no wing chosen, a prison's incidents off the wings count too, over all its wings' population.
+WITH population AS (
+    SELECT sum(wp.average_population) / 12.0 AS prisoner_years
+    FROM wing_population wp
+    JOIN wings w USING (wing_id)
+    WHERE list_contains($prison_ids, w.prison_id)
+      AND ($wing_ids IS NULL OR list_contains($wing_ids, w.wing_id))
+      AND wp.month >= $period_start AND wp.month < $period_end
+),
+counts AS (
+    SELECT
+        i.incident_type,
+        count(*) AS incidents,
+        count(*) FILTER (WHERE i.serious) AS serious_incidents
+    FROM incidents i
+    WHERE list_contains($prison_ids, i.prison_id)
+      AND ($wing_ids IS NULL OR list_contains($wing_ids, i.wing_id))
+      AND i.occurred_on >= $period_start AND i.occurred_on < $period_end
+    GROUP BY i.incident_type
+)
+SELECT
+    t.incident_type,
+    coalesce(c.incidents, 0) AS incidents,
+    coalesce(c.serious_incidents, 0) AS serious_incidents,
+    p.prisoner_years
+FROM unnest($incident_types) AS t(incident_type)
+CROSS JOIN population p
+LEFT JOIN counts c USING (incident_type)
+ORDER BY t.incident_type

@@ -1,0 +1,38 @@
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dashboard.database import SAMPLE_DATA_DIR, open_database
+
+
+@pytest.fixture(scope="session")
+def sample_dir() -> Path:
+    return SAMPLE_DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def sample_db(sample_dir):
+    return open_database(sample_dir)
+
+
+@pytest.fixture(scope="session")
+def raw(sample_dir):
+    """Read a sample table with pandas, independently of the loader."""
+    cache: dict[str, pd.DataFrame] = {}
+
+    def read(table: str) -> pd.DataFrame:
+        if table not in cache:
+            cache[table] = pd.read_parquet(sample_dir / f"{table}.parquet")
+        return cache[table].copy()
+
+    return read
+
+
+@pytest.fixture
+def sample_copy(tmp_path, sample_dir) -> Path:
+    """A writable copy of the sample, to corrupt one extract at a time."""
+    target = tmp_path / "extracts"
+    shutil.copytree(sample_dir, target)
+    return target

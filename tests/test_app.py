@@ -1,0 +1,126 @@
+"""The app as a user meets it: every page runs (AppTest), shows the right figures, keeps its filters."""
+
+import pandas as pd
+import pytest
+
+from dashboard.contract import TABLES
+from tests.apptest import DEFAULT_PAGE, metric, open_page, plotly_figures, rerun, start
+
+def test_overview_on_the_sample(monkeypatch, raw):
+    at = start(monkeypatch)
+    assert any("Synthetic sample data" in w.value for w in at.warning)
+    assert metric(at, "Prisons") == str(raw("prisons")["prison_id"].nunique())
+    assert metric(at, "Wings") == str(len(raw("wings")))
+    assert metric(at, "Cohorts") == str(len(raw("cohorts")))
+    workshops = raw("workshops")
+    sessions = workshops.assign(delivered=workshops["status"] == "delivered").groupby(["cohort_id", "session_number"])["delivered"].any()
+    assert metric(at, "Workshops delivered") == f"{int(sessions.sum()):,} of {len(sessions):,}"
+    assert metric(at, "Participants") == f"{len(raw('participants')):,}"
+
+
+def test_overview_incident_rates_match_pandas(monkeypatch, raw):
+    at = start(monkeypatch)
+    (table,) = [d.value for d in at.dataframe if "Incident type" in d.value.columns]
+    incidents, population = raw("incidents"), raw("wing_population")
+    last = pd.to_datetime(population["month"]).max()
+    window_start = last - pd.DateOffset(months=11)
+    occurred = pd.to_datetime(incidents["occurred_on"])
+    recent = incidents[(occurred >= window_start) & (occurred < last + pd.DateOffset(months=1))]
+    years = population[pd.to_datetime(population["month"]) >= window_start]["average_population"].sum() / 12
+    self_harm = table.set_index("Incident type").loc["Self-harm"]
+    expected_count = int((recent["incident_type"] == "self_harm").sum())
+    assert self_harm["Incidents"] == expected_count
+    assert self_harm["Prisoner-years"] == pytest.approx(years)
+    assert self_harm["Rate per 1,000 per year"] == pytest.approx(expected_count / years * 1000)
+    assert self_harm["95% CI low"] < self_harm["Rate per 1,000 per year"] < self_harm["95% CI high"]
+
+    (figure,) = plotly_figures(at)
+    traces = {t["name"]: t for t in figure["data"]}
+    assert set(traces) == {"Assaults on staff", "Prisoner-on-prisoner assaults", "Self-harm", "Use of force"}
+    months = pd.to_datetime(population["month"]).nunique()
+    assert all(len(t["y"]["bdata"] if isinstance(t["y"], dict) else t["y"]) > 0 for t in traces.values())
+    assert len(traces["Self-harm"]["x"]) == months
+
+
+def test_overview_survey_change_matches_pandas(monkeypatch, raw):
+    at = start(monkeypatch)
+    answers = raw("survey_responses")
+    answers = answers[answers["wave"].isin(["pre", "post"])]
+    wide = answers.pivot_table(index=["participant_id", "item"], columns="wave", values="score").dropna()
+    change = (wide["post"] - wide["pre"]).groupby("participant_id").mean()
+    assert metric(at, "Mean survey change (post − pre)") == f"{change.mean():+.2f} points"
+    (table,) = [d.value for d in at.dataframe if "Pairs" in d.value.columns]
+    assert table.set_index("Group").loc["Everyone", "Pairs"] == len(change)
+
+
+def test_data_page_lists_every_extract(monkeypatch, raw):
+    at = open_page(start(monkeypatch), "pages/data.py")
+    (summary,) = [d.value for d in at.dataframe if "Extract" in d.value.columns and "Rows loaded" in d.value.columns]
+    assert set(summary["Extract"]) == set(TABLES)
+    rows = summary.set_index("Extract")["Rows loaded"]
+    assert all(rows[t] == len(raw(t)) for t in TABLES)
+    assert any("loaded with no problems" in s.value for s in at.success)
+
+
+def test_bad_rows_are_named_and_the_good_ones_still_count(monkeypatch, sample_copy, raw):
+    incidents = raw("incidents")
+    incidents.loc[[4, 8], "incident_type"] = "riot"
+    incidents.to_parquet(sample_copy / "incidents.parquet", index=False)
+    (sample_copy / "events.parquet").unlink()
+
+    at = start(monkeypatch, sample_copy)
+    (table,) = [d.value for d in at.dataframe if "Incident type" in d.value.columns]
+    occurred = pd.to_datetime(incidents["occurred_on"])
+    last = occurred.max().to_period("M").to_timestamp()
+    recent = incidents[(occurred >= last - pd.DateOffset(months=11)) & (incidents["incident_type"] == "use_of_force")]
+    assert table.set_index("Incident type").loc["Use of force", "Incidents"] == len(recent) - int(recent.index.isin([4, 8]).sum())
+
+    at = open_page(at, "pages/data.py")
+    (problems,) = [d.value for d in at.dataframe if "Problem" in d.value.columns]
+    riot = problems[(problems["Extract"] == "incidents") & (problems["Column"] == "incident_type")].iloc[0]
+    assert riot["Rows"] == 2 and "riot" in riot["Problem"]
+    assert "row 5 " in riot["Example rows"] and "row 9 " in riot["Example rows"]
+    assert ((problems["Extract"] == "events") & problems["Problem"].str.contains("no events.parquet")).any()
+    assert any("Rejected rows of incidents (2)" in e.label for e in at.expander)
+
+
+def test_missing_extract_switches_off_only_its_sections(monkeypatch, sample_copy):
+    (sample_copy / "survey_responses.parquet").unlink()
+    at = start(monkeypatch, sample_copy)
+    assert any("survey_responses" in e.value for e in at.error)
+    assert metric(at, "Prisons")  # the rest still draws
+
+
+def test_filters_come_from_the_url(monkeypatch, raw):
+    at = start(monkeypatch, query_params={"prison": "WSI", "from": "2019-01", "to": "2020-12"})
+    assert at.multiselect(key="f_prisons").value == ["WSI"]
+    first, last = at.select_slider(key="f_period").value
+    assert (first.isoformat(), last.isoformat()) == ("2019-01-01", "2020-12-01")
+    wings = raw("wings")
+    assert metric(at, "Wings") == str(int((wings["prison_id"] == "WSI").sum()))
+    cohorts = raw("cohorts")
+    started = pd.to_datetime(cohorts["start_date"])
+    expected = cohorts[(cohorts["prison_id"] == "WSI") & (started >= "2019-01-01") & (started < "2021-01-01")]
+    assert metric(at, "Cohorts") == str(len(expected))
+
+
+def test_changing_a_filter_updates_the_url_and_survives_page_changes(monkeypatch, raw):
+    at = start(monkeypatch)
+    at.multiselect(key="f_prisons").set_value(["PVI"])
+    rerun(at)
+    wing = sorted(raw("wings").query("prison_id == 'PVI'")["wing_id"])[0]
+    at.multiselect(key="f_wings").set_value([wing])
+    rerun(at)
+    assert at.query_params["prison"] == "PVI" and at.query_params["wing"] == wing
+    at = open_page(at, "pages/data.py")
+    assert at.multiselect(key="f_prisons").value == ["PVI"]
+    assert at.query_params["prison"] == "PVI"
+    at = open_page(at, DEFAULT_PAGE)
+    assert metric(at, "Wings") == "1"
+
+
+def test_link_values_that_match_nothing_are_ignored(monkeypatch):
+    at = start(monkeypatch, query_params={"prison": ["WSI", "ZZZ"], "programme": "bogus", "from": "1999-01"})
+    assert at.multiselect(key="f_prisons").value == ["WSI"]
+    assert at.selectbox(key="f_programme").value == "all"
+    assert any("ZZZ" in t.value for t in at.toast)

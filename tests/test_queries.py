@@ -1,0 +1,185 @@
+"""Every named query against an independent pandas computation over the same Parquet."""
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dashboard.contract import INCIDENT_TYPES
+from dashboard.queries import query_names, query_parameters, run_query
+
+PARAMETER_SETS = {
+    "everything": dict(prison_ids=None, wing_ids=None, period_start=dt.date(2016, 1, 1), period_end=dt.date(2025, 1, 1)),
+    "one prison, two years": dict(prison_ids=["WSI"], wing_ids=None, period_start=dt.date(2019, 1, 1), period_end=dt.date(2021, 1, 1)),
+    "two prisons, some wings": dict(prison_ids=["WSI", "PVI"], wing_ids=["WSI-A", "WSI-B", "PVI-C"], period_start=dt.date(2018, 4, 1), period_end=dt.date(2023, 10, 1)),
+}
+
+
+@pytest.fixture(params=list(PARAMETER_SETS), ids=list(PARAMETER_SETS))
+def params(request, raw):
+    chosen = dict(PARAMETER_SETS[request.param])
+    if chosen["prison_ids"] is None:
+        chosen["prison_ids"] = sorted(raw("prisons")["prison_id"])
+    return chosen
+
+
+def day(value) -> pd.Timestamp:
+    return pd.Timestamp(value)
+
+
+def in_places(frame, p, prison_col="prison_id", wing_col="wing_id"):
+    keep = frame[prison_col].isin(p["prison_ids"])
+    if p["wing_ids"] is not None:
+        keep &= frame[wing_col].isin(p["wing_ids"])
+    return frame[keep]
+
+
+def in_period(frame, column, p):
+    dates = pd.to_datetime(frame[column])
+    return frame[(dates >= day(p["period_start"])) & (dates < day(p["period_end"]))]
+
+
+def chosen_cohorts(raw, p):
+    return in_period(in_places(raw("cohorts"), p), "start_date", p)
+
+
+def test_every_query_has_an_independent_check():
+    checked = {name.removeprefix("test_") for name in globals() if name.startswith("test_")}
+    assert set(query_names()) <= checked, set(query_names()) - checked
+
+
+def test_prisons(sample_db, raw):
+    got = sample_db.query("prisons").set_index("prison_id")
+    prisons = raw("prisons").set_index("prison_id")
+    assert sorted(got.index) == sorted(prisons.index)
+    assert (got["name"] == prisons.loc[got.index, "name"]).all()
+    assert set(got.index[got["runs_the_conversation"]]) == set(raw("cohorts")["prison_id"])
+    assert set(got.index[got["runs_good_prison_project"]]) == set(raw("services")["prison_id"])
+
+
+def test_wings(sample_db, raw, params):
+    got = sample_db.query("wings", **params)
+    wings = raw("wings")
+    wings = wings[wings["prison_id"].isin(params["prison_ids"])]
+    cohorts = raw("cohorts")["wing_id"].value_counts()
+    assert sorted(got["wing_id"]) == sorted(wings["wing_id"])
+    assert (got.set_index("wing_id")["cohorts"] == cohorts.reindex(got["wing_id"]).fillna(0).astype(int).values).all()
+
+
+def test_data_period(sample_db, raw):
+    got = sample_db.query("data_period").iloc[0]
+    months = pd.to_datetime(raw("wing_population")["month"])
+    assert got["first_month"] == months.min() and got["last_month"] == months.max()
+
+
+def test_overview_places(sample_db, raw, params):
+    got = sample_db.query("overview_places", **params).iloc[0]
+    wings = in_places(raw("wings"), params)
+    assert got["wings"] == len(wings)
+    assert got["prisons"] == wings["prison_id"].nunique()
+
+
+def test_overview_delivery(sample_db, raw, params):
+    got = sample_db.query("overview_delivery", **params).iloc[0]
+    cohorts = chosen_cohorts(raw, params)
+    workshops = raw("workshops")
+    workshops = workshops[workshops["cohort_id"].isin(cohorts["cohort_id"])]
+    sessions = workshops.assign(delivered=workshops["status"] == "delivered").groupby(["cohort_id", "session_number"])["delivered"].any()
+    assert got["cohorts"] == len(cohorts)
+    assert got["sessions_planned"] == len(sessions)
+    assert got["sessions_delivered"] == int(sessions.sum())
+    assert got["workshops_rescheduled"] == int((workshops["status"] == "rescheduled").sum())
+    assert got["workshops_cancelled"] == int((workshops["status"] == "cancelled").sum())
+
+
+def test_participants_by_role(sample_db, raw, params):
+    got = sample_db.query("participants_by_role", **params).set_index("role")["participants"]
+    participants = raw("participants")
+    expected = participants[participants["cohort_id"].isin(chosen_cohorts(raw, params)["cohort_id"])]["role"].value_counts()
+    assert got.sort_index().to_dict() == expected.sort_index().to_dict()
+
+
+def expected_incidents(raw, p):
+    incidents = in_period(raw("incidents"), "occurred_on", p)
+    incidents = incidents[incidents["prison_id"].isin(p["prison_ids"])]
+    if p["wing_ids"] is not None:
+        incidents = incidents[incidents["wing_id"].isin(p["wing_ids"])]
+    population = raw("wing_population").merge(raw("wings"), on="wing_id")
+    population = in_period(in_places(population, p), "month", p)
+    return incidents, population
+
+
+def test_incident_counts_by_type(sample_db, raw, params):
+    got = sample_db.query("incident_counts_by_type", **params, incident_types=list(INCIDENT_TYPES)).set_index("incident_type")
+    incidents, population = expected_incidents(raw, params)
+    assert list(got.index) == sorted(INCIDENT_TYPES)
+    counts = incidents["incident_type"].value_counts().reindex(got.index, fill_value=0)
+    serious = incidents[incidents["serious"]]["incident_type"].value_counts().reindex(got.index, fill_value=0)
+    assert (got["incidents"] == counts).all()
+    assert (got["serious_incidents"] == serious).all()
+    assert np.allclose(got["prisoner_years"], population["average_population"].sum() / 12)
+
+
+def test_incident_counts_monthly(sample_db, raw, params):
+    got = sample_db.query("incident_counts_monthly", **params, incident_types=list(INCIDENT_TYPES))
+    incidents, population = expected_incidents(raw, params)
+    months = population.groupby(pd.to_datetime(population["month"]))["average_population"].sum() / 12
+    counts = incidents.groupby([pd.to_datetime(incidents["occurred_on"]).dt.to_period("M").dt.to_timestamp(), "incident_type"]).size()
+    assert len(got) == len(months) * len(INCIDENT_TYPES)
+    for row in got.sample(n=min(60, len(got)), random_state=1).itertuples():
+        assert row.incidents == counts.get((row.month, row.incident_type), 0)
+        assert row.prisoner_years == pytest.approx(months[row.month])
+    assert got["incidents"].sum() == len(incidents)
+
+
+def test_survey_change_summary(sample_db, raw, params):
+    got = sample_db.query("survey_change_summary", **params)
+    participants = raw("participants")
+    participants = participants[participants["cohort_id"].isin(chosen_cohorts(raw, params)["cohort_id"])]
+    answers = raw("survey_responses")
+    answers = answers[answers["participant_id"].isin(participants["participant_id"]) & answers["wave"].isin(["pre", "post"])]
+    wide = answers.pivot_table(index=["participant_id", "item"], columns="wave", values="score").reindex(columns=["pre", "post"]).dropna()
+    change = (wide["post"] - wide["pre"]).groupby("participant_id").mean()
+    people = participants.set_index("participant_id").join(change.rename("change"))
+    for role, group in [(None, people), *people.groupby("role")]:
+        row = got[got["role"].isna()] if role is None else got[got["role"] == role]
+        assert len(row) == 1
+        row = row.iloc[0]
+        assert row["participants"] == len(group)
+        assert row["pairs"] == group["change"].notna().sum()
+        if row["pairs"]:
+            assert row["mean_change"] == pytest.approx(group["change"].mean())
+        if row["pairs"] > 1:
+            assert row["sd_change"] == pytest.approx(group["change"].std(ddof=1))
+
+
+def test_rejected_rows(sample_copy, raw):
+    from dashboard.database import open_database
+
+    participants = raw("participants")
+    participants.loc[[1, 4], "role"] = "governor"
+    participants.to_parquet(sample_copy / "participants.parquet", index=False)
+    db = open_database(sample_copy)
+    got = db.query("rejected_rows", table_name="participants", max_rows=10)
+    assert list(got["source_row"]) == [2, 5]
+    assert got["problems"].str.contains("role: not an allowed value \\(governor\\)").all()
+    assert len(db.query("rejected_rows", table_name="participants", max_rows=1)) == 1
+
+
+def test_queries_bind_parameters_and_never_format_them():
+    for name in query_names():
+        from dashboard.queries import query_text
+
+        text = query_text(name)
+        assert "{" not in text and "%s" not in text, name
+    assert "prison_ids" in query_parameters("overview_places")
+
+
+def test_unknown_query_and_missing_parameter(sample_db):
+    from dashboard.queries import UnknownQuery
+
+    with pytest.raises(UnknownQuery):
+        sample_db.query("../secrets")
+    with pytest.raises(TypeError, match="prison_ids"):
+        sample_db.query("overview_places", wing_ids=None)
