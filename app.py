@@ -4,12 +4,12 @@ import streamlit as st
 
 from dashboard import filters, ui
 
-st.set_page_config(page_title="Prison impact dashboard", page_icon="🏛️", layout="wide")
+st.set_page_config(page_title="Prison impact dashboard", page_icon=":material/account_balance:", layout="wide")
 
 navigation = st.navigation(
     [
-        st.Page("pages/overview.py", title="Overview", icon="📊", url_path="overview", default=True),
-        st.Page("pages/data.py", title="Data", icon="🗂️", url_path="data"),
+        st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page("app_pages/data.py", title="Data", icon=":material/dataset:", url_path="data"),
     ]
 )
 ui.synthetic_banner(ui.database())

@@ -60,8 +60,8 @@ REGIONS = ["London", "South West", "South East", "East of England", "East Midlan
 
 # Annual incidents per 1,000 prisoners by prison type, before prison and wing heterogeneity.
 BASE_RATES = {
-    "Category B local": {"assault_on_staff": 150, "prisoner_on_prisoner_assault": 330, "self_harm": 640, "use_of_force": 1000},
-    "Category C training": {"assault_on_staff": 90, "prisoner_on_prisoner_assault": 210, "self_harm": 430, "use_of_force": 620},
+    "Category B local": {"assault_on_staff": 120, "prisoner_on_prisoner_assault": 270, "self_harm": 520, "use_of_force": 700},
+    "Category C training": {"assault_on_staff": 75, "prisoner_on_prisoner_assault": 180, "self_harm": 360, "use_of_force": 450},
 }
 SERIOUS_SHARE = {"assault_on_staff": 0.11, "prisoner_on_prisoner_assault": 0.11, "self_harm": 0.05, "use_of_force": 0.02}
 HOTTER = {"WSI": 1.25, "PVI": 1.3, "EXI": 1.35}

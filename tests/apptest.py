@@ -3,26 +3,13 @@
 import json
 from pathlib import Path
 
-import streamlit.testing.v1.app_test as app_test_module
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-DEFAULT_PAGE = "pages/overview.py"
+DEFAULT_PAGE = "app_pages/overview.py"
 TIMEOUT = 120
 
 
-class _ServerLikePagesManager(PagesManager):
-    """A running server stops treating `pages/` as a legacy page folder once st.navigation has
-    run (the flag is set for good); AppTest resets the flag before every run, so its later runs
-    would go through the legacy wrapper and run a page without app.py. Keep the server's view."""
-
-    def __init__(self, *args, **kwargs):
-        PagesManager.uses_pages_directory = False
-        super().__init__(*args, **kwargs)
-
-
-app_test_module.PagesManager = _ServerLikePagesManager
 
 
 def _check(at: AppTest) -> AppTest:

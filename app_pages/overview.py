@@ -56,7 +56,7 @@ if ui.require_tables(db, "incidents"):
                 "Incident type": metrics.INCIDENT_TYPE_LABELS[row.incident_type],
                 "Incidents": int(row.incidents),
                 "of which serious": int(row.serious_incidents),
-                "Prisoner-years": row.prisoner_years,
+                "Prisoner-years": round(float(row.prisoner_years or 0), 1),
                 "Rate per 1,000 per year": estimate.value,
                 "95% CI low": estimate.lower,
                 "95% CI high": estimate.upper,
@@ -74,7 +74,9 @@ if ui.require_tables(db, "incidents"):
         hide_index=True,
         width="stretch",
         column_config={
-            "Prisoner-years": st.column_config.NumberColumn(format="%.0f", help=metrics.PRISONER_YEARS.help),
+            "Incidents": st.column_config.NumberColumn(format="localized"),
+            "of which serious": st.column_config.NumberColumn(format="localized"),
+            "Prisoner-years": st.column_config.NumberColumn(format="localized", help=metrics.PRISONER_YEARS.help),
             "Rate per 1,000 per year": st.column_config.NumberColumn(format="%.0f", help=metrics.INCIDENT_RATE.help),
             "95% CI low": st.column_config.NumberColumn(format="%.0f", help="Exact Poisson 95% interval"),
             "95% CI high": st.column_config.NumberColumn(format="%.0f", help="Exact Poisson 95% interval"),
@@ -134,8 +136,12 @@ if ui.require_tables(db, "cohorts", "participants", "survey_responses"):
             f"95% CI {everyone['95% CI low']:+.2f} to {everyone['95% CI high']:+.2f}. A before-and-after change "
             "among participants, with no comparison group: it is not evidence of cause."
         )
+    elif everyone["Pairs"] == 0:
+        st.info("No participant in these cohorts has both a pre and a post survey yet, so there is no change to report.")
     else:
-        st.info(f"Survey change: {disclosure.too_few_message(int(everyone['Pairs']))} paired participants.")
+        st.info(f"Survey change is not reported: {disclosure.too_few_message(int(everyone['Pairs']))} paired participants.")
     st.dataframe(table, hide_index=True, width="stretch", column_config={
-        c: st.column_config.NumberColumn(format="%+.2f") for c in ("Mean change", "95% CI low", "95% CI high")
+        "Participants": st.column_config.NumberColumn(format="localized"),
+        "Pairs": st.column_config.NumberColumn(format="localized"),
+        **{c: st.column_config.NumberColumn(format="%+.2f") for c in ("Mean change", "95% CI low", "95% CI high")},
     })
