@@ -104,31 +104,48 @@ def find_extract_files(data_dir: Path, table: str) -> tuple[list[Path], bool]:
     return [], False
 
 
-def _read_raw(con, table: str, files: list[Path], hive: bool) -> tuple[list[Path], list[Problem]]:
-    """Read the files into temp table raw_<table>; a file that cannot be read is reported, not fatal."""
-    problems: list[Problem] = []
-    readable = files
-    sql = (
-        f"CREATE OR REPLACE TEMP TABLE {quote('raw_' + table)} AS SELECT * FROM read_parquet("
-        "$files, filename='_source_file', file_row_number=true, hive_partitioning=$hive, union_by_name=true)"
-    )
+# Rows are identified by file position and row number (virtual columns: nothing is copied).
+_SOURCE = "read_parquet($files, hive_partitioning=$hive, union_by_name=true)"
+
+
+@dataclass(frozen=True)
+class _Source:
+    """The readable files of one table, read by DuckDB straight from Parquet."""
+
+    files: tuple[str, ...]
+    hive: bool
+
+    @property
+    def params(self) -> dict:
+        return {"files": list(self.files), "hive": self.hive}
+
+
+def _readable_source(con, table: str, files: list[Path], hive: bool) -> tuple[Optional[_Source], list[Problem]]:
+    """The files DuckDB can read; each file it cannot read is a problem, not a failure of the table."""
+    source = _Source(tuple(str(f) for f in files), hive)
     try:
-        con.execute(sql, {"files": [str(f) for f in files], "hive": hive})
-        return readable, problems
+        con.execute(f"SELECT * FROM {_SOURCE} LIMIT 0", source.params)
+        return source, []
     except duckdb.Error:
         pass
-    readable = []
+    readable, problems = [], []
     for f in files:
         try:
             con.execute("SELECT * FROM read_parquet($f) LIMIT 0", {"f": str(f)})
-            readable.append(f)
+            readable.append(str(f))
         except duckdb.Error as exc:
-            problems.append(
-                Problem(table, None, "unreadable file", f"{f.name}: {str(exc).splitlines()[0]}", rows=0)
-            )
-    if readable:
-        con.execute(sql, {"files": [str(f) for f in readable], "hive": hive})
-    return readable, problems
+            problems.append(Problem(table, None, "unreadable file", f"{f.name}: {str(exc).splitlines()[0]}"))
+    return (_Source(tuple(readable), hive) if readable else None), problems
+
+
+@dataclass(frozen=True)
+class _Check:
+    """One rule as a boolean column `flag` of the checked table, and how to describe a failure."""
+
+    flag: str
+    column: str
+    rule: str
+    detail: str = "NULL"  # SQL over the raw row (alias r) that shows the offending value
 
 
 def _column_checks(spec: ColumnSpec, raw_type: Optional[str]) -> tuple[str, list[tuple[str, str, str]]]:
@@ -138,12 +155,16 @@ def _column_checks(spec: ColumnSpec, raw_type: Optional[str]) -> tuple[str, list
         typed = f"NULL::{spec.sql_type}"
         checks = [] if spec.nullable else [("TRUE", "missing column", "NULL")]
         return typed, checks
-    typed = f"TRY_CAST({raw} AS {spec.sql_type})"
-    shown = f"CAST({raw} AS VARCHAR)"
-    type_fails = f"({raw} IS NOT NULL AND {typed} IS NULL)"
-    if spec.python_type is int and (raw_type in ("FLOAT", "DOUBLE") or raw_type.startswith("DECIMAL")):
-        type_fails = f"({type_fails} OR {raw} <> {typed})"
-    checks = [(type_fails, f"not a valid {spec.type_name}", shown)]
+    shown = f"CAST(r.{raw} AS VARCHAR)"
+    if raw_type == spec.sql_type or _lossless(raw_type, spec.sql_type):
+        typed = raw if raw_type == spec.sql_type else f"CAST({raw} AS {spec.sql_type})"
+        checks = []
+    else:
+        typed = f"TRY_CAST({raw} AS {spec.sql_type})"
+        type_fails = f"({raw} IS NOT NULL AND {typed} IS NULL)"
+        if spec.python_type is int and (raw_type in ("FLOAT", "DOUBLE") or raw_type.startswith("DECIMAL")):
+            type_fails = f"({type_fails} OR {raw} <> {typed})"
+        checks = [(type_fails, f"not a valid {spec.type_name}", shown)]
     if not spec.nullable:
         checks.append((f"{raw} IS NULL", "missing value", "NULL"))
     if spec.min_length:
@@ -151,10 +172,14 @@ def _column_checks(spec: ColumnSpec, raw_type: Optional[str]) -> tuple[str, list
     if spec.domain:
         allowed = ", ".join(literal(v) for v in spec.domain)
         checks.append((f"{typed} NOT IN ({allowed})", "not an allowed value", shown))
-    for bound, op, words in (("ge", "<", "below the minimum"), ("gt", "<=", "not above the minimum"), ("le", ">", "above the maximum")):
+    for bound, op, words, sign in (
+        ("ge", "<", "below the minimum", "≥"),
+        ("gt", "<=", "not above the minimum", ">"),
+        ("le", ">", "above the maximum", "≤"),
+    ):
         limit = getattr(spec, bound)
         if limit is not None:
-            checks.append((f"{typed} {op} {literal(limit)}", f"{words} ({'≥' if bound == 'ge' else '>' if bound == 'gt' else '≤'} {limit:g})", shown))
+            checks.append((f"{typed} {op} {literal(limit)}", f"{words} ({sign} {limit:g})", shown))
     return typed, checks
 
 
@@ -166,73 +191,85 @@ def _reference_condition(ref: Reference) -> str:
     return f"({present} AND NOT EXISTS (SELECT 1 FROM {target} t WHERE {match}))"
 
 
-def _problem(column: str, rule: str, detail: str) -> str:
-    return f"{{'column': {literal(column)}, 'rule': {literal(rule)}, 'detail': {detail}}}"
+def _validate(con, model: type[Extract], source: _Source, available: set[str]) -> tuple[list[Problem], list[str]]:
+    """Build main.<table> from the source and temp rejected_<table>; return table-level notes and extras.
 
-
-def _validate(con, model: type[Extract], available: set[str]) -> tuple[list[Problem], list[str]]:
-    """Build main.<table> and temp rejected_<table> from raw_<table>; return table-level notes and extras."""
+    Every rule becomes one boolean column computed over whole columns in one pass; the list of
+    problems is built afterwards for the rejected rows only, so clean data pays for booleans alone.
+    """
     table = model.table
-    raw_table = quote("raw_" + table)
-    raw_types = {
-        name: dtype
-        for name, dtype in con.execute(
-            "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = $t AND database_name = 'temp'",
-            {"t": "raw_" + table},
-        ).fetchall()
-    }
+    raw_types = dict(
+        (name, dtype) for name, dtype, *_ in con.execute(f"DESCRIBE SELECT * FROM {_SOURCE}", source.params).fetchall()
+    )
     specs = column_specs(model)
     notes: list[Problem] = []
-    typed_columns, problem_exprs = [], []
+    typed_columns, column_flags, checks = [], [], []
     for spec in specs:
         raw_type = raw_types.get(spec.name)
-        typed, checks = _column_checks(spec, raw_type)
+        typed, column_checks = _column_checks(spec, raw_type)
         typed_columns.append(f"{typed} AS {quote(spec.name)}")
-        problem_exprs += [f"CASE WHEN {cond} THEN {_problem(spec.name, rule, detail)} END" for cond, rule, detail in checks]
+        for condition, rule, detail in column_checks:
+            flag = f"_check_{len(checks)}"
+            column_flags.append(f"coalesce({condition}, false) AS {flag}")
+            checks.append(_Check(flag, spec.name, rule, detail))
         if raw_type is None and spec.nullable:
             notes.append(Problem(table, spec.name, "missing column", "optional column absent: read as empty", rejects_rows=False))
         elif raw_type is not None and raw_type != spec.sql_type and not _lossless(raw_type, spec.sql_type):
             notes.append(
                 Problem(table, spec.name, "column type", f"stored as {raw_type}, expected {spec.type_name}: values converted", rejects_rows=False)
             )
-    row_exprs = [
-        f"CASE WHEN {rule.failing_sql(quote)} THEN {_problem(rule.column, rule.message, 'NULL')} END"
-        for rule in model.row_rules
-    ]
+
+    row_flags = []
+    for rule in model.row_rules:
+        flag = f"_check_{len(checks)}"
+        row_flags.append(f"coalesce({rule.failing_sql(quote)}, false) AS {flag}")
+        checks.append(_Check(flag, rule.column, rule.message))
     key = ", ".join(quote(k) for k in model.key)
-    key_shown = " || ', ' || ".join(f"CAST({quote(k)} AS VARCHAR)" for k in model.key)
-    row_exprs.append(
-        f"CASE WHEN count(*) OVER (PARTITION BY {key}) > 1 AND {' AND '.join(quote(k) + ' IS NOT NULL' for k in model.key)} "
-        f"THEN {_problem(', '.join(model.key), 'duplicate key', key_shown)} END"
-    )
+    flag = f"_check_{len(checks)}"
+    row_flags.append(f"(duplicate_keys._duplicate IS NOT NULL) AS {flag}")
+    checks.append(_Check(flag, ", ".join(model.key), "duplicate key", " || ', ' || ".join(f"CAST(c.{quote(k)} AS VARCHAR)" for k in model.key)))
     for ref in model.references:
-        if all(t in available for t in ref.tables_needed):
-            row_exprs.append(
-                f"CASE WHEN {_reference_condition(ref)} THEN {_problem(ref.columns[0], ref.message, ' || '.join(f'CAST(typed.{quote(c)} AS VARCHAR)' for c in ref.columns[:1]))} END"
-            )
-        else:
+        if not all(t in available for t in ref.tables_needed):
             notes.append(
                 Problem(table, ref.columns[0], "reference not checked", f"{', '.join(ref.tables_needed)} not available", rejects_rows=False)
             )
+            continue
+        flag = f"_check_{len(checks)}"
+        row_flags.append(f"{_reference_condition(ref)} AS {flag}")
+        checks.append(_Check(flag, ref.columns[0], ref.message, f"CAST(c.{quote(ref.columns[0])} AS VARCHAR)"))
 
-    columns = ", ".join(quote(s.name) for s in specs)
+    first_pass = quote("typed_" + table)
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE {quote('checked_' + table)} AS
-        WITH typed AS (
-            SELECT _source_file AS _file, file_row_number + 1 AS _row, {', '.join(typed_columns)},
-                   list_filter([{', '.join(problem_exprs) or 'NULL'}], lambda p: p IS NOT NULL) AS _column_problems
-            FROM {raw_table}
-        )
-        SELECT typed.*,
-               list_concat(_column_problems,
-                           list_filter([{', '.join(row_exprs)}], lambda p: p IS NOT NULL)) AS _problems
-        FROM typed
-        """
+        CREATE OR REPLACE TEMP TABLE {first_pass} AS
+        SELECT file_index AS _file, file_row_number + 1 AS _row, {', '.join(typed_columns)}
+               {''.join(', ' + f for f in column_flags)}
+        FROM {_SOURCE}
+        """,
+        source.params,
     )
     checked = quote("checked_" + table)
-    con.execute(f"CREATE OR REPLACE TABLE main.{quote(table)} AS SELECT {columns} FROM {checked} WHERE len(_problems) = 0 ORDER BY _file, _row")
-    contract_names = {s.name for s in specs}
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {checked} AS
+        SELECT typed.*, {', '.join(row_flags)}
+        FROM {first_pass} typed
+        LEFT JOIN (
+            SELECT {key}, true AS _duplicate FROM {first_pass}
+            WHERE {' AND '.join(quote(k) + ' IS NOT NULL' for k in model.key)}
+            GROUP BY ALL HAVING count(*) > 1
+        ) duplicate_keys USING ({key})
+        """
+    )
+    con.execute(f"DROP TABLE {first_pass}")
+    any_failure = " OR ".join(c.flag for c in checks) or "false"
+    columns = ", ".join(quote(s.name) for s in specs)
+    con.execute(f"CREATE OR REPLACE TABLE main.{quote(table)} AS SELECT {columns} FROM {checked} WHERE NOT ({any_failure})")
+
+    problem_structs = ", ".join(
+        f"CASE WHEN c.{c.flag} THEN {{'column': {literal(c.column)}, 'rule': {literal(c.rule)}, 'detail': {c.detail}}} END"
+        for c in checks
+    )
     raw_shown = ", ".join(
         f"CAST(r.{quote(s.name)} AS VARCHAR) AS {quote(s.name)}" if s.name in raw_types else f"NULL::VARCHAR AS {quote(s.name)}"
         for s in specs
@@ -240,18 +277,20 @@ def _validate(con, model: type[Extract], available: set[str]) -> tuple[list[Prob
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {quote('rejected_' + table)} AS
-        SELECT c._file AS source_file, c._row AS source_row, {raw_shown},
-               list_transform(c._problems, lambda p: p.column || ': ' || p.rule ||
-                   coalesce(' (' || p.detail || ')', '')) AS problems,
-               c._problems AS _problems
-        FROM {checked} c JOIN {raw_table} r ON r._source_file = c._file AND r.file_row_number + 1 = c._row
-        WHERE len(c._problems) > 0
+        WITH failed AS (SELECT * FROM {checked} WHERE {any_failure}),
+        raw AS (
+            SELECT r.*, r.file_index AS _file, r.file_row_number + 1 AS _row FROM {_SOURCE} r
+            SEMI JOIN failed f ON r.file_index = f._file AND r.file_row_number + 1 = f._row
+        )
+        SELECT $files[CAST(c._file AS BIGINT) + 1] AS source_file, c._row AS source_row, {raw_shown},
+               list_filter([{problem_structs or 'NULL'}], lambda p: p IS NOT NULL) AS _problems
+        FROM failed c JOIN raw r USING (_file, _row)
         ORDER BY c._file, c._row
-        """
+        """,
+        source.params,
     )
-    extras = sorted(n for n in raw_types if n not in contract_names and n not in ("_source_file", "file_row_number"))
     con.execute(f"DROP TABLE {checked}")
-    con.execute(f"DROP TABLE {raw_table}")
+    extras = sorted(n for n in raw_types if n not in {s.name for s in specs})
     return notes, extras
 
 
@@ -295,7 +334,8 @@ def _keep_rejected(con, model: type[Extract]) -> int:
     con.execute(
         f"""
         INSERT INTO rejected_rows
-        SELECT {literal(model.table)}, source_file, source_row, to_json({{{values}}})::VARCHAR, problems
+        SELECT {literal(model.table)}, source_file, source_row, to_json({{{values}}})::VARCHAR,
+               list_transform(_problems, lambda p: p.column || ': ' || p.rule || coalesce(' (' || p.detail || ')', ''))
         FROM {rejected}
         """
     )
@@ -319,14 +359,14 @@ def load_table(con, data_dir: Path, model: type[Extract], available: set[str]) -
     result.files = [str(f) for f in files]
     result.bytes = sum(f.stat().st_size for f in files)
     result.modified = datetime.fromtimestamp(max(f.stat().st_mtime for f in files), tz=timezone.utc)
-    readable, read_problems = _read_raw(con, table, files, hive)
+    source, read_problems = _readable_source(con, table, files, hive)
     result.problems += read_problems
-    if not readable:
+    if source is None:
         _create_empty(con, model)
         result.state = "unreadable"
         result.seconds = time.perf_counter() - started
         return result
-    notes, result.extra_columns = _validate(con, model, available)
+    notes, result.extra_columns = _validate(con, model, source, available)
     result.problems += notes
     result.problems += _summarise_rejections(con, model)
     result.rows_rejected = _keep_rejected(con, model)
@@ -346,6 +386,7 @@ def load_extracts(con, data_dir: str | Path) -> LoadReport:
     started = time.perf_counter()
     data_dir = Path(data_dir)
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
     con.execute(
         "CREATE OR REPLACE TABLE rejected_rows (table_name VARCHAR, source_file VARCHAR, source_row BIGINT, "
         "row_values VARCHAR, problems VARCHAR[])"
