@@ -32,3 +32,193 @@ def mean_interval(n: int, mean: float, sd: float, level: float = 0.95) -> Estima
         return Estimate(mean if n else math.nan, math.nan, math.nan)
     half = stats.t.ppf(1 - (1 - level) / 2, n - 1) * sd / math.sqrt(n)
     return Estimate(mean, mean - half, mean + half)
+
+
+# --- Statistical process control: XmR chart (NHS "Making Data Count") ---------------------
+
+XMR_SCALE = 2.66  # 3 / d2 for moving ranges of two points (d2 = 1.128)
+RUN_LENGTH = 7  # points in a row on one side of the mean
+TREND_LENGTH = 7  # points in a row each rising or each falling
+
+
+@dataclass(frozen=True)
+class XmR:
+    """An XmR chart: per point its segment's mean and limits and which special-cause rules it meets."""
+
+    values: list[float]
+    mean: list[float]
+    upper: list[float]
+    lower: list[float]
+    outside_limits: list[bool]
+    run: list[bool]
+    trend: list[bool]
+    two_of_three: list[bool]
+    trend_direction: list[int]  # +1 in a rising trend, -1 in a falling one, 0 otherwise
+
+    @property
+    def special_cause(self) -> list[bool]:
+        return [any(flags) for flags in zip(self.outside_limits, self.run, self.trend, self.two_of_three)]
+
+    def direction(self, i: int) -> int:
+        """+1 above the mean, -1 below, 0 on it."""
+        return (self.values[i] > self.mean[i]) - (self.values[i] < self.mean[i])
+
+    def signals(self, lower_is_better: bool = True) -> list[str]:
+        """'improvement', 'concern' or 'common cause' for each point."""
+        out = []
+        for i, special in enumerate(self.special_cause):
+            if not special:
+                out.append("common cause")
+                continue
+            # A trend is judged by its slope, the other rules by the side of the mean.
+            by_side = self.outside_limits[i] or self.run[i] or self.two_of_three[i]
+            side = self.direction(i) if by_side else self.trend_direction[i]
+            good = side < 0 if lower_is_better else side > 0
+            out.append("improvement" if good else "concern")
+        return out
+
+
+def _segment_limits(values: list[float]) -> tuple[float, float]:
+    mean = sum(values) / len(values)
+    moving_ranges = [abs(b - a) for a, b in zip(values, values[1:])]
+    mean_mr = sum(moving_ranges) / len(moving_ranges) if moving_ranges else 0.0
+    return mean, XMR_SCALE * mean_mr
+
+
+def _runs(flags_side: list[int], length: int) -> list[bool]:
+    """Mark every point in a run of `length` or more consecutive equal non-zero sides."""
+    marked = [False] * len(flags_side)
+    start = 0
+    for i in range(1, len(flags_side) + 1):
+        if i == len(flags_side) or flags_side[i] != flags_side[start] or flags_side[i] == 0:
+            if flags_side[start] != 0 and i - start >= length:
+                marked[start:i] = [True] * (i - start)
+            start = i
+    return marked
+
+
+def xmr(values: list[float], rebase_at: list[int] | None = None) -> XmR:
+    """XmR chart with limits at mean ± 2.66 × mean moving range, recalculated from each rebase index.
+
+    Rules (each evaluated within a segment): a point outside the limits; 7 or more in a row on
+    one side of the mean (a point on the mean breaks the run); 7 or more in a row each rising or
+    each falling (a repeated value breaks it); 2 of 3 consecutive points beyond two-thirds of the
+    way to a limit on the same side (the points beyond are flagged).
+    """
+    values = [float(v) for v in values]
+    n = len(values)
+    cuts = sorted({0, *[i for i in (rebase_at or []) if 0 < i < n], n})
+    mean, upper, lower = [0.0] * n, [0.0] * n, [0.0] * n
+    outside, run, trend, two_of_three = [False] * n, [False] * n, [False] * n, [False] * n
+    trend_direction = [0] * n
+    for start, end in zip(cuts, cuts[1:]):
+        segment = values[start:end]
+        m, half_width = _segment_limits(segment)
+        for i in range(start, end):
+            mean[i], upper[i], lower[i] = m, m + half_width, m - half_width
+            outside[i] = values[i] > upper[i] or values[i] < lower[i]
+        sides = [(v > m) - (v < m) for v in segment]
+        for i, flag in enumerate(_runs(sides, RUN_LENGTH)):
+            run[start + i] = flag
+        steps = [(b > a) - (b < a) for a, b in zip(segment, segment[1:])]
+        # A trend of 7 points is 6 steps in the same direction; mark the points, not the steps.
+        step_runs = _runs(steps, TREND_LENGTH - 1)
+        for i, flag in enumerate(step_runs):
+            if flag:
+                trend[start + i] = trend[start + i + 1] = True
+                trend_direction[start + i] = trend_direction[start + i + 1] = steps[i]
+        zone = 2 / 3 * half_width
+        beyond = [(v > m + zone) - (v < m - zone) if half_width > 0 else 0 for v in segment]
+        for i in range(len(segment) - 2):
+            window = beyond[i : i + 3]
+            for side in (1, -1):
+                if window.count(side) >= 2:
+                    for j in range(3):
+                        if window[j] == side:
+                            two_of_three[start + i + j] = True
+    return XmR(values, mean, upper, lower, outside, run, trend, two_of_three, trend_direction)
+
+
+# --- Funnel plots (Spiegelhalter 2005) --------------------------------------------------------
+
+
+def poisson_funnel_limit(expected: float, probability: float) -> float:
+    """Exact Poisson control limit on the count scale for expected count `expected`.
+
+    The discrete quantile is interpolated so the limit is smooth in the expected count
+    (Spiegelhalter 2005, appendix A.1.1).
+    """
+    if expected <= 0:
+        return 0.0
+    r = stats.poisson.ppf(probability, expected)
+    below = stats.poisson.cdf(r - 1, expected)
+    at = stats.poisson.cdf(r, expected)
+    alpha = (at - probability) / (at - below) if at > below else 0.0
+    return max(0.0, r - alpha)
+
+
+def funnel_limits(reference_rate: float, exposure: float, level: float, per: float = 1000.0, phi: float = 1.0) -> tuple[float, float]:
+    """Lower and upper funnel limits on the rate scale for one exposure.
+
+    `reference_rate` is per `per` units of exposure. With phi > 1 (over-dispersion) the limits
+    are widened multiplicatively: E ± z × sqrt(phi × E) on the count scale.
+    """
+    expected = reference_rate * exposure / per
+    tail = (1 - level) / 2
+    if phi > 1:
+        z = stats.norm.ppf(1 - tail)
+        half = z * math.sqrt(phi * expected)
+        low, high = max(0.0, expected - half), expected + half
+    else:
+        low, high = poisson_funnel_limit(expected, tail), poisson_funnel_limit(expected, 1 - tail)
+    return low / exposure * per, high / exposure * per
+
+
+def overdispersion_factor(observed: list[float], expected: list[float], winsorize: float = 0.1) -> float:
+    """Multiplicative over-dispersion phi = mean of squared z-scores, z = (O - E) / sqrt(E), after
+    winsorizing the z-scores at `winsorize` in each tail (Spiegelhalter 2005, section 4.1)."""
+    z = [(o - e) / math.sqrt(e) for o, e in zip(observed, expected) if e > 0]
+    if len(z) < 3:
+        return 1.0
+    ordered = sorted(z)
+    k = int(math.floor(winsorize * len(z)))
+    low, high = ordered[k], ordered[len(z) - 1 - k]
+    clipped = [min(max(v, low), high) for v in z]
+    return sum(v * v for v in clipped) / len(clipped)
+
+
+# --- Difference in differences of rates -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RateRatioOfChanges:
+    programme_change: float  # rate after ÷ rate before, on the programme wing
+    comparison_change: float  # the same on the comparison wings
+    ratio: float  # programme change ÷ comparison change
+    lower: float
+    upper: float
+    corrected: bool  # 0.5 added to every count because one was zero
+
+
+def ratio_of_rate_changes(
+    programme_before: tuple[float, float],
+    programme_after: tuple[float, float],
+    comparison_before: tuple[float, float],
+    comparison_after: tuple[float, float],
+    level: float = 0.95,
+) -> RateRatioOfChanges:
+    """Difference-in-differences on the ratio scale: (a/Ea ÷ b/Eb) ÷ (c/Ec ÷ d/Ed) for (count, exposure)
+    pairs, with a Wald interval on the log scale: var = 1/a + 1/b + 1/c + 1/d (Poisson counts)."""
+    cells = [programme_before, programme_after, comparison_before, comparison_after]
+    if any(e <= 0 for _, e in cells):
+        return RateRatioOfChanges(math.nan, math.nan, math.nan, math.nan, math.nan, False)
+    corrected = any(c == 0 for c, _ in cells)
+    (a, ea), (b, eb), (c, ec), (d, ed) = [((n + 0.5) if corrected else n, e) for n, e in cells]
+    programme_change = (b / eb) / (a / ea)
+    comparison_change = (d / ed) / (c / ec)
+    ratio = programme_change / comparison_change
+    se = math.sqrt(1 / a + 1 / b + 1 / c + 1 / d)
+    z = stats.norm.ppf(1 - (1 - level) / 2)
+    return RateRatioOfChanges(
+        programme_change, comparison_change, ratio, ratio * math.exp(-z * se), ratio * math.exp(z * se), corrected
+    )

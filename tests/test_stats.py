@@ -60,3 +60,113 @@ def test_metric_formats():
     assert metrics.SESSIONS_DELIVERED_SHARE.format(0.875) == "88%"
     assert metrics.INCIDENT_RATE.format(1234.4) == "1,234"
     assert metrics.MEAN_SURVEY_CHANGE.format(float("nan")) == "–"
+
+
+# --- XmR (Making Data Count) -----------------------------------------------------------------
+
+
+def test_xmr_limits_hand_worked():
+    # mean = 91 / 8 = 11.375; moving ranges 2,1,2,1,1,1,2 -> mean 10/7; limits 11.375 ± 2.66 × 1.428571
+    chart = stats.xmr([10, 12, 11, 13, 12, 11, 10, 12])
+    assert chart.mean[0] == pytest.approx(11.375)
+    assert chart.upper[0] == pytest.approx(15.175)
+    assert chart.lower[0] == pytest.approx(7.575)
+    assert not any(chart.special_cause)
+
+
+def test_point_outside_limits_and_run_below_the_mean():
+    # mean 6.5, mean MR 15/9, UCL 10.93: the 20 is outside; the nine 5s are a run below the mean.
+    chart = stats.xmr([5] * 9 + [20])
+    assert chart.outside_limits == [False] * 9 + [True]
+    assert chart.run == [True] * 9 + [False]
+    assert chart.signals() == ["improvement"] * 9 + ["concern"]
+    assert chart.signals(lower_is_better=False)[-1] == "improvement"
+
+
+def test_a_point_on_the_mean_breaks_a_run():
+    assert stats._runs([1, 1, 1, 0, 1, 1, 1, 1], 7) == [False] * 8
+    assert stats._runs([-1] * 7 + [1], 7) == [True] * 7 + [False]
+    assert stats._runs([-1] * 6 + [1], 7) == [False] * 7
+
+
+def test_seven_rising_points_are_a_trend_and_a_tie_breaks_it():
+    rising = stats.xmr([1, 2, 3, 4, 5, 6, 7, 3, 3])
+    assert rising.trend == [True] * 7 + [False, False]
+    assert rising.trend_direction[:7] == [1] * 7
+    tied = stats.xmr([1, 2, 3, 3, 4, 5, 6, 7])
+    assert not any(tied.trend)
+    falling = stats.xmr([9, 8, 7, 6, 5, 4, 3, 6, 6, 6])
+    assert falling.trend[:7] == [True] * 7
+    # A falling trend in something where lower is better is an improvement.
+    assert falling.signals()[3] == "improvement"
+
+
+def test_two_of_three_beyond_two_thirds_of_the_way_to_a_limit():
+    # mean 265/23 = 11.5217; mean MR 55/22 = 2.5; UCL 18.17; two-thirds zone above 15.955.
+    chart = stats.xmr([10, 12] * 10 + [17, 11, 17])
+    assert chart.upper[0] == pytest.approx(11.521739 + 6.65, abs=1e-5)
+    assert chart.outside_limits[-3:] == [False, False, False]
+    assert chart.two_of_three[-3:] == [True, False, True]
+    assert not any(chart.two_of_three[:-3])
+
+
+def test_rebasing_recalculates_limits_per_segment():
+    values = [10, 12] * 6 + [20, 22] * 6
+    single = stats.xmr(values)
+    rebased = stats.xmr(values, rebase_at=[12])
+    assert rebased.mean[0] == pytest.approx(11) and rebased.mean[-1] == pytest.approx(21)
+    assert rebased.upper[0] == pytest.approx(11 + 2.66 * 2)
+    assert any(single.special_cause) and not any(rebased.special_cause)
+
+
+# --- Funnel plots ----------------------------------------------------------------------------
+
+
+def test_poisson_funnel_limit_interpolates_the_exact_quantile():
+    # E = 10: the 97.5% quantile is 17; P(X<=16) = 0.972958, P(X<=17) = 0.985722 (scipy.stats.poisson)
+    # alpha = (0.985722 - 0.975) / (0.985722 - 0.972958) = 0.840; limit = 17 - 0.840 = 16.160
+    assert stats.poisson_funnel_limit(10, 0.975) == pytest.approx(16.160, abs=1e-3)
+    assert stats.poisson_funnel_limit(10, 0.025) == pytest.approx(3.775, abs=1e-3)
+
+
+def test_funnel_limits_approach_the_normal_for_large_counts():
+    low, high = stats.funnel_limits(reference_rate=500, exposure=20000, level=0.95)
+    expected = 10000
+    half = 1.959964 * expected ** 0.5
+    assert high == pytest.approx((expected + half) / 20, rel=2e-3)
+    assert low == pytest.approx((expected - half) / 20, rel=2e-3)
+
+
+def test_funnel_narrows_with_exposure_and_widens_with_overdispersion():
+    narrow = stats.funnel_limits(400, 5000, 0.998)
+    wide = stats.funnel_limits(400, 500, 0.998)
+    assert wide[0] < narrow[0] < 400 < narrow[1] < wide[1]
+    inflated = stats.funnel_limits(400, 5000, 0.998, phi=4.0)
+    assert inflated[0] < narrow[0] and inflated[1] > narrow[1]
+
+
+def test_overdispersion_factor_worked_example():
+    # z = (10-20)/√20, 0, (30-20)/√20 -> z² = 5, 0, 5 -> phi = 10/3
+    assert stats.overdispersion_factor([10, 20, 30], [20, 20, 20]) == pytest.approx(10 / 3)
+
+
+# --- Difference in differences of rates ------------------------------------------------------
+
+
+def test_ratio_of_rate_changes_worked_example():
+    # Programme wing 100 -> 60 over 50 prisoner-years each (×0.6); other wings 200 -> 190 (×0.95).
+    # Ratio 0.6 / 0.95 = 0.631579; se(log) = √(1/100 + 1/60 + 1/200 + 1/190) = 0.192171;
+    # 95% CI 0.631579 × exp(∓1.959964 × 0.192171) = 0.43336 to 0.92046.
+    result = stats.ratio_of_rate_changes((100, 50), (60, 50), (200, 100), (190, 100))
+    assert result.programme_change == pytest.approx(0.6)
+    assert result.comparison_change == pytest.approx(0.95)
+    assert result.ratio == pytest.approx(0.631579, abs=1e-6)
+    assert result.lower == pytest.approx(0.43336, abs=1e-4)
+    assert result.upper == pytest.approx(0.92046, abs=1e-4)
+    assert not result.corrected
+
+
+def test_ratio_of_rate_changes_with_a_zero_count_is_corrected():
+    result = stats.ratio_of_rate_changes((4, 10), (0, 10), (50, 100), (50, 100))
+    assert result.corrected and result.ratio == pytest.approx((0.5 / 4.5))
+    assert math.isnan(stats.ratio_of_rate_changes((4, 0), (0, 10), (50, 100), (50, 100)).ratio)
