@@ -180,3 +180,45 @@ def sidebar_filters() -> Filters | None:
 
 def current_filters() -> Filters | None:
     return st.session_state.get(CURRENT)
+
+
+def page_choice(label: str, options: list, key: str, default, format_func=str, help: str | None = None, container=st):
+    """A page-level selectbox mirrored in the URL under `key` and kept when the user leaves the page.
+
+    Streamlit drops a widget's state when a run does not draw it, so the last value is also kept
+    under a plain key and restored on return; a URL value that is not an option is ignored.
+    """
+    kept = f"_kept_{key}"
+    if key not in st.session_state:
+        from_url = [o for o in options if str(o) == st.query_params.get(key)]
+        st.session_state[key] = from_url[0] if from_url else st.session_state.get(kept, default)
+    if st.session_state[key] not in options:
+        st.session_state[key] = default
+    value = container.selectbox(label, options, key=key, format_func=format_func, help=help)
+    st.session_state[kept] = value
+    if value == default:
+        if key in st.query_params:
+            del st.query_params[key]
+    elif st.query_params.get(key) != str(value):
+        st.query_params[key] = str(value)
+    return value
+
+
+def one_prison(current: Filters, prisons: pd.DataFrame) -> str:
+    """The prison a single-prison page shows: the one chosen in the sidebar, or one picked here
+    (picking it here sets the sidebar filter, so every page follows)."""
+    if len(current.chosen_prisons) == 1:
+        return current.chosen_prisons[0]
+    names = dict(zip(prisons["prison_id"], prisons["name"]))
+    options = [p for p in current.prison_ids if p in names]
+    cohorts = prisons.set_index("prison_id")["cohorts"]
+    default = max(options, key=lambda p: cohorts.get(p, 0))  # the prison with the most cohorts
+
+    def choose():
+        st.session_state["f_prisons"] = [st.session_state["_one_prison"]]
+
+    st.selectbox(
+        "Prison", options, index=options.index(default), key="_one_prison", on_change=choose,
+        format_func=lambda p: f"{names[p]} ({p})", help="This page shows one prison at a time; your choice sets the sidebar filter.",
+    )
+    return st.session_state["_one_prison"]

@@ -98,6 +98,33 @@ INCIDENT_TYPE_LABELS = {
 }
 ROLE_LABELS = {"prisoner": "Prisoners", "staff": "Staff"}
 
+
+@dataclass(frozen=True)
+class Measure:
+    """A family of incidents a rate can be built on: which types, and serious ones only or all."""
+
+    key: str
+    label: str
+    incident_types: tuple[str, ...]
+    serious_only: bool = False
+
+    def params(self) -> dict:
+        return {"incident_types": list(self.incident_types), "serious_only": self.serious_only}
+
+
+MEASURES: dict[str, Measure] = {
+    m.key: m
+    for m in (
+        Measure("all_assaults", "All assaults", ("assault_on_staff", "prisoner_on_prisoner_assault")),
+        Measure("assault_on_staff", "Assaults on staff", ("assault_on_staff",)),
+        Measure("prisoner_on_prisoner_assault", "Prisoner-on-prisoner assaults", ("prisoner_on_prisoner_assault",)),
+        Measure("serious_assaults", "Serious assaults", ("assault_on_staff", "prisoner_on_prisoner_assault"), True),
+        Measure("self_harm", "Self-harm", ("self_harm",)),
+        Measure("serious_self_harm", "Self-harm with hospital attendance", ("self_harm",), True),
+        Measure("use_of_force", "Use of force", ("use_of_force",)),
+    )
+}
+
 METRICS: dict[str, Metric] = {
     m.key: m
     for m in (

@@ -55,6 +55,7 @@ def test_prisons(sample_db, raw):
     assert sorted(got.index) == sorted(prisons.index)
     assert (got["name"] == prisons.loc[got.index, "name"]).all()
     assert set(got.index[got["runs_the_conversation"]]) == set(raw("cohorts")["prison_id"])
+    assert (got["cohorts"] == raw("cohorts")["prison_id"].value_counts().reindex(got.index, fill_value=0)).all()
     assert set(got.index[got["runs_good_prison_project"]]) == set(raw("services")["prison_id"])
 
 
@@ -183,3 +184,61 @@ def test_unknown_query_and_missing_parameter(sample_db):
         sample_db.query("../secrets")
     with pytest.raises(TypeError, match="prison_ids"):
         sample_db.query("overview_places", wing_ids=None)
+
+
+def test_wing_monthly_counts(sample_db, raw, params):
+    prison = params["prison_ids"][0]
+    window = {k: params[k] for k in ("period_start", "period_end")}
+    got = sample_db.query("wing_monthly_counts", prison_id=prison, **window, incident_types=list(INCIDENT_TYPES))
+    wings = raw("wings")
+    population = in_period(raw("wing_population").merge(wings[wings["prison_id"] == prison], on="wing_id"), "month", params)
+    assert len(got) == len(population) * len(INCIDENT_TYPES)
+    incidents = in_period(raw("incidents"), "occurred_on", params)
+    incidents = incidents[(incidents["prison_id"] == prison) & incidents["wing_id"].notna()].copy()
+    incidents["month"] = pd.to_datetime(incidents["occurred_on"]).dt.to_period("M").dt.to_timestamp()
+    expected = incidents.groupby(["wing_id", "month", "incident_type"]).agg(n=("incident_id", "size"), serious=("serious", "sum"))
+    indexed = got.assign(month=pd.to_datetime(got["month"])).set_index(["wing_id", "month", "incident_type"])
+    aligned = expected.join(indexed, how="left")
+    assert (aligned["n"] == aligned["incidents"]).all()
+    assert (aligned["serious"] == aligned["serious_incidents"]).all()
+    assert got["incidents"].sum() == len(incidents)
+    per_wing_month = got.groupby(["wing_id", "month"])["average_population"].first()
+    assert per_wing_month.sum() == pytest.approx(population["average_population"].sum())
+
+
+def test_delivered_workshops(sample_db, raw):
+    got = sample_db.query("delivered_workshops", prison_id="PVI")
+    workshops = raw("workshops").merge(raw("cohorts"), on="cohort_id")
+    expected = workshops[(workshops["prison_id"] == "PVI") & (workshops["status"] == "delivered")]
+    assert len(got) == len(expected)
+    assert set(got["cohort_id"]) == set(expected["cohort_id"])
+    assert (pd.to_datetime(got["delivered_on"]).sort_values().values == pd.to_datetime(expected["delivered_on"]).sort_values().values).all()
+
+
+@pytest.mark.parametrize("types, serious_only", [(["self_harm"], False), (["assault_on_staff", "prisoner_on_prisoner_assault"], True)])
+def test_prison_counts(sample_db, raw, params, types, serious_only):
+    window = {k: params[k] for k in ("period_start", "period_end")}
+    got = sample_db.query("prison_counts", **window, incident_types=types, serious_only=serious_only).set_index("prison_id")
+    incidents = in_period(raw("incidents"), "occurred_on", params)
+    incidents = incidents[incidents["incident_type"].isin(types) & (incidents["serious"] | (not serious_only))]
+    population = in_period(raw("wing_population").merge(raw("wings"), on="wing_id"), "month", params)
+    years = population.groupby("prison_id")["average_population"].sum() / 12
+    counts = incidents["prison_id"].value_counts().reindex(got.index, fill_value=0)
+    assert (got["incidents"] == counts).all()
+    assert np.allclose(got["prisoner_years"], years.reindex(got.index))
+    assert len(got) == len(raw("prisons"))
+
+
+def test_prison_monthly_counts(sample_db, raw, params):
+    window = {k: params[k] for k in ("period_start", "period_end")}
+    got = sample_db.query("prison_monthly_counts", **window, incident_types=["use_of_force"], serious_only=False)
+    incidents = in_period(raw("incidents"), "occurred_on", params)
+    incidents = incidents[incidents["incident_type"] == "use_of_force"]
+    assert got["incidents"].sum() == len(incidents)
+    one = got[(got["prison_id"] == "WSI")].iloc[3]
+    month = pd.Timestamp(one["month"])
+    occurred = pd.to_datetime(incidents["occurred_on"])
+    assert one["incidents"] == ((incidents["prison_id"] == "WSI") & (occurred.dt.to_period("M") == month.to_period("M"))).sum()
+    population = raw("wing_population").merge(raw("wings"), on="wing_id")
+    expected_years = population[(population["prison_id"] == "WSI") & (pd.to_datetime(population["month"]) == month)]["average_population"].sum() / 12
+    assert one["prisoner_years"] == pytest.approx(expected_years)

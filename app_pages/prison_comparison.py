@@ -1,0 +1,84 @@
+"""Prison comparison: how does each prison's rate compare with prisons of its kind?"""
+
+import streamlit as st
+
+from dashboard import analysis, charts, filters, ui
+from dashboard.metrics import INCIDENT_RATE, MEASURES
+
+st.title("Prison comparison")
+db = ui.database()
+current = filters.current_filters()
+if current is None or not ui.require_tables(db, "incidents", "wing_population"):
+    st.stop()
+
+controls = st.columns(3)
+measure = MEASURES[
+    filters.page_choice("Measure", list(MEASURES), "measure", "all_assaults", format_func=lambda k: MEASURES[k].label, container=controls[0])
+]
+counts = ui.query("prison_counts", **current.params(), **measure.params())
+types = sorted(counts["prison_type"].unique())
+group = filters.page_choice(
+    "Compare with", ["all", *types], "compare_with", "all",
+    format_func=lambda g: "all prisons" if g == "all" else f"{g} prisons", container=controls[1],
+    help="The reference rate is the pooled rate of this group; only its prisons are plotted.",
+)
+widen = controls[2].toggle(
+    "Widen limits for over-dispersion", key="overdispersion",
+    help="Prisons differ more than chance alone allows; this inflates the limits by the estimated factor phi (Spiegelhalter 2005).",
+)
+in_group = counts if group == "all" else counts[counts["prison_type"] == group]
+if in_group.empty or in_group["prisoner_years"].sum() == 0:
+    st.info("No prisoner-years in this period for this group.")
+    st.stop()
+result = analysis.funnel(in_group, widen_for_overdispersion=widen)
+unit = f"{measure.label.lower()} per 1,000 prisoners per year"
+period = f"{filters.month_label(current.period_start)} to {filters.month_label(current.last_month)}"
+table = result.table
+outliers = table[table["position"].str.startswith("above 99.8")]
+programme = table[table["programme"]]
+st.markdown(
+    f"**{period}: the {('all-prison' if group == 'all' else group)} reference rate is {result.reference_rate:,.0f} {unit}; "
+    f"{len(outliers)} of {len(table)} prisons lie above the 99.8% limit.** Programme prisons: "
+    + "; ".join(f"{r.prison_id} {r.rate:,.0f} ({r.position})" for r in programme.itertuples())
+    + "."
+)
+if widen:
+    st.caption(f"Limits widened by over-dispersion factor phi = {result.phi:.2f} (1 means no widening was needed).")
+st.plotly_chart(
+    charts.funnel_plot(table, result.reference_rate, result.phi, f"{measure.label}: rate against exposure, {period}", unit),
+    width="stretch",
+)
+st.caption(
+    "Funnel plot (Spiegelhalter 2005): exact Poisson limits around the reference rate; a prison outside them differs "
+    "by more than chance would usually produce. It says nothing about why: case mix, recording and function differ."
+)
+
+st.subheader("Ranked, with 95% confidence intervals")
+shown = table.rename(columns={
+    "name": "Prison", "prison_type": "Type", "incidents": "Incidents", "prisoner_years": "Prisoner-years",
+    "rate": "Rate", "ci_low": "95% CI low", "ci_high": "95% CI high", "position": "Against the funnel", "programme": "Programme prison",
+})[["Prison", "Type", "Programme prison", "Incidents", "Prisoner-years", "Rate", "95% CI low", "95% CI high", "Against the funnel"]]
+st.dataframe(
+    shown, hide_index=True, width="stretch",
+    column_config={
+        "Incidents": st.column_config.NumberColumn(format="localized"),
+        "Prisoner-years": st.column_config.NumberColumn(format="%.0f"),
+        "Rate": st.column_config.NumberColumn(format="%.0f", help=INCIDENT_RATE.help),
+        "95% CI low": st.column_config.NumberColumn(format="%.0f", help="Exact Poisson interval"),
+        "95% CI high": st.column_config.NumberColumn(format="%.0f", help="Exact Poisson interval"),
+    },
+)
+ui.download_csv(table, f"prison_comparison_{measure.key}.csv")
+
+st.subheader("Programme prisons over time")
+monthly = ui.query("prison_monthly_counts", **current.params(), **measure.params())
+quarterly = analysis.quarterly_against_group(monthly, counts)
+if quarterly.empty:
+    st.info("No programme prison in the data.")
+else:
+    st.markdown(
+        "Each programme prison's quarterly rate against the pooled rate of prisons of the same type that run neither "
+        "programme. A gap that opens after a programme starts is a prompt to look closer, not proof that it worked."
+    )
+    st.plotly_chart(charts.trend_small_multiples(quarterly, unit), width="stretch")
+    ui.download_csv(quarterly, f"programme_prisons_quarterly_{measure.key}.csv", "Download the panels' data (CSV)")

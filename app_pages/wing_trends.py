@@ -1,0 +1,154 @@
+"""Wing trends: is violence and self-harm on each wing getting better or worse, and did it move
+where The Conversation ran compared with the wings where it did not?"""
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboard import analysis, charts, filters, ui
+from dashboard.contract import INCIDENT_TYPES
+from dashboard.metrics import INCIDENT_RATE, MEASURES
+
+st.title("Wing trends")
+db = ui.database()
+current = filters.current_filters()
+if current is None or not ui.require_tables(db, "incidents", "wing_population"):
+    st.stop()
+
+prisons = ui.query("prisons")
+prison_id = filters.one_prison(current, prisons)
+prison_name = prisons.set_index("prison_id").at[prison_id, "name"]
+controls = st.columns(3)
+measure = MEASURES[
+    filters.page_choice("Measure", list(MEASURES), "measure", "all_assaults", format_func=lambda k: MEASURES[k].label, container=controls[0])
+]
+counts = ui.query("wing_monthly_counts", prison_id=prison_id, **current.params(), incident_types=list(INCIDENT_TYPES))
+rates = analysis.wing_measure(counts, measure)
+if rates.empty:
+    st.info(f"No population months for {prison_name} in this period, so no rates can be drawn.")
+    st.stop()
+if current.wing_ids:
+    rates_shown = rates[rates["wing_id"].isin(current.wing_ids)]
+else:
+    rates_shown = rates
+delivered = ui.query("delivered_workshops", prison_id=prison_id)
+cohorts = analysis.cohort_windows(delivered)
+unit = f"{measure.label.lower()} per 1,000 prisoners per year"
+st.caption(
+    f"{prison_name} · {filters.month_label(current.period_start)} to {filters.month_label(current.last_month)}. "
+    f"Rates are {INCIDENT_RATE.formula}, from incidents recorded on a wing (incidents off the wings have no wing denominator)."
+)
+
+# --- Wing table ------------------------------------------------------------------------------
+st.subheader("Wings at a glance")
+summary = analysis.wing_summary(rates_shown)
+top = summary.sort_values("rate_latest_12_months", ascending=False).iloc[0]
+concerns = summary[summary["spc_signal"] == "concern"]["wing_name"].tolist()
+st.markdown(
+    f"**{top['wing_name']} had the highest rate over the last 12 months: {top['rate_latest_12_months']:,.0f} {unit} "
+    f"({top['incidents_latest_12_months']:,} incidents over {top['prisoner_years_latest_12_months']:,.1f} prisoner-years).** "
+    + (f"Special-cause concern in the last 12 months on {', '.join(concerns)}." if concerns else "No wing shows special-cause concern in the last 12 months.")
+)
+table = summary.rename(columns={
+    "wing_name": "Wing",
+    "incidents_latest_12_months": "Incidents, last 12 months",
+    "prisoner_years_latest_12_months": "Prisoner-years, last 12 months",
+    "rate_latest_12_months": "Rate, last 12 months",
+    "rate_previous_12_months": "Rate, 12 months before",
+    "change": "Change",
+    "spc_signal": "SPC signal (last 12 months)",
+}).drop(columns=["wing_id"])
+table["Cohorts of The Conversation"] = summary["wing_id"].map(cohorts["wing_id"].value_counts()).fillna(0).astype(int)
+st.dataframe(
+    table, hide_index=True, width="stretch",
+    column_config={
+        "Prisoner-years, last 12 months": st.column_config.NumberColumn(format="%.1f"),
+        "Rate, last 12 months": st.column_config.NumberColumn(format="%.0f", help=INCIDENT_RATE.help),
+        "Rate, 12 months before": st.column_config.NumberColumn(format="%.0f", help="Blank when the period has fewer than 24 months."),
+        "Change": st.column_config.NumberColumn(format="percent"),
+    },
+)
+ui.download_csv(summary, f"wings_{prison_id}_{measure.key}.csv")
+
+st.plotly_chart(charts.wing_rate_heatmap(rates_shown, unit), width="stretch")
+ui.download_csv(rates_shown, f"wing_monthly_{prison_id}_{measure.key}.csv", "Download monthly rates with counts and populations (CSV)")
+
+# --- SPC chart ----------------------------------------------------------------------------------
+st.subheader("Is it more than noise? Statistical process control")
+wing_names = dict(zip(rates_shown["wing_id"], rates_shown["wing_name"]))
+wing_options = sorted(wing_names)
+busiest = cohorts["wing_id"].value_counts()
+default_wing = next((w for w in busiest.index if w in wing_names), wing_options[0])
+spc_controls = st.columns(2)
+wing_id = filters.page_choice(
+    "Wing", wing_options, "spc_wing", default_wing, format_func=lambda w: f"{wing_names[w]} ({w})", container=spc_controls[0]
+)
+months = sorted(pd.to_datetime(rates_shown["month"]).dt.date.unique())
+wing_cohorts = cohorts[cohorts["wing_id"] == wing_id]
+starts = {pd.Timestamp(d).to_period("M").to_timestamp().date() for d in wing_cohorts["first_workshop"]}
+rebase = filters.page_choice(
+    "Rebase the limits at", ["none", *months], "rebase", "none",
+    format_func=lambda m: "no rebase (one set of limits)" if m == "none" else filters.month_label(m) + (" · a first workshop" if m in starts else ""),
+    help="Recalculate the mean and limits from this month on, for example from a cohort's first workshop.",
+    container=spc_controls[1],
+)
+series = analysis.spc_for(rates_shown[rates_shown["wing_id"] == wing_id], None if rebase == "none" else rebase)
+signals = series["signal"].value_counts()
+latest = series.iloc[-1]
+st.markdown(
+    f"**{wing_names[wing_id]}: the latest month ({filters.month_label(pd.Timestamp(latest['month']).date())}) shows "
+    f"{latest['signal']}{' variation' if latest['signal'] == 'common cause' else ''}.** Over the period, "
+    f"{signals.get('improvement', 0)} months signal improvement and {signals.get('concern', 0)} signal concern "
+    "(lower is better)."
+)
+st.plotly_chart(charts.spc_chart(series, wing_cohorts, delivered[delivered["wing_id"] == wing_id], f"{wing_names[wing_id]}: {unit}", unit), width="stretch")
+st.caption(
+    "XmR chart (NHS Making Data Count): limits at the mean ± 2.66 × the mean moving range. Special cause: a point "
+    "outside the limits, 7 in a row on one side of the mean, 7 in a row rising or falling, or 2 of 3 beyond "
+    "two-thirds of the way to a limit. Shaded spans run from a cohort's first to last workshop; ticks mark workshops."
+)
+ui.download_csv(series, f"spc_{wing_id}_{measure.key}.csv", "Download the chart's data (CSV)")
+
+# --- Before and after each cohort ------------------------------------------------------------------
+st.subheader("Before and after each cohort, against wings without the programme")
+if cohorts.empty:
+    st.info(f"The Conversation has not run at {prison_name}, so there is nothing to compare.")
+    st.stop()
+window = filters.page_choice("Months before and after", [3, 6, 9, 12], "window", 6, format_func=lambda n: f"{n} months")
+comparison = analysis.before_after(rates, cohorts, window, window)
+overall = analysis.pooled(comparison)
+usable = comparison.dropna(subset=["ratio"]) if "ratio" in comparison else comparison.iloc[0:0]
+if overall is not None:
+    direction = "fell more (or rose less)" if overall.ratio < 1 else "rose more (or fell less)"
+    clear = overall.upper < 1 or overall.lower > 1
+    st.markdown(
+        f"**All {len(usable)} cohorts together: after the workshops, {measure.label.lower()} on the cohort's wing {direction} than on "
+        f"comparison wings — ratio of changes {overall.ratio:.2f} (95% CI {overall.lower:.2f} to {overall.upper:.2f})"
+        f"{'' if clear else ', which cannot be told apart from no difference'}.**"
+    )
+st.markdown(
+    f"For each cohort, the rate on its wing in the {window} months before its first workshop is compared with the {window} "
+    f"months after its last, and the same change on the prison's other wings that had no workshop in that time. "
+    "The ratio of the two changes (a difference-in-differences rate ratio) is below 1 when incidents fell more on the "
+    "programme wing. It cannot show cause: wings were not chosen at random, a cohort may follow a bad spell "
+    "(which tends to ease anyway), and small counts give wide intervals."
+)
+shown = comparison.rename(columns={
+    "cohort_id": "Cohort", "wing_id": "Wing", "first_workshop": "First workshop", "last_workshop": "Last workshop",
+    "comparison_wings": "Comparison wings", "wing_before_rate": "Wing rate before", "wing_after_rate": "Wing rate after",
+    "others_before_rate": "Comparison rate before", "others_after_rate": "Comparison rate after",
+    "ratio": "Ratio of changes", "ratio_low": "95% CI low", "ratio_high": "95% CI high", "note": "Note",
+})
+visible = [c for c in ["Cohort", "Wing", "First workshop", "Last workshop", "Wing rate before", "Wing rate after",
+                       "Comparison rate before", "Comparison rate after", "Comparison wings", "Ratio of changes",
+                       "95% CI low", "95% CI high", "Note"] if c in shown]
+st.dataframe(
+    shown[visible], hide_index=True, width="stretch",
+    column_config={
+        "First workshop": st.column_config.DateColumn(format="D MMM YYYY"),
+        "Last workshop": st.column_config.DateColumn(format="D MMM YYYY"),
+        **{c: st.column_config.NumberColumn(format="%.0f", help=f"{unit}") for c in visible if "rate" in c},
+        **{c: st.column_config.NumberColumn(format="%.2f") for c in ("Ratio of changes", "95% CI low", "95% CI high")},
+    },
+)
+ui.download_csv(comparison, f"before_after_{prison_id}_{measure.key}.csv", "Download with counts and prisoner-years (CSV)")

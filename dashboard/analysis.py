@@ -1,0 +1,221 @@
+"""Computations behind the governors' pages, over frames returned by the named queries.
+
+Plain functions (no Streamlit): they turn counts and populations into rates, SPC signals and
+before/after comparisons, using `dashboard.stats` and the metric registry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from dashboard import stats
+from dashboard.metrics import Measure, incident_rate
+
+
+def wing_measure(wing_counts: pd.DataFrame, measure: Measure) -> pd.DataFrame:
+    """One row per wing × month for a measure: incidents, prisoner-years and rate per 1,000 per year.
+
+    `wing_counts` is the `wing_monthly_counts` query (wing × month × incident type).
+    """
+    column = "serious_incidents" if measure.serious_only else "incidents"
+    chosen = wing_counts[wing_counts["incident_type"].isin(measure.incident_types)]
+    frame = (
+        chosen.groupby(["wing_id", "wing_name", "month"], as_index=False)
+        .agg(incidents=(column, "sum"), average_population=("average_population", "first"))
+    )
+    frame["prisoner_years"] = frame["average_population"] / 12
+    frame["rate"] = incident_rate(frame["incidents"], frame["prisoner_years"])
+    return frame
+
+
+def spc_for(series: pd.DataFrame, rebase_month=None) -> pd.DataFrame:
+    """XmR chart of a monthly `rate` series (sorted by month), with limits rebased at a month."""
+    series = series.sort_values("month").reset_index(drop=True)
+    rebase = []
+    if rebase_month is not None:
+        after = series.index[pd.to_datetime(series["month"]) >= pd.Timestamp(rebase_month)]
+        rebase = [int(after[0])] if len(after) else []
+    chart = stats.xmr(series["rate"].fillna(0).tolist(), rebase_at=rebase)
+    return series.assign(
+        mean=chart.mean,
+        upper=chart.upper,
+        lower=[max(0.0, v) for v in chart.lower],  # a rate cannot fall below zero
+        signal=chart.signals(lower_is_better=True),
+        outside_limits=chart.outside_limits,
+        run=chart.run,
+        trend=chart.trend,
+        two_of_three=chart.two_of_three,
+    )
+
+
+def cohort_windows(delivered: pd.DataFrame) -> pd.DataFrame:
+    """First and last delivered workshop of each cohort (the `delivered_workshops` query)."""
+    if delivered.empty:
+        return pd.DataFrame(columns=["cohort_id", "wing_id", "first_workshop", "last_workshop", "sessions"])
+    return (
+        delivered.groupby(["cohort_id", "wing_id"], as_index=False)
+        .agg(first_workshop=("delivered_on", "min"), last_workshop=("delivered_on", "max"), sessions=("session_number", "nunique"))
+        .sort_values("first_workshop")
+    )
+
+
+@dataclass(frozen=True)
+class Windows:
+    before: tuple[pd.Timestamp, pd.Timestamp]  # [start, end) months
+    after: tuple[pd.Timestamp, pd.Timestamp]
+
+
+def windows_for(first_workshop, last_workshop, months_before: int, months_after: int) -> Windows:
+    """The N whole months before the first workshop's month and after the last workshop's month."""
+    first = pd.Timestamp(first_workshop).to_period("M").to_timestamp()
+    last = pd.Timestamp(last_workshop).to_period("M").to_timestamp()
+    return Windows(
+        before=(first - pd.DateOffset(months=months_before), first),
+        after=(last + pd.DateOffset(months=1), last + pd.DateOffset(months=1 + months_after)),
+    )
+
+
+def _cell(frame: pd.DataFrame, window: tuple[pd.Timestamp, pd.Timestamp], months_needed: int) -> tuple[float, float] | None:
+    months = pd.to_datetime(frame["month"])
+    inside = frame[(months >= window[0]) & (months < window[1])]
+    if inside["month"].nunique() < months_needed:
+        return None  # the window runs off the data: no honest comparison
+    return float(inside["incidents"].sum()), float(inside["prisoner_years"].sum())
+
+
+def before_after(
+    wing_rates: pd.DataFrame, cohorts: pd.DataFrame, months_before: int = 6, months_after: int = 6, wing_of=None
+) -> pd.DataFrame:
+    """For each cohort: counts, prisoner-years and rates before and after on its wing and on the
+    comparison wings, and the ratio of the two changes with its 95% CI.
+
+    The comparison wings are the prison's other wings that had no workshop of any cohort between
+    the start of the before window and the end of the after window, so the comparison is not
+    itself treated. `wing_rates` is `wing_measure(...)` for one prison; `wing_of` can map a cohort
+    to another wing (a placebo test: the same dates on a wing that had no programme).
+    """
+    rows = []
+    for cohort in cohorts.itertuples():
+        wing = wing_of(cohort) if wing_of else cohort.wing_id
+        windows = windows_for(cohort.first_workshop, cohort.last_workshop, months_before, months_after)
+        busy = cohorts[
+            (pd.to_datetime(cohorts["last_workshop"]) >= windows.before[0])
+            & (pd.to_datetime(cohorts["first_workshop"]) < windows.after[1])
+        ]["wing_id"]
+        on_wing = wing_rates[wing_rates["wing_id"] == wing]
+        others = wing_rates[(wing_rates["wing_id"] != wing) & ~wing_rates["wing_id"].isin(set(busy))]
+        cells = [
+            _cell(on_wing, windows.before, months_before),
+            _cell(on_wing, windows.after, months_after),
+            _cell(others, windows.before, months_before),
+            _cell(others, windows.after, months_after),
+        ]
+        row = {
+            "cohort_id": cohort.cohort_id,
+            "wing_id": wing,
+            "comparison_wings": others["wing_id"].nunique(),
+            "first_workshop": cohort.first_workshop,
+            "last_workshop": cohort.last_workshop,
+        }
+        if any(c is None for c in cells):
+            rows.append({**row, "note": "no comparison wing free of the programme" if others.empty else "window runs beyond the data"})
+            continue
+        for name, (count, years) in zip(("wing_before", "wing_after", "others_before", "others_after"), cells):
+            row[f"{name}_incidents"] = count
+            row[f"{name}_prisoner_years"] = years
+            row[f"{name}_rate"] = incident_rate(count, years)
+        result = stats.ratio_of_rate_changes(*cells)
+        rows.append({**row, "ratio": result.ratio, "ratio_low": result.lower, "ratio_high": result.upper, "note": ""})
+    return pd.DataFrame(rows)
+
+
+def pooled(before_after_table: pd.DataFrame) -> stats.RateRatioOfChanges | None:
+    """All cohorts together: counts and prisoner-years summed cell by cell, then one ratio."""
+    usable = before_after_table.dropna(subset=["ratio"]) if "ratio" in before_after_table else before_after_table.iloc[0:0]
+    if usable.empty:
+        return None
+    cells = [
+        (usable[f"{name}_incidents"].sum(), usable[f"{name}_prisoner_years"].sum())
+        for name in ("wing_before", "wing_after", "others_before", "others_after")
+    ]
+    return stats.ratio_of_rate_changes(*cells)
+
+
+def wing_summary(wing_rates: pd.DataFrame) -> pd.DataFrame:
+    """Per wing: rate over the latest 12 months, over the 12 before, the change, and the SPC signal
+    of the latest special cause in those 12 months (limits from the wing's whole series)."""
+    last = pd.to_datetime(wing_rates["month"]).max()
+    latest_start = last - pd.DateOffset(months=11)
+    previous_start = latest_start - pd.DateOffset(months=12)
+    rows = []
+    for (wing_id, wing_name), frame in wing_rates.groupby(["wing_id", "wing_name"]):
+        months = pd.to_datetime(frame["month"])
+        latest = frame[months >= latest_start]
+        previous = frame[(months >= previous_start) & (months < latest_start)]
+        chart = spc_for(frame)
+        recent = chart[pd.to_datetime(chart["month"]) >= latest_start]
+        special = recent[recent["signal"] != "common cause"]
+        latest_rate = incident_rate(latest["incidents"].sum(), latest["prisoner_years"].sum())
+        previous_rate = incident_rate(previous["incidents"].sum(), previous["prisoner_years"].sum()) if len(previous) == 12 else float("nan")
+        rows.append({
+            "wing_id": wing_id,
+            "wing_name": wing_name,
+            "incidents_latest_12_months": int(latest["incidents"].sum()),
+            "prisoner_years_latest_12_months": float(latest["prisoner_years"].sum()),
+            "rate_latest_12_months": latest_rate,
+            "rate_previous_12_months": previous_rate,
+            "change": latest_rate / previous_rate - 1 if previous_rate and previous_rate > 0 else float("nan"),
+            "spc_signal": special["signal"].iloc[-1] if len(special) else "common cause",
+        })
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class Funnel:
+    table: pd.DataFrame  # one row per prison: rate, exact 95% CI, position against the funnel
+    reference_rate: float
+    phi: float  # 1 unless widened for over-dispersion
+
+
+def funnel(prisons: pd.DataFrame, widen_for_overdispersion: bool = False) -> Funnel:
+    """Rates of the prisons in `prisons` (the `prison_counts` query, already narrowed to the group)
+    against the group's pooled rate, with exact Poisson positions at 95% and 99.8%."""
+    prisons = prisons[prisons["prisoner_years"] > 0].copy()
+    reference = incident_rate(prisons["incidents"].sum(), prisons["prisoner_years"].sum())
+    expected = reference * prisons["prisoner_years"] / 1000
+    phi = stats.overdispersion_factor(prisons["incidents"].tolist(), expected.tolist()) if widen_for_overdispersion else 1.0
+    phi = max(phi, 1.0)
+    prisons["rate"] = incident_rate(prisons["incidents"], prisons["prisoner_years"])
+    intervals = [stats.poisson_rate_interval(int(n), float(e)) for n, e in zip(prisons["incidents"], prisons["prisoner_years"])]
+    prisons["ci_low"] = [i.lower for i in intervals]
+    prisons["ci_high"] = [i.upper for i in intervals]
+    positions = []
+    for rate, exposure in zip(prisons["rate"], prisons["prisoner_years"]):
+        low95, high95 = stats.funnel_limits(reference, exposure, 0.95, phi=phi)
+        low998, high998 = stats.funnel_limits(reference, exposure, 0.998, phi=phi)
+        positions.append(
+            "above 99.8% limit" if rate > high998 else "above 95% limit" if rate > high95
+            else "below 99.8% limit" if rate < low998 else "below 95% limit" if rate < low95 else "within limits"
+        )
+    prisons["position"] = positions
+    prisons["programme"] = prisons["runs_the_conversation"] | prisons["runs_good_prison_project"]
+    return Funnel(prisons.sort_values("rate", ascending=False).reset_index(drop=True), reference, phi)
+
+
+def quarterly_against_group(monthly: pd.DataFrame, prisons: pd.DataFrame) -> pd.DataFrame:
+    """For each programme prison: its quarterly rate, and the pooled quarterly rate of prisons of
+    the same type that run neither programme (the comparison group)."""
+    monthly = monthly.merge(prisons[["prison_id", "prison_type", "runs_the_conversation", "runs_good_prison_project"]], on="prison_id")
+    monthly["quarter"] = pd.to_datetime(monthly["month"]).dt.to_period("Q").dt.to_timestamp()
+    monthly["programme"] = monthly["runs_the_conversation"] | monthly["runs_good_prison_project"]
+    frames = []
+    for prison in prisons[prisons["runs_the_conversation"] | prisons["runs_good_prison_project"]].itertuples():
+        own = monthly[monthly["prison_id"] == prison.prison_id]
+        group = monthly[(monthly["prison_type"] == prison.prison_type) & ~monthly["programme"]]
+        for series, frame in (("This prison", own), ("Comparison group", group)):
+            quarters = frame.groupby("quarter", as_index=False).agg(incidents=("incidents", "sum"), prisoner_years=("prisoner_years", "sum"))
+            quarters["rate"] = incident_rate(quarters["incidents"], quarters["prisoner_years"])
+            frames.append(quarters.assign(series=series, panel=f"{prison.name} ({prison.prison_id})", prison_id=prison.prison_id))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -1,0 +1,30 @@
+-- Each prison's incidents of the chosen types (serious only if asked) in [period_start,
+-- period_end), over its prisoner-years in the same months, with what it is and what it runs.
+WITH population AS (
+    SELECT w.prison_id, sum(wp.average_population) / 12.0 AS prisoner_years
+    FROM wing_population wp
+    JOIN wings w USING (wing_id)
+    WHERE wp.month >= $period_start AND wp.month < $period_end
+    GROUP BY w.prison_id
+),
+counts AS (
+    SELECT i.prison_id, count(*) AS incidents
+    FROM incidents i
+    WHERE list_contains($incident_types, i.incident_type)
+      AND (NOT $serious_only OR i.serious)
+      AND i.occurred_on >= $period_start AND i.occurred_on < $period_end
+    GROUP BY i.prison_id
+)
+SELECT
+    p.prison_id,
+    p.name,
+    p.prison_type,
+    p.region,
+    EXISTS (SELECT 1 FROM cohorts c WHERE c.prison_id = p.prison_id) AS runs_the_conversation,
+    EXISTS (SELECT 1 FROM services s WHERE s.prison_id = p.prison_id) AS runs_good_prison_project,
+    coalesce(c.incidents, 0) AS incidents,
+    pop.prisoner_years
+FROM prisons p
+JOIN population pop USING (prison_id)
+LEFT JOIN counts c USING (prison_id)
+ORDER BY p.name

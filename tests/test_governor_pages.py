@@ -1,0 +1,115 @@
+"""The governors' pages as a user meets them: they run, and their figures match pandas."""
+
+import base64
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.apptest import open_page, plotly_figures, rerun, start
+
+WING_TRENDS = "app_pages/wing_trends.py"
+COMPARISON = "app_pages/prison_comparison.py"
+
+
+def table_with(at, column):
+    (found,) = [d.value for d in at.dataframe if column in d.value.columns]
+    return found
+
+
+def test_wing_trends_for_a_prison_from_the_url(monkeypatch, raw):
+    at = start(monkeypatch, query_params={"prison": "PVI", "measure": "self_harm"})
+    at = open_page(at, WING_TRENDS)
+    assert at.selectbox(key="measure").value == "self_harm"
+    wings = table_with(at, "SPC signal (last 12 months)").set_index("Wing")
+    incidents = raw("incidents").query("prison_id == 'PVI' and incident_type == 'self_harm' and wing_id == 'PVI-A'")
+    recent = incidents[pd.to_datetime(incidents["occurred_on"]) >= "2024-01-01"]
+    assert wings.loc["A Wing", "Incidents, last 12 months"] == len(recent)
+    assert len(wings) == int((raw("wings")["prison_id"] == "PVI").sum())
+
+    heatmap, spc = plotly_figures(at)
+    assert heatmap["data"][0]["type"] == "heatmap"
+    chosen = at.selectbox(key="spc_wing").value
+    population = raw("wing_population").query("wing_id == @chosen")
+    counts = raw("incidents").query("wing_id == @chosen and incident_type == 'self_harm'")
+    monthly = counts.groupby(pd.to_datetime(counts["occurred_on"]).dt.to_period("M")).size()
+    rates = [monthly.get(pd.Timestamp(m).to_period("M"), 0) / (p / 12) * 1000 for m, p in zip(population["month"], population["average_population"])]
+    (mean_trace,) = [t for t in spc["data"] if t.get("name") == "Mean"]
+    assert _values(mean_trace["y"])[0] == pytest.approx(sum(rates) / len(rates))
+    assert any(t.get("name") == "Workshop delivered" for t in spc["data"])
+
+
+def _values(values) -> list[float]:
+    if isinstance(values, dict):  # plotly's typed-array encoding
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
+    return [float(v) for v in values]
+
+
+def test_wing_trends_before_and_after_and_rebase(monkeypatch):
+    at = start(monkeypatch, query_params={"prison": "WSI"})
+    at = open_page(at, WING_TRENDS)
+    table = table_with(at, "Ratio of changes")
+    assert len(table) == table["Cohort"].nunique() > 5
+    assert table["Ratio of changes"].dropna().between(0.05, 20).all()
+    assert any("All " in m.value and "cohorts together" in m.value for m in at.markdown)
+    at.selectbox(key="window").set_value(3)
+    rerun(at)
+    assert at.query_params["window"] == "3"
+    rebase_at = at.selectbox(key="rebase").options[1:][48]  # a month in the middle of the period
+    at.selectbox(key="rebase").set_value(rebase_at)
+    rerun(at)
+    assert "rebase" in at.query_params
+    (_, spc) = plotly_figures(at)
+    (mean_trace,) = [t for t in spc["data"] if t.get("name") == "Mean"]
+    means = _values(mean_trace["y"])
+    assert len(set(np.round(means, 6))) == 2 and means[0] != means[-1]
+
+
+def test_wing_trends_asks_for_one_prison(monkeypatch, raw):
+    at = start(monkeypatch)
+    at = open_page(at, WING_TRENDS)
+    cohorts = raw("cohorts")["prison_id"].value_counts()
+    chosen = at.selectbox(key="_one_prison").value
+    assert cohorts[chosen] == cohorts.max()  # the prison with most cohorts
+    other = next(p for p in cohorts.index if p != chosen)
+    at.selectbox(key="_one_prison").set_value(other)
+    rerun(at)
+    assert at.multiselect(key="f_prisons").value == [other]
+    assert at.query_params["prison"] == other
+
+
+def test_prison_comparison_matches_pandas(monkeypatch, raw):
+    at = start(monkeypatch, query_params={"from": "2019-01", "to": "2019-12", "measure": "use_of_force"})
+    at = open_page(at, COMPARISON)
+    ranked = table_with(at, "Against the funnel").set_index("Prison")
+    incidents = raw("incidents").query("incident_type == 'use_of_force'")
+    occurred = pd.to_datetime(incidents["occurred_on"])
+    in_2019 = incidents[(occurred >= "2019-01-01") & (occurred < "2020-01-01")]
+    population = raw("wing_population").merge(raw("wings"), on="wing_id")
+    population = population[pd.to_datetime(population["month"]).dt.year == 2019]
+    years = population.groupby("prison_id")["average_population"].sum() / 12
+    names = raw("prisons").set_index("prison_id")["name"]
+    for prison in ("WSI", "DAI", "BLI"):
+        row = ranked.loc[names[prison]]
+        assert row["Incidents"] == (in_2019["prison_id"] == prison).sum()
+        assert row["Rate"] == pytest.approx((in_2019["prison_id"] == prison).sum() / years[prison] * 1000)
+    assert list(ranked["Rate"]) == sorted(ranked["Rate"], reverse=True)
+
+    funnel, multiples = plotly_figures(at)
+    programme = [t for t in funnel["data"] if t.get("name") == "Programme prisons"][0]
+    assert set(programme["text"]) == set(raw("cohorts")["prison_id"]) | set(raw("services")["prison_id"])
+    reference = len(in_2019) / years.sum() * 1000
+    assert any(f"reference {reference:,.0f}" in a.get("text", "") for a in funnel["layout"].get("annotations", []))
+    assert len({t["name"] for t in multiples["data"]}) == 2
+
+
+def test_prison_comparison_same_type_and_overdispersion(monkeypatch, raw):
+    at = start(monkeypatch)
+    at = open_page(at, COMPARISON)
+    at.selectbox(key="compare_with").set_value("Category C training")
+    at.toggle(key="overdispersion").set_value(True)
+    rerun(at)
+    ranked = table_with(at, "Against the funnel")
+    assert set(ranked["Type"]) == {"Category C training"}
+    assert any("over-dispersion factor phi" in c.value for c in at.caption)
+    assert at.query_params["compare_with"] == "Category C training"
