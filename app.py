@@ -11,6 +11,7 @@ navigation = st.navigation(
         st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
         st.Page("app_pages/wing_trends.py", title="Wing trends", icon=":material/show_chart:", url_path="wing-trends"),
         st.Page("app_pages/prison_comparison.py", title="Prison comparison", icon=":material/leaderboard:", url_path="prison-comparison"),
+        st.Page("app_pages/cohorts.py", title="Cohorts", icon=":material/groups:", url_path="cohorts"),
         st.Page("app_pages/data.py", title="Data", icon=":material/dataset:", url_path="data"),
     ]
 )

@@ -219,3 +219,76 @@ def quarterly_against_group(monthly: pd.DataFrame, prisons: pd.DataFrame) -> pd.
             quarters["rate"] = incident_rate(quarters["incidents"], quarters["prisoner_years"])
             frames.append(quarters.assign(series=series, panel=f"{prison.name} ({prison.prison_id})", prison_id=prison.prison_id))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+# --- The Conversation: cohorts -------------------------------------------------------------
+
+PLANNED_DAYS_FIRST_TO_LAST = 63  # three workshops across 9 weeks
+
+
+def survey_change(items: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """Paired change per item and role (the `survey_item_change` query) with its 95% CI, Cohen's
+    d_z and response rate; fewer than `threshold` pairs: no figures, only the reason."""
+    from dashboard.disclosure import is_reportable, too_few_message
+
+    rows = []
+    for r in items.itertuples():
+        pairs = int(r.pairs)
+        row = {"item": r.item, "role": r.role, "participants": int(r.participants), "pairs": pairs,
+               "response_rate": pairs / r.participants if r.participants else float("nan")}
+        if is_reportable(pairs, threshold):
+            estimate = stats.mean_interval(pairs, float(r.mean_change), float(r.sd_change))
+            row |= {"mean_change": estimate.value, "ci_low": estimate.lower, "ci_high": estimate.upper,
+                    "cohens_dz": stats.cohens_dz(float(r.mean_change), float(r.sd_change)), "note": ""}
+        else:
+            row |= {"mean_change": None, "ci_low": None, "ci_high": None, "cohens_dz": None, "note": too_few_message(pairs, threshold)}
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def retention(sessions: pd.DataFrame) -> pd.DataFrame:
+    """Share of participants attending sessions 1, 2 and 3 by role, over the cohorts that
+    delivered that session (the `session_attendance` query)."""
+    if sessions.empty:
+        return pd.DataFrame(columns=["role", "session_number", "attended", "participants", "share"])
+    out = sessions.groupby(["role", "session_number"], as_index=False)[["attended", "participants"]].sum()
+    out["share"] = out["attended"] / out["participants"]
+    return out
+
+
+def staff_mix(sessions: pd.DataFrame) -> pd.DataFrame:
+    """Per cohort and session: staff and prisoners in the room, and staff per 10 prisoners."""
+    if sessions.empty:
+        return pd.DataFrame(columns=["cohort_id", "session_number", "prisoner", "staff", "staff_per_10_prisoners"])
+    wide = sessions.pivot_table(index=["cohort_id", "session_number"], columns="role", values="attended", fill_value=0).reset_index()
+    for role in ("prisoner", "staff"):
+        if role not in wide:
+            wide[role] = 0
+    wide["staff_per_10_prisoners"] = 10 * wide["staff"] / wide["prisoner"].where(wide["prisoner"] > 0)
+    return wide[["cohort_id", "session_number", "prisoner", "staff", "staff_per_10_prisoners"]]
+
+
+def likert_shares(distribution: pd.DataFrame) -> pd.DataFrame:
+    """Share of answers at each score per item and wave, for a diverging stacked bar."""
+    if distribution.empty:
+        return distribution.assign(share=[])
+    totals = distribution.groupby(["item", "wave"])["answers"].transform("sum")
+    return distribution.assign(share=distribution["answers"] / totals)
+
+
+def cohort_table(delivery: pd.DataFrame, participants: pd.DataFrame, sessions: pd.DataFrame, surveys: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """One row per cohort: delivery, attendance, survey response and mean change."""
+    from dashboard.disclosure import is_reportable
+
+    people = participants.pivot_table(index="cohort_id", columns="role", values="participants", fill_value=0)
+    table = delivery.set_index("cohort_id")
+    table["prisoners"] = people.get("prisoner", pd.Series(dtype=float)).reindex(table.index).fillna(0).astype(int)
+    table["staff"] = people.get("staff", pd.Series(dtype=float)).reindex(table.index).fillna(0).astype(int)
+    attendance = sessions.groupby("cohort_id")[["attended", "participants"]].sum()
+    table["attendance_rate"] = (attendance["attended"] / attendance["participants"]).reindex(table.index)
+    survey = surveys.set_index("cohort_id").reindex(table.index)
+    table["response_rate"] = survey["pairs"] / survey["participants"]
+    table["pairs"] = survey["pairs"].fillna(0).astype(int)
+    table["mean_change"] = survey["mean_change"].where(survey["pairs"].fillna(0).map(lambda n: is_reportable(int(n), threshold)))
+    table["completed_all_three"] = table["sessions_delivered"] >= 3
+    return table.reset_index()

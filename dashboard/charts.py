@@ -106,3 +106,71 @@ def trend_small_multiples(quarterly: pd.DataFrame, unit: str) -> go.Figure:
     figure.update_layout(title=f"Quarterly rate ({unit}): programme prisons against prisons of the same type without a programme",
                          legend_title_text="", margin={"t": 80})
     return figure
+
+
+# --- The Conversation: cohorts ---------------------------------------------------------------
+
+def cohort_timeline(delivery: pd.DataFrame) -> go.Figure:
+    frame = delivery.dropna(subset=["first_scheduled"]).copy()
+    frame["end"] = frame["last_delivered"].fillna(frame["first_scheduled"])
+    frame.loc[frame["end"] <= frame["first_scheduled"], "end"] = frame["first_scheduled"] + pd.Timedelta(days=3)
+    frame["Delivery"] = frame["sessions_delivered"].map(lambda n: "all three sessions" if n >= 3 else f"{n} of 3 sessions")
+    figure = px.timeline(
+        frame, x_start="first_scheduled", x_end="end", y="cohort_id", color="Delivery",
+        color_discrete_map={"all three sessions": "#1e88e5", "2 of 3 sessions": "#ffc107", "1 of 3 sessions": "#d81b60", "0 of 3 sessions": "#616161"},
+        hover_data={"prison_id": True, "wing_id": True, "sdm": True, "days_first_to_last": True},
+        height=max(300, 18 * len(frame) + 120), category_orders={"cohort_id": list(frame.sort_values("first_scheduled")["cohort_id"])},
+    )
+    figure.update_yaxes(autorange="reversed", title_text="")
+    return _layout(figure, "Cohorts from first scheduled to last delivered workshop", "", "Date")
+
+
+def cancellation_reasons(cancelled: pd.DataFrame) -> go.Figure:
+    frame = cancelled.assign(quarter=pd.to_datetime(cancelled["scheduled_on"]).dt.to_period("Q").dt.to_timestamp())
+    counts = frame.groupby(["quarter", "cancellation_reason"], as_index=False).size()
+    figure = px.bar(counts, x="quarter", y="size", color="cancellation_reason", color_discrete_sequence=PALETTE)
+    figure.update_yaxes(dtick=1)
+    figure.update_traces(width=1000 * 60 * 60 * 24 * 80)  # a quarter's width in milliseconds, less a gap
+    return _layout(figure, "Cancelled workshops by quarter and reason", "Workshops cancelled", "Quarter")
+
+
+def days_first_to_last(delivery: pd.DataFrame, planned_days: int) -> go.Figure:
+    frame = delivery[delivery["sessions_delivered"] >= 3].dropna(subset=["days_first_to_last"])
+    figure = px.strip(frame, x="days_first_to_last", hover_data=["cohort_id", "sessions_delivered"], color_discrete_sequence=["#1e88e5"])
+    figure.add_vline(x=planned_days, line={"dash": "dash", "color": "#231f20"}, annotation_text=f"plan: {planned_days} days (9 weeks)")
+    return _layout(figure, "Days from first to last workshop, cohorts that delivered all three sessions", "", "Days")
+
+
+def retention_chart(retention: pd.DataFrame) -> go.Figure:
+    frame = retention.assign(Session=retention["session_number"].map(lambda s: f"Session {s}"), Role=retention["role"].str.capitalize())
+    figure = px.bar(
+        frame, x="Session", y="share", color="Role", barmode="group", text=frame["share"].map(lambda v: f"{v:.0%}"),
+        custom_data=["attended", "participants"], color_discrete_map={"Prisoner": "#1e88e5", "Staff": "#d81b60"},
+    )
+    figure.update_traces(hovertemplate="%{x}: %{y:.0%}<br>%{customdata[0]} attended of %{customdata[1]} participants<extra>%{fullData.name}</extra>")
+    figure.update_yaxes(tickformat=".0%", range=[0, 1.05])
+    return _layout(figure, "Retention: share of participants at each session", "Share attending", "")
+
+
+def likert_diverging(shares: pd.DataFrame, item_labels: dict) -> go.Figure:
+    """Diverging stacked bars: scores 1-2 to the left of zero, 4-5 to the right, 3 split across it."""
+    colours = {1: "#b2182b", 2: "#ef8a62", 3: "#bababa", 4: "#67a9cf", 5: "#2166ac"}
+    labels = {1: "1 (worst)", 2: "2", 3: "3", 4: "4", 5: "5 (best)"}
+    frame = shares.assign(row=shares["item"].map(item_labels) + " · " + shares["wave"])
+    figure = go.Figure()
+    for score in (3, 2, 1):  # negative side, outward from zero
+        part = frame[frame["score"] == score]
+        x = -part["share"] / (2 if score == 3 else 1)
+        figure.add_trace(go.Bar(y=part["row"], x=x, orientation="h", name=labels[score], marker_color=colours[score],
+                                legendrank=score, customdata=part["answers"],
+                                hovertemplate="%{y}: score " + str(score) + ", %{customdata} answers<extra></extra>"))
+    for score in (3, 4, 5):
+        part = frame[frame["score"] == score]
+        x = part["share"] / (2 if score == 3 else 1)
+        figure.add_trace(go.Bar(y=part["row"], x=x, orientation="h", name=labels[score], marker_color=colours[score],
+                                legendrank=score, showlegend=score != 3, customdata=part["answers"],
+                                hovertemplate="%{y}: score " + str(score) + ", %{customdata} answers<extra></extra>"))
+    figure.update_layout(barmode="relative", height=140 + 28 * frame["row"].nunique())
+    figure.update_xaxes(tickformat=".0%", range=[-1, 1])
+    figure.update_yaxes(autorange="reversed")
+    return _layout(figure, "Answers before (pre) and after (post): share at each score", "", "Share of answers (left: 1-3, right: 3-5)")

@@ -222,3 +222,10 @@ def ratio_of_rate_changes(
     return RateRatioOfChanges(
         programme_change, comparison_change, ratio, ratio * math.exp(-z * se), ratio * math.exp(z * se), corrected
     )
+
+
+def cohens_dz(mean_change: float, sd_change: float) -> float:
+    """Cohen's d for paired data (d_z): the mean change over the SD of the changes."""
+    if sd_change is None or math.isnan(sd_change) or sd_change == 0:
+        return math.nan
+    return mean_change / sd_change

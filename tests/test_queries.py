@@ -242,3 +242,110 @@ def test_prison_monthly_counts(sample_db, raw, params):
     population = raw("wing_population").merge(raw("wings"), on="wing_id")
     expected_years = population[(population["prison_id"] == "WSI") & (pd.to_datetime(population["month"]) == month)]["average_population"].sum() / 12
     assert one["prisoner_years"] == pytest.approx(expected_years)
+
+
+COHORT_PAGE = dict(sdm=None, cohort_id=None, role=None)
+
+
+def cohort_scope(raw, p, sdm=None, cohort_id=None):
+    cohorts = chosen_cohorts(raw, p)
+    if sdm:
+        cohorts = cohorts[cohorts["sdm"] == sdm]
+    if cohort_id:
+        cohorts = cohorts[cohorts["cohort_id"] == cohort_id]
+    return cohorts
+
+
+def test_cohort_list(sample_db, raw, params):
+    got = sample_db.query("cohort_list", **params)
+    assert list(got["cohort_id"]) == list(chosen_cohorts(raw, params).sort_values(["start_date", "cohort_id"])["cohort_id"])
+
+
+@pytest.mark.parametrize("sdm", [None, "Priya S."])
+def test_cohort_delivery(sample_db, raw, params, sdm):
+    got = sample_db.query("cohort_delivery", **params, **{**COHORT_PAGE, "sdm": sdm}).set_index("cohort_id")
+    cohorts = cohort_scope(raw, params, sdm=sdm)
+    assert set(got.index) == set(cohorts["cohort_id"])
+    workshops = raw("workshops")
+    for cohort in list(got.index)[:8]:
+        mine = workshops[workshops["cohort_id"] == cohort]
+        delivered = mine[mine["status"] == "delivered"]
+        row = got.loc[cohort]
+        assert row["sessions_planned"] == mine["session_number"].nunique()
+        assert row["sessions_delivered"] == delivered["session_number"].nunique()
+        assert row["workshops_cancelled"] == (mine["status"] == "cancelled").sum()
+        assert row["days_first_to_last"] == (pd.to_datetime(delivered["delivered_on"]).max() - pd.to_datetime(delivered["delivered_on"]).min()).days
+
+
+def test_cancelled_workshops(sample_db, raw, params):
+    got = sample_db.query("cancelled_workshops", **params, **COHORT_PAGE)
+    workshops = raw("workshops")
+    expected = workshops[workshops["cohort_id"].isin(chosen_cohorts(raw, params)["cohort_id"]) & (workshops["status"] == "cancelled")]
+    assert sorted(got["workshop_id"]) == sorted(expected["workshop_id"])
+    assert got["cancellation_reason"].notna().all()
+
+
+@pytest.mark.parametrize("role", [None, "staff"])
+def test_session_attendance(sample_db, raw, params, role):
+    got = sample_db.query("session_attendance", **params, **{**COHORT_PAGE, "role": role})
+    cohorts = chosen_cohorts(raw, params)["cohort_id"]
+    delivered = raw("workshops").query("status == 'delivered'")
+    delivered = delivered[delivered["cohort_id"].isin(cohorts)]
+    attendance = raw("attendance").merge(delivered, on="workshop_id").merge(raw("participants")[["participant_id", "role"]], on="participant_id")
+    if role:
+        attendance = attendance[attendance["role"] == role]
+    assert got["attended"].sum() == attendance["attended"].sum()
+    if len(got):
+        one = got.iloc[0]
+        people = raw("participants").query("cohort_id == @one.cohort_id and role == @one.role")
+        assert one["participants"] == len(people)
+
+
+def test_cohort_participants(sample_db, raw, params):
+    got = sample_db.query("cohort_participants", **params, **COHORT_PAGE)
+    participants = raw("participants")
+    expected = participants[participants["cohort_id"].isin(chosen_cohorts(raw, params)["cohort_id"])]
+    assert got["participants"].sum() == len(expected)
+
+
+def test_survey_item_change(sample_db, raw, params):
+    from dashboard.contract import SURVEY_ITEMS
+
+    got = sample_db.query("survey_item_change", **params, **COHORT_PAGE, later_wave="follow_up", items=list(SURVEY_ITEMS))
+    participants = raw("participants")
+    participants = participants[participants["cohort_id"].isin(chosen_cohorts(raw, params)["cohort_id"])]
+    answers = raw("survey_responses").merge(participants, on="participant_id")
+    wide = answers.pivot_table(index=["participant_id", "role", "item"], columns="wave", values="score").reindex(columns=["pre", "follow_up"])
+    change = (wide["follow_up"] - wide["pre"]).dropna().reset_index(name="change")
+    assert len(got) == len(SURVEY_ITEMS) * participants["role"].nunique()
+    for row in got.itertuples():
+        mine = change[(change["item"] == row.item) & (change["role"] == row.role)]["change"]
+        assert row.pairs == len(mine)
+        assert row.participants == (participants["role"] == row.role).sum()
+        if len(mine):
+            assert row.mean_change == pytest.approx(mine.mean())
+
+
+def test_likert_distribution(sample_db, raw, params):
+    got = sample_db.query("likert_distribution", **params, **COHORT_PAGE)
+    participants = raw("participants")
+    participants = participants[participants["cohort_id"].isin(chosen_cohorts(raw, params)["cohort_id"])]
+    answers = raw("survey_responses").merge(participants, on="participant_id")
+    answers = answers[answers["wave"].isin(["pre", "post"])]
+    assert got["answers"].sum() == len(answers)
+    if len(got):
+        first = got.iloc[0]
+        assert first["answers"] == ((answers["item"] == first["item"]) & (answers["wave"] == first["wave"]) & (answers["score"] == first["score"])).sum()
+
+
+def test_cohort_survey_summary(sample_db, raw, params):
+    got = sample_db.query("cohort_survey_summary", **params, **COHORT_PAGE).set_index("cohort_id")
+    participants = raw("participants")
+    participants = participants[participants["cohort_id"].isin(chosen_cohorts(raw, params)["cohort_id"])]
+    answers = raw("survey_responses").merge(participants, on="participant_id")
+    wide = answers.pivot_table(index=["cohort_id", "participant_id", "item"], columns="wave", values="score").reindex(columns=["pre", "post"])
+    per_person = (wide["post"] - wide["pre"]).groupby(["cohort_id", "participant_id"]).mean().dropna()
+    assert got["participants"].sum() == len(participants)
+    assert got["pairs"].sum() == len(per_person)
+    for cohort, mean in per_person.groupby("cohort_id").mean().head(5).items():
+        assert got.loc[cohort, "mean_change"] == pytest.approx(mean)

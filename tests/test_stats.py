@@ -170,3 +170,9 @@ def test_ratio_of_rate_changes_with_a_zero_count_is_corrected():
     result = stats.ratio_of_rate_changes((4, 10), (0, 10), (50, 100), (50, 100))
     assert result.corrected and result.ratio == pytest.approx((0.5 / 4.5))
     assert math.isnan(stats.ratio_of_rate_changes((4, 0), (0, 10), (50, 100), (50, 100)).ratio)
+
+
+def test_cohens_dz_worked_example():
+    # Changes 1, 2, 3, 4: mean 2.5, SD √(5/3) = 1.290994; d_z = 2.5 / 1.290994 = 1.936492.
+    assert stats.cohens_dz(2.5, (5 / 3) ** 0.5) == pytest.approx(1.936492, abs=1e-6)
+    assert math.isnan(stats.cohens_dz(0.4, 0.0))

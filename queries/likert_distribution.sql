@@ -1,0 +1,14 @@
+-- How many answers of each score per item and wave, for the chosen cohorts and role.
+SELECT s.item, s.wave, s.score, count(*) AS answers
+FROM survey_responses s
+JOIN participants p USING (participant_id)
+JOIN cohorts c USING (cohort_id)
+WHERE list_contains($prison_ids, c.prison_id)
+      AND ($wing_ids IS NULL OR list_contains($wing_ids, c.wing_id))
+      AND c.start_date >= $period_start AND c.start_date < $period_end
+      AND ($sdm IS NULL OR c.sdm = $sdm)
+      AND ($cohort_id IS NULL OR c.cohort_id = $cohort_id)
+  AND ($role IS NULL OR p.role = $role)
+  AND s.wave IN ('pre', 'post')
+GROUP BY ALL
+ORDER BY s.item, s.wave, s.score

@@ -1,0 +1,29 @@
+-- For each chosen cohort, delivered session and role: participants of the cohort and how many
+-- attended that session (the delivered workshop of the session).
+WITH chosen AS (
+    SELECT c.cohort_id FROM cohorts c
+    WHERE list_contains($prison_ids, c.prison_id)
+      AND ($wing_ids IS NULL OR list_contains($wing_ids, c.wing_id))
+      AND c.start_date >= $period_start AND c.start_date < $period_end
+      AND ($sdm IS NULL OR c.sdm = $sdm)
+      AND ($cohort_id IS NULL OR c.cohort_id = $cohort_id)
+),
+people AS (
+    SELECT p.cohort_id, p.role, count(*) AS participants
+    FROM participants p JOIN chosen USING (cohort_id)
+    WHERE ($role IS NULL OR p.role = $role)
+    GROUP BY ALL
+),
+attended AS (
+    SELECT w.cohort_id, w.session_number, p.role, count(*) FILTER (WHERE a.attended) AS attended
+    FROM workshops w
+    JOIN chosen USING (cohort_id)
+    JOIN attendance a USING (workshop_id)
+    JOIN participants p USING (participant_id)
+    WHERE w.status = 'delivered' AND ($role IS NULL OR p.role = $role)
+    GROUP BY ALL
+)
+SELECT a.cohort_id, a.session_number, a.role, people.participants, a.attended
+FROM attended a
+JOIN people USING (cohort_id, role)
+ORDER BY a.cohort_id, a.session_number, a.role

@@ -1,0 +1,107 @@
+"""The SDMs' cohort explorer: figures match pandas, small numbers are not reported, filters stick."""
+
+import pandas as pd
+import pytest
+
+from dashboard import analysis
+from dashboard.contract import SURVEY_ITEMS
+from tests.apptest import metric, open_page, plotly_figures, rerun, start
+
+COHORTS = "app_pages/cohorts.py"
+
+
+def table_with(at, column):
+    (found,) = [d.value for d in at.dataframe if column in d.value.columns]
+    return found
+
+
+def paired_changes(raw, cohort_ids=None, role=None, later="post"):
+    participants = raw("participants")
+    if cohort_ids is not None:
+        participants = participants[participants["cohort_id"].isin(cohort_ids)]
+    if role:
+        participants = participants[participants["role"] == role]
+    answers = raw("survey_responses").merge(participants, on="participant_id")
+    wide = answers.pivot_table(index=["participant_id", "role", "item"], columns="wave", values="score")
+    return (wide[later] - wide["pre"]).dropna().reset_index(name="change"), participants
+
+
+def test_headline_and_cohort_table_match_pandas(monkeypatch, raw):
+    at = open_page(start(monkeypatch, query_params={"prison": "PVI"}), COHORTS)
+    cohorts = raw("cohorts").query("prison_id == 'PVI'")
+    workshops = raw("workshops").merge(cohorts, on="cohort_id")
+    sessions = workshops.assign(delivered=workshops["status"] == "delivered").groupby(["cohort_id", "session_number"])["delivered"].any()
+    assert metric(at, "Cohorts") == str(len(cohorts))
+    assert metric(at, "Workshops delivered") == f"{int(sessions.sum())} of {len(sessions)}"
+    complete = sessions.groupby("cohort_id").sum()
+    assert metric(at, "Completed all three sessions") == f"{int((complete >= 3).sum())} of {len(cohorts)}"
+
+    table = table_with(at, "Mean change (post − pre)").set_index("Cohort")
+    one = cohorts["cohort_id"].iloc[3]
+    people = raw("participants").query("cohort_id == @one")
+    assert table.loc[one, "Prisoners"] == (people["role"] == "prisoner").sum()
+    changes, _ = paired_changes(raw, [one])
+    per_person = changes.groupby("participant_id")["change"].mean()
+    assert table.loc[one, "Pairs"] == len(per_person)
+    assert table.loc[one, "Mean change (post − pre)"] == pytest.approx(per_person.mean())
+    attendance = raw("attendance").merge(raw("workshops").query("cohort_id == @one and status == 'delivered'"), on="workshop_id")
+    assert table.loc[one, "Attendance"] == pytest.approx(attendance["attended"].mean())
+
+
+def test_survey_change_by_item_and_role_matches_pandas(monkeypatch, raw):
+    at = open_page(start(monkeypatch), COHORTS)
+    (post, follow_up) = [d.value for d in at.dataframe if "Cohen's d (paired)" in d.value.columns]
+    changes, participants = paired_changes(raw)
+    empathy = changes[(changes["item"] == "empathy") & (changes["role"] == "staff")]["change"]
+    row = post[(post["Item"] == "Empathy") & (post["Role"] == "Staff")].iloc[0]
+    assert row["Pairs"] == len(empathy)
+    assert row["Mean change"] == pytest.approx(empathy.mean())
+    assert row["Cohen's d (paired)"] == pytest.approx(empathy.mean() / empathy.std(ddof=1))
+    assert row["Response rate"] == pytest.approx(len(empathy) / (participants["role"] == "staff").sum())
+    assert row["95% CI low"] < row["Mean change"] < row["95% CI high"]
+    later, _ = paired_changes(raw, later="follow_up")
+    hope = later[(later["item"] == "hope") & (later["role"] == "prisoner")]["change"]
+    assert follow_up[(follow_up["Item"] == "Hope") & (follow_up["Role"] == "Prisoners")].iloc[0]["Pairs"] == len(hope)
+    figures = plotly_figures(at)
+    likert = [f for f in figures if "Answers before" in f["layout"]["title"]["text"]]
+    assert len(likert) == 1 and len(likert[0]["data"]) == 6
+
+
+def test_fewer_than_five_pairs_is_too_few_to_report():
+    items = pd.DataFrame({"item": ["trust", "hope"], "role": ["staff", "staff"], "participants": [6, 6],
+                          "pairs": [4, 5], "mean_change": [1.0, 0.4], "sd_change": [0.5, 0.5]})
+    table = analysis.survey_change(items, threshold=5).set_index("item")
+    assert pd.isna(table.loc["trust", "mean_change"]) and "too few to report" in table.loc["trust", "note"]
+    assert pd.isna(table.loc["trust", "ci_low"]) and pd.isna(table.loc["trust", "cohens_dz"])
+    assert table.loc["hope", "mean_change"] == pytest.approx(0.4)
+
+
+def test_one_cohort_and_role_narrow_everything_and_small_numbers_are_suppressed(monkeypatch, raw):
+    at = open_page(start(monkeypatch), COHORTS)
+    changes, _ = paired_changes(raw, role="staff")
+    changes = changes.merge(raw("participants")[["participant_id", "cohort_id"]], on="participant_id")
+    pairs = changes.groupby(["cohort_id", "item"]).size().unstack(fill_value=0)
+    cohort = pairs.index[(pairs < 5).any(axis=1)][0]
+    at.selectbox(key="cohort").set_value(cohort)
+    at.selectbox(key="role").set_value("staff")
+    rerun(at)
+    assert at.query_params["cohort"] == cohort and at.query_params["role"] == "staff"
+    assert metric(at, "Cohorts") == "1"
+    post = [d.value for d in at.dataframe if "Cohen's d (paired)" in d.value.columns][0]
+    assert set(post["Role"]) == {"Staff"}
+    staff_pairs = post["Pairs"]
+    assert (staff_pairs < 5).any()  # one cohort's staff: a handful of people
+    assert (post.loc[staff_pairs < 5, "Mean change"].isna()).all()
+    assert (post.loc[staff_pairs < 5, "Note"].str.contains("too few to report")).all()
+
+
+def test_a_cohort_with_no_surveys_or_no_delivery_shows_an_empty_state(monkeypatch, raw, sample_copy):
+    cohorts = raw("cohorts")
+    newest = cohorts.sort_values("start_date")["cohort_id"].iloc[-1]
+    surveys = raw("survey_responses")
+    participants = raw("participants")
+    surveys = surveys[~surveys["participant_id"].isin(participants.query("cohort_id == @newest")["participant_id"])]
+    surveys.to_parquet(sample_copy / "survey_responses.parquet", index=False)
+    at = open_page(start(monkeypatch, sample_copy, query_params={"cohort": newest}), COHORTS)
+    assert at.selectbox(key="cohort").value == newest
+    assert any("No participant of these cohorts has both a pre and a post survey yet" in i.value for i in at.info)
