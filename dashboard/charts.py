@@ -170,7 +170,8 @@ def likert_diverging(shares: pd.DataFrame, item_labels: dict) -> go.Figure:
         figure.add_trace(go.Bar(y=part["row"], x=x, orientation="h", name=labels[score], marker_color=colours[score],
                                 legendrank=score, showlegend=score != 3, customdata=part["answers"],
                                 hovertemplate="%{y}: score " + str(score) + ", %{customdata} answers<extra></extra>"))
-    figure.update_layout(barmode="relative", height=140 + 28 * frame["row"].nunique())
+    order = [f"{item_labels[i]} · {w}" for i in item_labels for w in ("pre", "post") if f"{item_labels[i]} · {w}" in set(frame["row"])]
+    figure.update_layout(barmode="relative", height=140 + 28 * len(order))
     figure.update_xaxes(tickformat=".0%", range=[-1, 1])
-    figure.update_yaxes(autorange="reversed")
+    figure.update_yaxes(categoryorder="array", categoryarray=order, autorange="reversed")
     return _layout(figure, "Answers before (pre) and after (post): share at each score", "", "Share of answers (left: 1-3, right: 3-5)")
