@@ -12,6 +12,8 @@ navigation = st.navigation(
         st.Page("app_pages/wing_trends.py", title="Wing trends", icon=":material/show_chart:", url_path="wing-trends"),
         st.Page("app_pages/prison_comparison.py", title="Prison comparison", icon=":material/leaderboard:", url_path="prison-comparison"),
         st.Page("app_pages/cohorts.py", title="Cohorts", icon=":material/groups:", url_path="cohorts"),
+        st.Page("app_pages/campaign.py", title="Campaign impact", icon=":material/volunteer_activism:", url_path="campaign"),
+        st.Page("app_pages/good_prison_project.py", title="Good Prison Project", icon=":material/handshake:", url_path="good-prison-project"),
         st.Page("app_pages/data.py", title="Data", icon=":material/dataset:", url_path="data"),
     ]
 )

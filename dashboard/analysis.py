@@ -292,3 +292,41 @@ def cohort_table(delivery: pd.DataFrame, participants: pd.DataFrame, sessions: p
     table["mean_change"] = survey["mean_change"].where(survey["pairs"].fillna(0).map(lambda n: is_reportable(int(n), threshold)))
     table["completed_all_three"] = table["sessions_delivered"] >= 3
     return table.reset_index()
+
+
+# --- Good Prison Project -------------------------------------------------------------------
+
+GPP_PERIODS = {  # [start, end): the coordinator period, and a year either side as far as data allow
+    "before": (pd.Timestamp("2015-09-01"), pd.Timestamp("2016-09-01")),
+    "during": (pd.Timestamp("2016-09-01"), pd.Timestamp("2017-11-01")),
+    "after": (pd.Timestamp("2017-11-01"), pd.Timestamp("2018-11-01")),
+}
+
+
+def gpp_safety(monthly: pd.DataFrame, prisons: pd.DataFrame) -> pd.DataFrame:
+    """For each Good Prison Project prison: rates before, during and after the coordinator period,
+    the same for prisons of its type that run neither programme, and the ratio of changes (during
+    and after, each against before) with 95% CIs. `monthly` is `prison_monthly_counts`."""
+    monthly = monthly.assign(month=pd.to_datetime(monthly["month"])).merge(
+        prisons[["prison_id", "prison_type", "runs_the_conversation", "runs_good_prison_project"]], on="prison_id")
+    rows = []
+    for prison in prisons[prisons["runs_good_prison_project"]].itertuples():
+        own = monthly[monthly["prison_id"] == prison.prison_id]
+        group = monthly[(monthly["prison_type"] == prison.prison_type) & ~monthly["runs_the_conversation"] & ~monthly["runs_good_prison_project"]]
+        cells = {}
+        for name, (start, end) in GPP_PERIODS.items():
+            for who, frame in (("prison", own), ("comparison", group)):
+                inside = frame[(frame["month"] >= start) & (frame["month"] < end)]
+                cells[(who, name)] = (float(inside["incidents"].sum()), float(inside["prisoner_years"].sum()))
+        row = {"prison_id": prison.prison_id, "name": prison.name, "prison_type": prison.prison_type,
+               "comparison_prisons": group["prison_id"].nunique()}
+        for (who, name), (count, years) in cells.items():
+            row[f"{who}_{name}_incidents"] = count
+            row[f"{who}_{name}_prisoner_years"] = years
+            row[f"{who}_{name}_rate"] = incident_rate(count, years)
+        for name in ("during", "after"):
+            result = stats.ratio_of_rate_changes(cells[("prison", "before")], cells[("prison", name)],
+                                                 cells[("comparison", "before")], cells[("comparison", name)])
+            row |= {f"ratio_{name}": result.ratio, f"ratio_{name}_low": result.lower, f"ratio_{name}_high": result.upper}
+        rows.append(row)
+    return pd.DataFrame(rows)

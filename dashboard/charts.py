@@ -175,3 +175,17 @@ def likert_diverging(shares: pd.DataFrame, item_labels: dict) -> go.Figure:
     figure.update_xaxes(tickformat=".0%", range=[-1, 1])
     figure.update_yaxes(categoryorder="array", categoryarray=order, autorange="reversed")
     return _layout(figure, "Answers before (pre) and after (post): share at each score", "", "Share of answers (left: 1-3, right: 3-5)")
+
+
+def cumulative_giving(cumulative: pd.DataFrame, target: float, opens_at, closes_at) -> go.Figure:
+    figure = go.Figure()
+    figure.add_trace(go.Scatter(x=cumulative["hour"], y=cumulative["cumulative_total_gbp"], mode="lines", name="Gifts + match",
+                                line={"color": "#1e88e5", "width": 2.5, "shape": "hv"},
+                                hovertemplate="%{x|%d %b %H:00}: £%{y:,.0f} with match<extra></extra>"))
+    figure.add_trace(go.Scatter(x=cumulative["hour"], y=cumulative["cumulative_raised_gbp"], mode="lines", name="Gifts only",
+                                line={"color": "#d81b60", "width": 2, "dash": "dot", "shape": "hv"},
+                                hovertemplate="%{x|%d %b %H:00}: £%{y:,.0f} from gifts<extra></extra>"))
+    figure.add_hline(y=target, line={"color": "#231f20", "dash": "dash"}, annotation_text=f"target £{target:,.0f}", annotation_position="top left")
+    figure.update_xaxes(range=[opens_at, closes_at])
+    figure.update_yaxes(tickprefix="£", rangemode="tozero")
+    return _layout(figure, "Cumulative giving over the campaign window", "Raised (£)", "Date and hour (UTC)")

@@ -176,3 +176,13 @@ def test_cohens_dz_worked_example():
     # Changes 1, 2, 3, 4: mean 2.5, SD √(5/3) = 1.290994; d_z = 2.5 / 1.290994 = 1.936492.
     assert stats.cohens_dz(2.5, (5 / 3) ** 0.5) == pytest.approx(1.936492, abs=1e-6)
     assert math.isnan(stats.cohens_dz(0.4, 0.0))
+
+
+@pytest.mark.parametrize("n, shown", [(0, "0"), (1, "<5"), (4, "<5"), (5, "5"), (1234, "1,234"), (None, "–")])
+def test_small_counts_are_suppressed(n, shown):
+    assert disclosure.suppress(n) == shown
+
+
+@pytest.mark.parametrize("part, whole, ok", [(61, 75, True), (3, 75, False), (73, 75, False), (2, 4, False), (0, 10, True), (10, 10, True)])
+def test_a_share_never_gives_back_a_suppressed_count(part, whole, ok):
+    assert disclosure.share_is_reportable(part, whole) is ok

@@ -1,0 +1,112 @@
+"""Good Prison Project: the voluntary sector mapped, people referred and connected, and safety
+before, during and after the coordinator period."""
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from dashboard import analysis, charts, filters, ui
+from dashboard.contract import INCIDENT_TYPES
+from dashboard.metrics import MEASURES
+
+st.title("Good Prison Project")
+db = ui.database()
+if not ui.require_tables(db, "services"):
+    st.stop()
+services = ui.query("gpp_services")
+if services.empty:
+    st.info("No services have been mapped in the extracts.")
+    st.stop()
+during = analysis.GPP_PERIODS["during"]
+st.caption(
+    f"A voluntary-sector coordinator in each prison from {during[0]:%B %Y} to {(during[1] - pd.DateOffset(days=1)):%B %Y}, "
+    "then funded by the prisons: mapping services and gaps, briefing providers, and connecting people near release."
+)
+
+# --- Services and gaps ------------------------------------------------------------------------
+st.subheader("Services mapped and gaps")
+grid = services.pivot_table(index="category", columns=["prison", "status"], values="service_id", aggfunc="count", fill_value=0)
+gaps = services[services["status"] == "gap"]
+ttg = services[services["status"] == "available"]["through_the_gate"]
+st.markdown(
+    f"**{len(services):,} services mapped across {services['prison_id'].nunique()} prisons, {len(gaps):,} of them gaps "
+    f"(most in {gaps['category'].value_counts().index[0].replace('_', ' ') if len(gaps) else '–'}); "
+    f"{ttg.mean():.0%} of available services continue through the gate.**"
+)
+shown = services.assign(category=services["category"].str.replace("_", " "))
+counts = shown.groupby(["prison", "category", "status"], as_index=False).size()
+figure = px.bar(counts, x="size", y="category", color="status", facet_col="prison", orientation="h",
+                color_discrete_map={"available": "#1e88e5", "gap": "#d81b60"}, height=420,
+                labels={"size": "Services", "category": "", "status": ""})
+figure.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
+figure.update_layout(title="Provision and gaps by category, prison by prison", margin={"t": 80})
+st.plotly_chart(figure, width="stretch")
+table = services.assign(count=1).pivot_table(index="category", columns=["prison_id", "status"], values="count", aggfunc="sum", fill_value=0)
+table.columns = [f"{p} {s}" for p, s in table.columns]
+st.dataframe(table.reset_index(), hide_index=True, width="stretch")
+groups = services.dropna(subset=["protected_characteristic"])
+if len(groups):
+    served = groups.pivot_table(index="protected_characteristic", columns="status", values="service_id", aggfunc="count", fill_value=0)
+    st.markdown("**Services for groups with protected characteristics** (available, and gaps where a need was found but nothing provided):")
+    st.dataframe(served.reset_index().rename(columns={"protected_characteristic": "Group"}), hide_index=True, width="stretch")
+ui.download_csv(services, "gpp_services.csv", "Download the service map (CSV)")
+
+# --- Referrals and events -------------------------------------------------------------------
+st.subheader("Referrals and their outcomes")
+referrals = ui.query("gpp_referrals_monthly") if db.report.tables["referrals"].available else pd.DataFrame()
+if referrals.empty:
+    st.info("No referrals in the extracts.")
+else:
+    outcomes = referrals.groupby("outcome")["referrals"].sum()
+    decided = outcomes.drop("pending", errors="ignore").sum()
+    st.markdown(f"**{int(outcomes.sum()):,} referrals; {outcomes.get('engaged', 0) / decided:.0%} of those decided led to engagement** "
+                f"({int(outcomes.get('pending', 0))} still pending).")
+    quarterly = referrals.assign(quarter=pd.to_datetime(referrals["month"]).dt.to_period("Q").dt.to_timestamp()).groupby(
+        ["quarter", "outcome"], as_index=False)["referrals"].sum()
+    figure = px.bar(quarterly, x="quarter", y="referrals", color="outcome", color_discrete_sequence=charts.PALETTE,
+                    labels={"quarter": "Quarter", "referrals": "Referrals", "outcome": "Outcome"}, title="Referrals per quarter by outcome")
+    figure.add_vrect(x0=during[0], x1=during[1], fillcolor="#6a1b9a", opacity=0.08, line_width=0, annotation_text="coordinator period")
+    st.plotly_chart(figure, width="stretch")
+    ui.download_csv(referrals, "gpp_referrals_monthly.csv", "Download referrals by month (CSV)")
+
+st.subheader("Outside In and other events")
+events = ui.query("gpp_events") if db.report.tables["events"].available else pd.DataFrame()
+if events.empty:
+    st.info("No events in the extracts.")
+else:
+    st.markdown(f"**{len(events)} events brought {int(events['providers_attending'].sum()):,} provider visits to "
+                f"{int(events['prisoners_attending'].sum()):,} prisoners, making {int(events['connections_made'].sum()):,} connections.**")
+    st.dataframe(events.drop(columns=["event_id", "prison_id"]).rename(columns=lambda c: c.replace("_", " ").capitalize()),
+                 hide_index=True, width="stretch", column_config={"Held on": st.column_config.DateColumn(format="D MMM YYYY")})
+
+# --- Safety -------------------------------------------------------------------------------
+st.subheader("Safety before, during and after the coordinator period")
+if not ui.require_tables(db, "incidents", "wing_population"):
+    st.stop()
+measure = MEASURES[filters.page_choice("Measure", list(MEASURES), "measure", "self_harm", format_func=lambda k: MEASURES[k].label)]
+window = {"period_start": analysis.GPP_PERIODS["before"][0].date(), "period_end": analysis.GPP_PERIODS["after"][1].date()}
+monthly = ui.query("prison_monthly_counts", **window, **measure.params())
+prisons = ui.query("prisons")
+safety = analysis.gpp_safety(monthly, prisons)
+if safety.empty:
+    st.info("No Good Prison Project prison in the extracts.")
+    st.stop()
+unit = f"{measure.label.lower()} per 1,000 prisoners per year"
+st.markdown(
+    f"Each prison's rate ({unit}) in the 12 months before the coordinator arrived (as far as the data go back), during the "
+    "period, and the 12 months after, against prisons of the same type that ran neither programme. A ratio of changes below "
+    "1 means the rate fell more (or rose less) than in the comparison prisons. Not randomised; the prisons chose to take part."
+)
+view = pd.DataFrame({
+    "Prison": safety["name"],
+    "Before": safety["prison_before_rate"], "During": safety["prison_during_rate"], "After": safety["prison_after_rate"],
+    "Comparison before": safety["comparison_before_rate"], "Comparison during": safety["comparison_during_rate"],
+    "Comparison after": safety["comparison_after_rate"], "Comparison prisons": safety["comparison_prisons"],
+    "Ratio, during": safety["ratio_during"], "95% CI (during)": safety.apply(lambda r: f"{r.ratio_during_low:.2f} to {r.ratio_during_high:.2f}", axis=1),
+    "Ratio, after": safety["ratio_after"], "95% CI (after)": safety.apply(lambda r: f"{r.ratio_after_low:.2f} to {r.ratio_after_high:.2f}", axis=1),
+})
+st.dataframe(view, hide_index=True, width="stretch", column_config={
+    **{c: st.column_config.NumberColumn(format="%.0f") for c in view.columns if c.startswith(("Before", "During", "After", "Comparison b", "Comparison d", "Comparison a"))},
+    "Ratio, during": st.column_config.NumberColumn(format="%.2f"), "Ratio, after": st.column_config.NumberColumn(format="%.2f"),
+})
+ui.download_csv(safety, f"gpp_safety_{measure.key}.csv", "Download with counts and prisoner-years (CSV)")

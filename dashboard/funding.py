@@ -1,0 +1,96 @@
+"""What a campaign raised and what the programme delivered after it: the figures the campaign
+page and the funder report share, with small counts suppressed. Plain Python, no Streamlit."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+
+from dashboard import disclosure, stats
+
+
+def money(value: float) -> str:
+    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"£{value:,.0f}"
+
+
+@dataclass
+class CampaignImpact:
+    campaign: dict
+    totals: dict
+    cumulative: pd.DataFrame
+    delivery: dict
+    outcomes: dict
+    testimonials: pd.DataFrame
+    period: tuple[date, date]
+    threshold: int = disclosure.DEFAULT_THRESHOLD
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def total_with_match(self) -> float:
+        return self.totals["raised_gbp"] + self.totals["matched_gbp"]
+
+    def giving_rows(self) -> list[tuple[str, str]]:
+        t, c = self.totals, self.campaign
+        pledged = c["match_pledged_gbp"]
+        return [
+            ("Target", money(c["target_gbp"])),
+            ("Raised from gifts", money(t["raised_gbp"])),
+            ("Match released", f"{money(t['matched_gbp'])} of {money(pledged)} pledged"
+             + (f" ({t['matched_gbp'] / pledged:.0%})" if pledged else "")),
+            ("Total with match", f"{money(self.total_with_match)} ({self.total_with_match / c['target_gbp']:.0%} of target)"),
+            ("Gifts", disclosure.suppress(int(t["gifts"]), self.threshold)),
+            ("Median gift", money(t["median_gift_gbp"]) if t["gifts"] >= self.threshold else "not shown (few gifts)"),
+            ("Mean gift", money(t["mean_gift_gbp"]) if t["gifts"] >= self.threshold else "not shown (few gifts)"),
+        ]
+
+    def delivery_rows(self) -> list[tuple[str, str]]:
+        d, o, k = self.delivery, self.outcomes, self.threshold
+        reached = int(d["prisoners_reached"] + d["staff_reached"])
+        rows = [
+            ("Cohorts started", disclosure.suppress(int(d["cohorts"]), k)),
+            ("Workshops delivered", f"{disclosure.suppress(int(d['workshops_delivered']), k)} ({d['workshop_hours']:,.1f} hours)"),
+            ("Prisoners reached", disclosure.suppress(int(d["prisoners_reached"]), k)),
+            ("Staff reached", disclosure.suppress(int(d["staff_reached"]), k)),
+        ]
+        costed_people = int(d["costed_participants_reached"])
+        if d["costed_cohorts"] and costed_people >= k:
+            rows.append(("Cost per participant reached", f"{money(d['cost_gbp'] / costed_people)} "
+                         f"({money(d['cost_gbp'])} over {disclosure.suppress(int(d['costed_cohorts']), k)} cohorts with a recorded cost, "
+                         f"{disclosure.suppress(costed_people, k)} participants)"))
+        else:
+            rows.append(("Cost per participant reached", "not shown (too few costed cohorts or participants)"))
+        if d["costed_workshop_hours"]:
+            rows.append(("Cost per delivered workshop hour", f"{money(d['cost_gbp'] / d['costed_workshop_hours'])} "
+                         f"(over {d['costed_workshop_hours']:,.1f} hours)"))
+        pairs, improved = int(o["pairs"]), int(o["improved"])
+        if disclosure.share_is_reportable(improved, pairs, k):
+            rows.append(("Paired participants who improved", f"{improved:,} of {pairs:,} ({improved / pairs:.0%})"))
+        else:
+            rows.append(("Paired participants who improved", f"not shown ({disclosure.suppress(pairs, k)} pairs)"))
+        if pairs >= k:
+            ci = stats.mean_interval(pairs, float(o["mean_change"]), float(o["sd_change"]))
+            rows.append(("Mean survey change (post − pre, 1–5 scale)", f"{o['mean_change']:+.2f} (95% CI {ci.lower:+.2f} to {ci.upper:+.2f}; n = {pairs:,})"))
+        else:
+            rows.append(("Mean survey change (post − pre, 1–5 scale)", "too few pairs to report"))
+        rows.append(("People reached in all", disclosure.suppress(reached, k)))
+        return rows
+
+
+def campaign_impact(query, campaign: dict, months_after: int, threshold: int = disclosure.DEFAULT_THRESHOLD) -> CampaignImpact:
+    """Gather a campaign's figures with `query(name, **params)` (a named-query runner)."""
+    closes = pd.Timestamp(campaign["closes_at"])
+    period = (closes.date(), (closes + pd.DateOffset(months=months_after)).date())
+    window = {"period_start": period[0], "period_end": period[1]}
+    return CampaignImpact(
+        campaign=campaign,
+        totals=query("campaign_totals", campaign_id=campaign["campaign_id"]).iloc[0].to_dict(),
+        cumulative=query("campaign_cumulative", campaign_id=campaign["campaign_id"]),
+        delivery=query("funded_delivery", **window).iloc[0].to_dict(),
+        outcomes=query("funded_outcomes", **window).iloc[0].to_dict(),
+        testimonials=query("published_testimonials"),
+        period=period,
+        threshold=threshold,
+    )

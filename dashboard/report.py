@@ -1,0 +1,63 @@
+"""The funder report: one self-contained HTML file (opens offline: Plotly's script is inlined)."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime, timezone
+
+import plotly.io as pio
+
+from dashboard import charts
+from dashboard.funding import CampaignImpact
+
+STYLE = """
+body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; max-width: 60rem; margin: 2rem auto; color: #1f2933; padding: 0 1rem; }
+h1 { font-size: 1.8rem; margin-bottom: .2rem; } h2 { margin-top: 2rem; border-bottom: 1px solid #d0d7de; padding-bottom: .3rem; }
+table { border-collapse: collapse; width: 100%; } td, th { text-align: left; padding: .4rem .6rem; border-bottom: 1px solid #eaeef2; vertical-align: top; }
+td.value { font-variant-numeric: tabular-nums; } .meta { color: #57606a; font-size: .9rem; }
+.warning { background: #fff8c5; border: 1px solid #d4a72c; padding: .8rem 1rem; border-radius: 6px; margin: 1rem 0; }
+blockquote { border-left: 4px solid #1e88e5; margin: 1rem 0; padding: .2rem 1rem; } blockquote footer { color: #57606a; }
+"""
+
+
+def _table(rows: list[tuple[str, str]], table_id: str) -> str:
+    body = "".join(f"<tr><th>{html.escape(k)}</th><td class='value'>{html.escape(v)}</td></tr>" for k, v in rows)
+    return f"<table id='{table_id}'>{body}</table>"
+
+
+def funder_report_html(impact: CampaignImpact, data_source: str, synthetic: bool, generated: datetime | None = None) -> str:
+    generated = generated or datetime.now(timezone.utc)
+    c = impact.campaign
+    figure = charts.cumulative_giving(impact.cumulative, c["target_gbp"], c["opens_at"], c["closes_at"])
+    chart = pio.to_html(figure, include_plotlyjs="inline", full_html=False, div_id="cumulative-giving")
+    quotes = "".join(
+        f"<blockquote><p>{html.escape(r.quote)}</p><footer>{html.escape(r.display_name)}, {html.escape(r.prison)}</footer></blockquote>"
+        for r in impact.testimonials.itertuples()
+    ) or "<p>No testimonial with consent to publish.</p>"
+    warning = (
+        "<div class='warning' id='synthetic-warning'><strong>Synthetic sample data.</strong> Every figure in this report was made "
+        "up by the dashboard's sample generator; it describes no real prison, person or gift.</div>"
+        if synthetic else ""
+    )
+    start, end = impact.period
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Funder report: {html.escape(c['name'])}</title><style>{STYLE}</style></head>
+<body>
+<h1>{html.escape(c['name'])}</h1>
+<p class="meta">Funder report generated {generated:%d %B %Y %H:%M} UTC · {html.escape(c['platform'])}
+ · open {c['opens_at']:%d %b %Y %H:%M} to {c['closes_at']:%d %b %Y %H:%M} UTC
+ · match funder: {html.escape(c.get('champion') or 'none')} · data: {html.escape(data_source)}</p>
+{warning}
+<h2>What the campaign raised</h2>
+{_table(impact.giving_rows(), 'giving')}
+{chart}
+<h2>What the programme delivered, {start:%d %b %Y} to {end:%d %b %Y}</h2>
+<p>Cohorts that started in the period after the campaign closed. Gifts are not earmarked to cohorts, so this is
+what the programme delivered while the campaign's money was being spent, not what it alone paid for. Counts from 1 to
+{impact.threshold - 1} are shown as &lt;{impact.threshold} so no one can be picked out; survey change is among
+participants with no comparison group, so it is not evidence of cause.</p>
+{_table(impact.delivery_rows(), 'delivery')}
+<h2>In their words</h2>
+{quotes}
+</body></html>
+"""

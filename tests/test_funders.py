@@ -1,0 +1,183 @@
+"""Funders and partners: campaign figures, the funder report, consent and small-number rules, and
+the Good Prison Project page, checked against pandas over the Parquet."""
+
+import datetime as dt
+import re
+from html.parser import HTMLParser
+
+import pandas as pd
+import pytest
+
+from dashboard import analysis, funding, report
+from dashboard.metrics import MEASURES
+from tests.apptest import metric, open_page, plotly_figures, start
+
+CAMPAIGN = "CAMP-2019-XMAS"
+
+
+@pytest.fixture(scope="module")
+def impact(sample_db):
+    campaign = sample_db.query("campaigns").set_index("campaign_id").loc[CAMPAIGN].to_dict() | {"campaign_id": CAMPAIGN}
+    return funding.campaign_impact(sample_db.query, campaign, months_after=12)
+
+
+def test_campaign_queries_match_pandas(sample_db, raw):
+    donations = raw("donations").query("campaign_id == @CAMPAIGN")
+    totals = sample_db.query("campaign_totals", campaign_id=CAMPAIGN).iloc[0]
+    assert totals["gifts"] == len(donations)
+    assert totals["raised_gbp"] == pytest.approx(donations["amount_gbp"].sum())
+    assert totals["matched_gbp"] == pytest.approx(donations["matched_gbp"].sum())
+    assert totals["median_gift_gbp"] == pytest.approx(donations["amount_gbp"].median())
+    cumulative = sample_db.query("campaign_cumulative", campaign_id=CAMPAIGN)
+    assert cumulative["cumulative_total_gbp"].iloc[-1] == pytest.approx(donations["amount_gbp"].sum() + donations["matched_gbp"].sum())
+    assert cumulative["cumulative_raised_gbp"].is_monotonic_increasing
+    assert set(sample_db.query("campaigns")["campaign_id"]) == set(raw("campaigns")["campaign_id"])
+
+
+def test_funded_delivery_and_outcomes_match_pandas(sample_db, raw):
+    window = dict(period_start=dt.date(2019, 12, 10), period_end=dt.date(2020, 12, 10))
+    got = sample_db.query("funded_delivery", **window).iloc[0]
+    cohorts = raw("cohorts")
+    started = pd.to_datetime(cohorts["start_date"])
+    chosen = cohorts[(started >= "2019-12-10") & (started < "2020-12-10")]
+    delivered = raw("workshops").query("status == 'delivered'")
+    delivered = delivered[delivered["cohort_id"].isin(chosen["cohort_id"])]
+    attended = raw("attendance").query("attended").merge(delivered, on="workshop_id")
+    reached = raw("participants")[raw("participants")["participant_id"].isin(attended["participant_id"])]
+    assert got["cohorts"] == len(chosen)
+    assert got["workshops_delivered"] == len(delivered)
+    assert got["workshop_hours"] == pytest.approx(delivered["duration_hours"].sum())
+    assert got["prisoners_reached"] == (reached["role"] == "prisoner").sum()
+    assert got["cost_gbp"] == pytest.approx(chosen["cost_gbp"].sum())
+    costed = chosen.dropna(subset=["cost_gbp"])["cohort_id"]
+    assert got["costed_participants_reached"] == reached["cohort_id"].isin(costed).sum()
+
+    outcomes = sample_db.query("funded_outcomes", **window).iloc[0]
+    people = raw("participants")[raw("participants")["cohort_id"].isin(chosen["cohort_id"])]
+    answers = raw("survey_responses").merge(people, on="participant_id")
+    wide = answers.pivot_table(index=["participant_id", "item"], columns="wave", values="score")
+    change = (wide["post"] - wide["pre"]).dropna().groupby("participant_id").mean()
+    assert outcomes["pairs"] == len(change)
+    assert outcomes["improved"] == (change > 0).sum()
+    assert outcomes["mean_change"] == pytest.approx(change.mean())
+
+
+def test_published_testimonials_are_consented_only(sample_db, raw):
+    got = sample_db.query("published_testimonials")
+    testimonials = raw("testimonials")
+    assert set(got["quote"]) == set(testimonials.loc[testimonials["consent_to_publish"], "quote"])
+    assert set(got.columns) == {"display_name", "role", "quote", "prison"}
+
+
+class _Tables(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tables, self._table, self._cell, self.text = {}, None, None, []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "table":
+            self._table = attrs.get("id")
+            self.tables[self._table] = []
+        elif tag in ("th", "td") and self._table:
+            self._cell = ""
+
+    def handle_endtag(self, tag):
+        if tag in ("th", "td") and self._table is not None and self._cell is not None:
+            self.tables[self._table].append(self._cell.strip())
+            self._cell = None
+        elif tag == "table":
+            self._table = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell += data
+        self.text.append(data)
+
+
+def test_funder_report_is_self_contained_and_its_figures_are_right(tmp_path, impact, raw):
+    path = tmp_path / "report.html"
+    path.write_text(report.funder_report_html(impact, "data/sample", synthetic=True, generated=dt.datetime(2026, 11, 23, 9, 30)))
+    document = path.read_text()
+    assert "<script src=" not in document and "cdn" not in document.lower().split("<script")[0]
+    parser = _Tables()
+    parser.feed(document)
+    giving = dict(zip(parser.tables["giving"][::2], parser.tables["giving"][1::2]))
+    donations = raw("donations").query("campaign_id == @CAMPAIGN")
+    assert giving["Raised from gifts"] == f"£{donations['amount_gbp'].sum():,.0f}"
+    assert giving["Gifts"] == f"{len(donations):,}"
+    total = donations["amount_gbp"].sum() + donations["matched_gbp"].sum()
+    assert giving["Total with match"].startswith(f"£{total:,.0f}")
+    delivery = dict(zip(parser.tables["delivery"][::2], parser.tables["delivery"][1::2]))
+    assert delivery["Cohorts started"] == str(int(impact.delivery["cohorts"]))
+    assert "23 November 2026" in document and "data/sample" in document
+    assert "Synthetic sample data" in document
+    assert "cumulative-giving" in document and "Plotly.newPlot" in document
+    hidden = raw("testimonials").query("not consent_to_publish")["quote"]
+    assert not any(q in document for q in hidden)
+    assert not re.search(r"P\d{6}", document)  # no participant id ever
+
+
+def test_small_counts_are_suppressed_in_funder_figures(impact):
+    small = funding.CampaignImpact(
+        campaign=impact.campaign, totals=impact.totals, cumulative=impact.cumulative,
+        delivery=impact.delivery | {"cohorts": 1, "prisoners_reached": 3, "staff_reached": 2, "costed_participants_reached": 4},
+        outcomes={"pairs": 6, "improved": 4, "mean_change": 0.3, "sd_change": 0.5},
+        testimonials=impact.testimonials, period=impact.period,
+    )
+    rows = dict(small.delivery_rows())
+    assert rows["Cohorts started"] == "<5" and rows["Prisoners reached"] == "<5" and rows["Staff reached"] == "<5"
+    assert rows["People reached in all"] == "5"
+    assert rows["Cost per participant reached"].startswith("not shown")
+    # 4 of 6 improved: the share would give back "2 did not", a count under 5.
+    assert rows["Paired participants who improved"].startswith("not shown")
+
+
+def test_campaign_page(monkeypatch, raw):
+    at = open_page(start(monkeypatch), "app_pages/campaign.py")
+    donations = raw("donations").query("campaign_id == @CAMPAIGN")
+    assert metric(at, "Raised from gifts") == f"£{donations['amount_gbp'].sum():,.0f}"
+    assert metric(at, "Match released") == f"£{donations['matched_gbp'].sum():,.0f}"
+    (figure,) = plotly_figures(at)
+    assert figure["layout"]["shapes"][0]["y0"] == raw("campaigns").set_index("campaign_id").at[CAMPAIGN, "target_gbp"]
+    shown = " ".join(m.value for m in at.markdown)
+    testimonials = raw("testimonials")
+    assert all(q in shown for q in testimonials.loc[testimonials["consent_to_publish"], "quote"])
+    assert not any(q in shown for q in testimonials.loc[~testimonials["consent_to_publish"], "quote"])
+    assert at.get("download_button")
+
+
+def test_gpp_queries_match_pandas(sample_db, raw):
+    services = sample_db.query("gpp_services")
+    assert len(services) == len(raw("services"))
+    referrals = sample_db.query("gpp_referrals_monthly")
+    assert referrals["referrals"].sum() == len(raw("referrals"))
+    engaged = raw("referrals").query("outcome == 'engaged'").merge(raw("services"), on="service_id")
+    assert referrals.query("outcome == 'engaged' and prison_id == 'EXI'")["referrals"].sum() == (engaged["prison_id"] == "EXI").sum()
+    events = sample_db.query("gpp_events")
+    assert events["connections_made"].sum() == raw("events")["connections_made"].sum()
+
+
+def test_gpp_safety_finds_the_coordinator_effect_and_matches_pandas(sample_db, raw, sample_dir):
+    import json
+
+    truth = json.loads((sample_dir / "generator_truth.json").read_text())["gpp_effect"]
+    assert truth["self_harm_multiplier"] < 1
+    window = {"period_start": analysis.GPP_PERIODS["before"][0].date(), "period_end": analysis.GPP_PERIODS["after"][1].date()}
+    monthly = sample_db.query("prison_monthly_counts", **window, **MEASURES["self_harm"].params())
+    safety = analysis.gpp_safety(monthly, sample_db.query("prisons")).set_index("prison_id")
+    assert set(safety.index) == set(truth["prisons"])
+    assert (safety["ratio_during"] < 1).all()
+    incidents = raw("incidents").query("prison_id == 'DAI' and incident_type == 'self_harm'")
+    occurred = pd.to_datetime(incidents["occurred_on"])
+    during = ((occurred >= "2016-09-01") & (occurred < "2017-11-01")).sum()
+    assert safety.loc["DAI", "prison_during_incidents"] == during
+
+
+def test_gpp_page(monkeypatch, raw):
+    at = open_page(start(monkeypatch), "app_pages/good_prison_project.py")
+    services = raw("services")
+    assert any(f"{len(services):,} services mapped" in m.value for m in at.markdown)
+    (safety,) = [d.value for d in at.dataframe if "Ratio, during" in d.value.columns]
+    assert len(safety) == services["prison_id"].nunique()
+    assert len(plotly_figures(at)) == 2
