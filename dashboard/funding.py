@@ -41,6 +41,8 @@ class CampaignImpact:
             ("Match released", f"{money(t['matched_gbp'])} of {money(pledged)} pledged"
              + (f" ({t['matched_gbp'] / pledged:.0%})" if pledged else "")),
             ("Total with match", f"{money(self.total_with_match)} ({self.total_with_match / c['target_gbp']:.0%} of target)"),
+            ("Share of the total from the match funder",
+             f"{t['matched_gbp'] / self.total_with_match:.0%}" if self.total_with_match else "–"),
             ("Gifts", disclosure.suppress(int(t["gifts"]), self.threshold)),
             ("Median gift", money(t["median_gift_gbp"]) if t["gifts"] >= self.threshold else "not shown (few gifts)"),
             ("Mean gift", money(t["mean_gift_gbp"]) if t["gifts"] >= self.threshold else "not shown (few gifts)"),

@@ -105,3 +105,18 @@ def test_a_cohort_with_no_surveys_or_no_delivery_shows_an_empty_state(monkeypatc
     at = open_page(start(monkeypatch, sample_copy, query_params={"cohort": newest}), COHORTS)
     assert at.selectbox(key="cohort").value == newest
     assert any("No participant of these cohorts has both a pre and a post survey yet" in i.value for i in at.info)
+
+
+def test_a_cancelled_cohort_shows_an_empty_state(monkeypatch, raw, sample_copy):
+    workshops = raw("workshops")
+    cohort = workshops["cohort_id"].iloc[0]
+    mine = workshops["cohort_id"] == cohort
+    workshops.loc[mine, "status"] = "cancelled"
+    workshops.loc[mine, "delivered_on"] = pd.NaT
+    workshops.loc[mine, "cancellation_reason"] = "regime lockdown"
+    workshops.to_parquet(sample_copy / "workshops.parquet", index=False)
+    attendance = raw("attendance")
+    attendance[~attendance["workshop_id"].isin(workshops.loc[mine, "workshop_id"])].to_parquet(sample_copy / "attendance.parquet", index=False)
+    at = open_page(start(monkeypatch, sample_copy, query_params={"cohort": cohort}), COHORTS)
+    assert metric(at, "Workshops delivered") == "0 of 3"
+    assert any("No workshop of these cohorts has been delivered yet" in i.value for i in at.info)
