@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-requirements
 
-.PHONY: run test sample clean
+.PHONY: run test sample bench clean
 
 $(INSTALLED): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ test: $(INSTALLED)
 # Regenerate the bundled synthetic sample (deterministic: the same seed gives the same files).
 sample: $(INSTALLED)
 	$(BIN)/python -m dashboard.sample_data --out data/sample
+
+# Generate sample, one-tenth and national-scale extracts in a temporary folder and measure
+# loading, queries and page renders; writes docs/benchmarks.md (takes several minutes).
+bench: $(INSTALLED)
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,184 @@
+"""One benchmark measurement, run in its own process by bench.run: prints one JSON line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def varied_filters(db, runs: int) -> list[dict]:
+    """`runs` different filter sets: a prison (or all), a period, a measure."""
+    from dashboard.contract import INCIDENT_TYPES, SURVEY_ITEMS
+
+    prisons = db.query("prisons")
+    with_cohorts = list(prisons.sort_values("cohorts", ascending=False)["prison_id"])
+    all_ids = list(prisons["prison_id"])
+    campaigns = list(db.query("campaigns")["campaign_id"]) or ["none"]
+    sets = []
+    for i in range(runs):
+        prison = with_cohorts[i % max(1, min(len(with_cohorts), 5))]
+        start_year = 2016 + (i % 5)
+        sets.append({
+            "prison_id": prison,
+            "prison_ids": all_ids if i % 3 == 0 else [prison],
+            "wing_ids": None,
+            "period_start": dt.date(start_year, 1 + i % 12, 1),
+            "period_end": dt.date(2025, 1, 1),
+            "incident_types": list(INCIDENT_TYPES) if i % 2 == 0 else ["self_harm"],
+            "serious_only": i % 4 == 3,
+            "sdm": None, "cohort_id": None, "role": None if i % 2 else "prisoner",
+            "later_wave": "post" if i % 2 else "follow_up",
+            "items": list(SURVEY_ITEMS),
+            "campaign_id": campaigns[i % len(campaigns)],
+            "table_name": "incidents", "max_rows": 1000,
+        })
+    return sets
+
+
+def task_load(data_dir: str, runs: int) -> dict:
+    from dashboard.database import open_database
+
+    started = time.perf_counter()
+    db = open_database(data_dir)
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "peak_mb": peak_mb(), "rows_loaded": sum(t.rows_loaded for t in db.report.tables.values())}
+
+
+def task_cold_start(data_dir: str, runs: int) -> dict:
+    """From a fresh process with nothing imported to the first page rendered (AppTest)."""
+    started = time.perf_counter()
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(PROJECT / "app.py"), default_timeout=600)
+    at.run()
+    if at.exception:
+        raise RuntimeError(at.exception[0].value)
+    return {"seconds": time.perf_counter() - started, "peak_mb": peak_mb()}
+
+
+def task_queries(data_dir: str, runs: int) -> dict:
+    from bench.run import summary
+    from dashboard.database import open_database
+    from dashboard.queries import query_names
+
+    db = open_database(data_dir)
+    filters = varied_filters(db, runs)
+    results = {}
+    for name in query_names():
+        times = []
+        for params in filters:
+            started = time.perf_counter()
+            db.query(name, **params)
+            times.append(time.perf_counter() - started)
+        results[name] = summary(times)
+    return results
+
+
+def task_pages(data_dir: str, runs: int) -> dict:
+    from streamlit.testing.v1 import AppTest
+
+    from bench.run import PAGES, summary
+    from dashboard.database import open_database
+
+    prisons = list(open_database(data_dir).query("prisons").sort_values("cohorts", ascending=False)["prison_id"])
+    warm = AppTest.from_file(str(PROJECT / "app.py"), default_timeout=600)
+    warm.run()  # load the data once: later sessions share it, as on a server
+    results = {}
+    for page in PAGES:
+        times = []
+        for i in range(runs):
+            at = AppTest.from_file(str(PROJECT / "app.py"), default_timeout=600)
+            at.query_params["prison"] = prisons[i % min(len(prisons), 5)] if i % 3 else []
+            at.query_params["from"] = f"{2016 + i % 5}-{1 + i % 12:02d}"
+            at.query_params["measure"] = ["all_assaults", "self_harm", "use_of_force", "serious_assaults"][i % 4]
+            if page == "app_pages/overview.py":
+                started = time.perf_counter()
+                at.run()
+            else:
+                at.run()
+                at.switch_page(page)
+                started = time.perf_counter()
+                at.run()
+            times.append(time.perf_counter() - started)
+            if at.exception:
+                raise RuntimeError(f"{page}: {at.exception[0].value}")
+        results[page] = summary(times)
+    return results
+
+
+def task_pandas(data_dir: str, runs: int) -> dict:
+    """The three heaviest computations, done in pandas straight from the Parquet (as an analyst
+    without the dashboard would), against the named query on the loaded database."""
+    import pandas as pd
+
+    from dashboard.contract import INCIDENT_TYPES
+    from dashboard.database import open_database
+
+    db = open_database(data_dir)
+    folder = Path(data_dir)
+    start, end = dt.date(2024, 1, 1), dt.date(2025, 1, 1)
+    prison_ids = list(db.query("prisons")["prison_id"])
+    busiest = db.query("prisons").sort_values("cohorts", ascending=False)["prison_id"].iloc[0]
+
+    def pandas_overview():
+        incidents = pd.read_parquet(folder / "incidents.parquet", columns=["prison_id", "occurred_on", "incident_type", "serious"])
+        when = pd.to_datetime(incidents["occurred_on"])
+        recent = incidents[(when >= pd.Timestamp(start)) & (when < pd.Timestamp(end))]
+        population = pd.read_parquet(folder / "wing_population.parquet")
+        months = pd.to_datetime(population["month"])
+        years = population[(months >= pd.Timestamp(start)) & (months < pd.Timestamp(end))]["average_population"].sum() / 12
+        return recent.groupby("incident_type").agg(n=("serious", "size"), serious=("serious", "sum")).assign(py=years)
+
+    def pandas_wing_months():
+        incidents = pd.read_parquet(folder / "incidents.parquet", columns=["prison_id", "wing_id", "occurred_on", "incident_type", "serious"])
+        mine = incidents[(incidents["prison_id"] == busiest) & incidents["wing_id"].notna()]
+        month = pd.to_datetime(mine["occurred_on"]).dt.to_period("M")
+        return mine.groupby(["wing_id", month, "incident_type"]).agg(n=("serious", "size"), serious=("serious", "sum"))
+
+    def pandas_prison_counts():
+        incidents = pd.read_parquet(folder / "incidents.parquet", columns=["prison_id", "incident_type"])
+        counts = incidents[incidents["incident_type"] == "self_harm"].groupby("prison_id").size()
+        population = pd.read_parquet(folder / "wing_population.parquet").merge(pd.read_parquet(folder / "wings.parquet"), on="wing_id")
+        return counts.to_frame("n").join(population.groupby("prison_id")["average_population"].sum() / 12)
+
+    cases = {
+        "overview incident rates, last 12 months": (
+            pandas_overview,
+            lambda: db.query("incident_counts_by_type", prison_ids=prison_ids, wing_ids=None, period_start=start, period_end=end, incident_types=list(INCIDENT_TYPES)),
+        ),
+        "wing x month x type counts, one prison": (
+            pandas_wing_months,
+            lambda: db.query("wing_monthly_counts", prison_id=busiest, period_start=dt.date(2016, 1, 1), period_end=end, incident_types=list(INCIDENT_TYPES)),
+        ),
+        "self-harm counts and prisoner-years, every prison": (
+            pandas_prison_counts,
+            lambda: db.query("prison_counts", period_start=dt.date(2016, 1, 1), period_end=end, incident_types=["self_harm"], serious_only=False),
+        ),
+    }
+    results = {}
+    for name, (with_pandas, with_duckdb) in cases.items():
+        timings = {}
+        for label, fn in (("pandas_ms", with_pandas), ("duckdb_ms", with_duckdb)):
+            times = []
+            for _ in range(max(3, runs // 4)):
+                started = time.perf_counter()
+                fn()
+                times.append(time.perf_counter() - started)
+            timings[label] = sorted(times)[len(times) // 2] * 1000
+        results[name] = timings
+    return results
+
+
+if __name__ == "__main__":
+    task, data_dir, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    print(json.dumps(globals()[f"task_{task}"](data_dir, runs), default=str))

@@ -1,0 +1,152 @@
+"""Benchmark the dashboard at several data scales and write docs/benchmarks.md.
+
+    python -m bench.run [--scales sample,tenth,national] [--runs 20] [--out docs/benchmarks.md]
+
+For each scale it generates extracts with the sample generator in a temporary folder, then
+measures in fresh processes (so memory and caches are per scale): load and validation time and
+rows per second, peak memory, app cold start to the first page ready, each page's server-side
+render (Streamlit AppTest) and each named query over varied filters (median and p95), and the
+heaviest computations done the way a user would otherwise do them (pandas over the Parquet).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+SCALES = {  # name: (comparison prisons, volume)
+    "sample": (15, 1.0),
+    "tenth": (15, 3.3),
+    "national": (115, 8.0),
+}
+PAGES = [
+    "app_pages/overview.py",
+    "app_pages/wing_trends.py",
+    "app_pages/prison_comparison.py",
+    "app_pages/cohorts.py",
+    "app_pages/campaign.py",
+    "app_pages/good_prison_project.py",
+    "app_pages/data.py",
+]
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * p
+    low, high = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
+
+
+def summary(values: list[float]) -> dict:
+    return {"median_ms": statistics.median(values) * 1000, "p95_ms": percentile(values, 0.95) * 1000, "runs": len(values)}
+
+
+def _child(task: str, data_dir: str, runs: int) -> dict:
+    """Run one measurement in a fresh Python process and return its JSON result."""
+    env = {**os.environ, "PRISON_DASHBOARD_DATA": data_dir, "PYTHONPATH": str(PROJECT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.measure", task, data_dir, str(runs)],
+        cwd=PROJECT, env=env, capture_output=True, text=True, check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{task} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def measure_scale(name: str, runs: int, workdir: Path) -> dict:
+    from dashboard.sample_data import generate
+
+    comparison, volume = SCALES[name]
+    data_dir = workdir / name
+    started = time.perf_counter()
+    truth = generate(data_dir, n_comparison_prisons=comparison, volume=volume)
+    generated = time.perf_counter() - started
+    result = {"scale": name, "rows": truth["row_counts"], "generate_s": generated}
+    for task in ("load", "cold_start", "queries", "pages", "pandas"):
+        print(f"[{name}] {task}…", file=sys.stderr, flush=True)
+        result[task] = _child(task, str(data_dir), runs)
+    return result
+
+
+def _machine() -> str:
+    cpus = os.cpu_count()
+    try:
+        memory = int(next(line for line in open("/proc/meminfo") if line.startswith("MemTotal")).split()[1]) / 1024 / 1024
+    except (OSError, StopIteration):
+        memory = float("nan")
+    return f"{platform.machine()}, {cpus} cores, {memory:.0f} GiB RAM, Python {platform.python_version()}, {platform.system()}"
+
+
+def write_markdown(results: list[dict], out: Path, runs: int, command: str) -> None:
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Made by `{command}` on {time.strftime('%Y-%m-%d')} ({_machine()}). Each measurement runs in a fresh process.",
+        f"Pages and queries: {runs} runs each with filters varied (prison, period, measure); median and 95th percentile.",
+        "Targets at national scale (issue 7): page p95 < 300 ms, query p95 < 100 ms, cold start < 15 s,",
+        "validation ≥ 2 million rows/s, peak memory < 2 GB.",
+        "",
+        "## Data and loading",
+        "",
+        "| scale | prisons | incidents | survey answers | all rows | load + validate (s) | rows/s | peak memory (MB) | cold start to first page (s) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        rows = r["rows"]
+        total = sum(rows.values())
+        lines.append(
+            f"| {r['scale']} | {rows['prisons']:,} | {rows['incidents']:,} | {rows['survey_responses']:,} | {total:,} "
+            f"| {r['load']['seconds']:.2f} | {total / r['load']['seconds']:,.0f} | {r['load']['peak_mb']:,.0f} "
+            f"| {r['cold_start']['seconds']:.1f} |"
+        )
+    lines += ["", "## Page renders (server side, AppTest), ms", "", "| page | " + " | ".join(f"{r['scale']} median | {r['scale']} p95" for r in results) + " |",
+              "|---|" + "---|---|" * len(results)]
+    for page in PAGES:
+        cells = []
+        for r in results:
+            m = r["pages"].get(page, {})
+            cells += [f"{m.get('median_ms', float('nan')):.0f}", f"{m.get('p95_ms', float('nan')):.0f}"]
+        lines.append(f"| {page} | " + " | ".join(cells) + " |")
+    lines += ["", "## Named queries, ms", "", "| query | " + " | ".join(f"{r['scale']} median | {r['scale']} p95" for r in results) + " |",
+              "|---|" + "---|---|" * len(results)]
+    for query in sorted(results[0]["queries"]):
+        cells = []
+        for r in results:
+            m = r["queries"].get(query, {})
+            cells += [f"{m.get('median_ms', float('nan')):.1f}", f"{m.get('p95_ms', float('nan')):.1f}"]
+        lines.append(f"| {query} | " + " | ".join(cells) + " |")
+    lines += ["", "## The same computations in pandas over the Parquet", "",
+              "| computation | scale | DuckDB query median (ms) | pandas median (ms) | pandas ÷ DuckDB |", "|---|---|---|---|---|"]
+    for r in results:
+        for name, m in r["pandas"].items():
+            lines.append(f"| {name} | {r['scale']} | {m['duckdb_ms']:.1f} | {m['pandas_ms']:.1f} | {m['pandas_ms'] / m['duckdb_ms']:.1f}× |")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", default="sample,tenth,national")
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--out", default=str(PROJECT / "docs" / "benchmarks.md"))
+    args = parser.parse_args(argv)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="prison-bench-") as workdir:
+        for name in args.scales.split(","):
+            results.append(measure_scale(name, args.runs, Path(workdir)))
+    (Path(args.out).with_suffix(".json")).write_text(json.dumps(results, indent=2, default=str))
+    write_markdown(results, Path(args.out), args.runs, "make bench" if not argv else "python -m bench.run " + " ".join(argv))
+    print(Path(args.out).read_text())
+
+
+if __name__ == "__main__":
+    main()
