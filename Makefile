@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-requirements
 
-.PHONY: run test sample bench clean
+.PHONY: run test browser sample bench clean
 
 $(INSTALLED): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,15 @@ $(INSTALLED): requirements.txt
 run: $(INSTALLED)
 	$(BIN)/streamlit run app.py --server.headless true
 
-test: $(INSTALLED)
+# The browser tests drive Debian's Chromium (a browser download is not possible here).
+CHROMIUM := $(shell command -v chromium 2>/dev/null)
+
+browser:
+ifeq ($(CHROMIUM),)
+	apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+endif
+
+test: $(INSTALLED) browser
 	$(BIN)/python -m pytest
 
 # Regenerate the bundled synthetic sample (deterministic: the same seed gives the same files).

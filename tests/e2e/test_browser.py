@@ -1,0 +1,165 @@
+"""End to end in headless Chromium (Debian's package, driven by Playwright): the real server,
+every page, a filter round trip through the URL, and a download. Screenshots go to artifacts/."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[2]
+ARTIFACTS = PROJECT / "artifacts" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PAGES = {
+    "": "Overview",
+    "wing-trends": "Wing trends",
+    "prison-comparison": "Prison comparison",
+    "cohorts": "Cohorts of The Conversation",
+    "campaign": "Campaign impact",
+    "good-prison-project": "Good Prison Project",
+    "data": "Data",
+}
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync"]
+
+playwright = pytest.importorskip("playwright.sync_api")
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError(f"Chromium not found at {CHROMIUM}: `make test` installs Debian's chromium package")
+    pytest.skip("Chromium is not installed (make test installs it)", allow_module_level=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "PRISON_DASHBOARD_DATA"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(PROJECT / "app.py"), "--server.headless", "true",
+         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        process.kill()
+        raise RuntimeError("the app did not answer /_stcore/health within 60 s")
+    yield url
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def open_app(browser, url):
+    context = browser.new_context(viewport={"width": 1400, "height": 1600}, accept_downloads=True)
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_selector("[data-testid=stApp]")
+    wait_for_idle(page)
+    return context, page
+
+
+def wait_for_idle(page, timeout=60_000):
+    """Wait until Streamlit has finished running the script (no running indicator) and drawn."""
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=stStatusWidget]') && document.querySelector('[data-testid=stMainBlockContainer] h1')",
+        timeout=timeout,
+    )
+    page.wait_for_timeout(500)
+
+
+def plotted_points(page) -> int:
+    """Marks actually drawn by Plotly: points, line paths, bars, heatmap images."""
+    return page.evaluate(
+        "() => document.querySelectorAll('.js-plotly-plot .point, .js-plotly-plot .scatterlayer path.js-line, "
+        ".js-plotly-plot .heatmaplayer image, .js-plotly-plot .barlayer path').length"
+    )
+
+
+@pytest.mark.parametrize("path", list(PAGES), ids=[p or "overview" for p in PAGES])
+def test_every_page_loads_without_error_and_draws_its_charts(server, browser, path):
+    context, page = open_app(browser, f"{server}/{path}")
+    try:
+        page.get_by_role("heading", name=PAGES[path], level=1).wait_for()
+        assert page.locator("[data-testid=stException]").count() == 0
+        assert "Synthetic sample data" in page.inner_text("[data-testid=stMainBlockContainer]")
+        charts = page.locator(".js-plotly-plot").count()
+        if path not in ("data",):
+            page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length > 0", timeout=30_000)
+            page.wait_for_timeout(1000)
+            assert plotted_points(page) > 0, "charts are on the page but draw nothing"
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{path or 'overview'}.png"), full_page=True)
+        assert charts >= 0
+    finally:
+        context.close()
+
+
+def metric_value(page, label: str) -> str:
+    metric = page.locator("[data-testid=stMetric]").filter(has_text=label).first
+    return metric.locator("[data-testid=stMetricValue]").inner_text()
+
+
+def test_a_filter_change_updates_the_url_and_a_fresh_browser_restores_it(server, browser):
+    context, page = open_app(browser, server)
+    try:
+        assert metric_value(page, "Prisons") != "1"
+        prisons = page.locator("[data-testid=stSidebar] [data-testid=stMultiSelect]").first
+        prisons.click()
+        page.keyboard.type("Pentonville")
+        page.keyboard.press("Enter")
+        page.keyboard.press("Escape")
+        page.wait_for_function("() => location.search.includes('prison=PVI')", timeout=30_000)
+        wait_for_idle(page)
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('[data-testid=stMetric]')].some(m => m.innerText.includes('Prisons') && m.querySelector('[data-testid=stMetricValue]').innerText.trim() === '1')",
+            timeout=30_000,
+        )
+        shared = page.url
+        cohorts_there = metric_value(page, "Cohorts")
+    finally:
+        context.close()
+    context, page = open_app(browser, shared)
+    try:
+        assert metric_value(page, "Prisons") == "1"
+        assert metric_value(page, "Cohorts") == cohorts_there
+        assert "HMP Pentonville" in page.inner_text("[data-testid=stSidebar]")
+    finally:
+        context.close()
+
+
+def test_a_download_button_produces_a_file(server, browser, tmp_path):
+    context, page = open_app(browser, server)
+    try:
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Download CSV").first.click()
+        saved = tmp_path / download.value.suggested_filename
+        download.value.save_as(saved)
+        text = saved.read_text()
+        assert text.startswith("Incident type,Incidents,of which serious,Prisoner-years")
+        assert len(text.splitlines()) == 5
+    finally:
+        context.close()
