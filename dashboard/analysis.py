@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from dashboard import stats
@@ -77,14 +78,6 @@ def windows_for(first_workshop, last_workshop, months_before: int, months_after:
     )
 
 
-def _cell(frame: pd.DataFrame, window: tuple[pd.Timestamp, pd.Timestamp], months_needed: int) -> tuple[float, float] | None:
-    months = pd.to_datetime(frame["month"])
-    inside = frame[(months >= window[0]) & (months < window[1])]
-    if inside["month"].nunique() < months_needed:
-        return None  # the window runs off the data: no honest comparison
-    return float(inside["incidents"].sum()), float(inside["prisoner_years"].sum())
-
-
 def before_after(
     wing_rates: pd.DataFrame, cohorts: pd.DataFrame, months_before: int = 6, months_after: int = 6, wing_of=None
 ) -> pd.DataFrame:
@@ -96,36 +89,46 @@ def before_after(
     itself treated. `wing_rates` is `wing_measure(...)` for one prison; `wing_of` can map a cohort
     to another wing (a placebo test: the same dates on a wing that had no programme).
     """
+    incidents = wing_rates.pivot_table(index="wing_id", columns="month", values="incidents", aggfunc="sum")
+    years = wing_rates.pivot_table(index="wing_id", columns="month", values="prisoner_years", aggfunc="sum").reindex_like(incidents)
+    months = pd.DatetimeIndex(pd.to_datetime(incidents.columns))
+    wings = incidents.index.to_numpy()
+    counts, exposure = incidents.fillna(0).to_numpy(), years.fillna(0).to_numpy()
+    first_workshops = pd.to_datetime(cohorts["first_workshop"])
+    last_workshops = pd.to_datetime(cohorts["last_workshop"])
+
+    def window(start, end, needed):
+        lo, hi = months.searchsorted(start), months.searchsorted(end)
+        return (lo, hi) if hi - lo == needed else None  # the window runs off the data
+
     rows = []
     for cohort in cohorts.itertuples():
         wing = wing_of(cohort) if wing_of else cohort.wing_id
         windows = windows_for(cohort.first_workshop, cohort.last_workshop, months_before, months_after)
-        busy = cohorts[
-            (pd.to_datetime(cohorts["last_workshop"]) >= windows.before[0])
-            & (pd.to_datetime(cohorts["first_workshop"]) < windows.after[1])
-        ]["wing_id"]
-        on_wing = wing_rates[wing_rates["wing_id"] == wing]
-        others = wing_rates[(wing_rates["wing_id"] != wing) & ~wing_rates["wing_id"].isin(set(busy))]
-        cells = [
-            _cell(on_wing, windows.before, months_before),
-            _cell(on_wing, windows.after, months_after),
-            _cell(others, windows.before, months_before),
-            _cell(others, windows.after, months_after),
-        ]
+        busy = set(cohorts["wing_id"][(last_workshops >= windows.before[0]) & (first_workshops < windows.after[1])])
+        on_wing = wings == wing
+        others = ~on_wing & ~np.isin(wings, list(busy))
         row = {
             "cohort_id": cohort.cohort_id,
             "wing_id": wing,
-            "comparison_wings": others["wing_id"].nunique(),
+            "comparison_wings": int(others.sum()),
             "first_workshop": cohort.first_workshop,
             "last_workshop": cohort.last_workshop,
         }
-        if any(c is None for c in cells):
-            rows.append({**row, "note": "no comparison wing free of the programme" if others.empty else "window runs beyond the data"})
+        spans = [window(*windows.before, months_before), window(*windows.after, months_after)]
+        if not others.any() or not on_wing.any() or None in spans:
+            rows.append({**row, "note": "no comparison wing free of the programme" if not others.any() else "window runs beyond the data"})
             continue
-        for name, (count, years) in zip(("wing_before", "wing_after", "others_before", "others_after"), cells):
+        # wing before, wing after, comparison before, comparison after
+        cells = [
+            (float(counts[rows_mask, lo:hi].sum()), float(exposure[rows_mask, lo:hi].sum()))
+            for rows_mask in (on_wing, others)
+            for lo, hi in spans
+        ]
+        for name, (count, prisoner_years) in zip(("wing_before", "wing_after", "others_before", "others_after"), cells):
             row[f"{name}_incidents"] = count
-            row[f"{name}_prisoner_years"] = years
-            row[f"{name}_rate"] = incident_rate(count, years)
+            row[f"{name}_prisoner_years"] = prisoner_years
+            row[f"{name}_rate"] = incident_rate(count, prisoner_years)
         result = stats.ratio_of_rate_changes(*cells)
         rows.append({**row, "ratio": result.ratio, "ratio_low": result.lower, "ratio_high": result.upper, "note": ""})
     return pd.DataFrame(rows)
@@ -191,15 +194,14 @@ def funnel(prisons: pd.DataFrame, widen_for_overdispersion: bool = False) -> Fun
     intervals = [stats.poisson_rate_interval(int(n), float(e)) for n, e in zip(prisons["incidents"], prisons["prisoner_years"])]
     prisons["ci_low"] = [i.lower for i in intervals]
     prisons["ci_high"] = [i.upper for i in intervals]
-    positions = []
-    for rate, exposure in zip(prisons["rate"], prisons["prisoner_years"]):
-        low95, high95 = stats.funnel_limits(reference, exposure, 0.95, phi=phi)
-        low998, high998 = stats.funnel_limits(reference, exposure, 0.998, phi=phi)
-        positions.append(
-            "above 99.8% limit" if rate > high998 else "above 95% limit" if rate > high95
-            else "below 99.8% limit" if rate < low998 else "below 95% limit" if rate < low95 else "within limits"
-        )
-    prisons["position"] = positions
+    exposure, rate = prisons["prisoner_years"].to_numpy(), prisons["rate"].to_numpy()
+    low95, high95 = stats.funnel_limits(reference, exposure, 0.95, phi=phi)
+    low998, high998 = stats.funnel_limits(reference, exposure, 0.998, phi=phi)
+    prisons["position"] = np.select(
+        [rate > high998, rate > high95, rate < low998, rate < low95],
+        ["above 99.8% limit", "above 95% limit", "below 99.8% limit", "below 95% limit"],
+        "within limits",
+    )
     prisons["programme"] = prisons["runs_the_conversation"] | prisons["runs_good_prison_project"]
     return Funnel(prisons.sort_values("rate", ascending=False).reset_index(drop=True), reference, phi)
 
@@ -209,16 +211,21 @@ def quarterly_against_group(monthly: pd.DataFrame, prisons: pd.DataFrame) -> pd.
     the same type that run neither programme (the comparison group)."""
     monthly = monthly.merge(prisons[["prison_id", "prison_type", "runs_the_conversation", "runs_good_prison_project"]], on="prison_id")
     monthly["quarter"] = pd.to_datetime(monthly["month"]).dt.to_period("Q").dt.to_timestamp()
-    monthly["programme"] = monthly["runs_the_conversation"] | monthly["runs_good_prison_project"]
+    programme = monthly["runs_the_conversation"] | monthly["runs_good_prison_project"]
+    sums = {"incidents": ("incidents", "sum"), "prisoner_years": ("prisoner_years", "sum")}
+    own = monthly[programme].groupby(["prison_id", "quarter"]).agg(**sums)
+    groups = monthly[~programme].groupby(["prison_type", "quarter"]).agg(**sums)
     frames = []
     for prison in prisons[prisons["runs_the_conversation"] | prisons["runs_good_prison_project"]].itertuples():
-        own = monthly[monthly["prison_id"] == prison.prison_id]
-        group = monthly[(monthly["prison_type"] == prison.prison_type) & ~monthly["programme"]]
-        for series, frame in (("This prison", own), ("Comparison group", group)):
-            quarters = frame.groupby("quarter", as_index=False).agg(incidents=("incidents", "sum"), prisoner_years=("prisoner_years", "sum"))
-            quarters["rate"] = incident_rate(quarters["incidents"], quarters["prisoner_years"])
-            frames.append(quarters.assign(series=series, panel=f"{prison.name} ({prison.prison_id})", prison_id=prison.prison_id))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        panel = f"{prison.name} ({prison.prison_id})"
+        for series, table, key in (("This prison", own, prison.prison_id), ("Comparison group", groups, prison.prison_type)):
+            if key in table.index.get_level_values(0):
+                frames.append(table.loc[key].reset_index().assign(series=series, panel=panel, prison_id=prison.prison_id))
+    if not frames:
+        return pd.DataFrame()
+    quarterly = pd.concat(frames, ignore_index=True)
+    quarterly["rate"] = incident_rate(quarterly["incidents"], quarterly["prisoner_years"])
+    return quarterly
 
 
 # --- The Conversation: cohorts -------------------------------------------------------------

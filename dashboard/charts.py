@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from dashboard import stats
 
@@ -40,9 +41,12 @@ def wing_rate_heatmap(rates: pd.DataFrame, unit: str) -> go.Figure:
 
 
 def spc_chart(series: pd.DataFrame, cohorts: pd.DataFrame, workshops: pd.DataFrame, title: str, unit: str) -> go.Figure:
-    figure = go.Figure()
-    for _, cohort in cohorts.iterrows():
-        figure.add_vrect(x0=cohort["first_workshop"], x1=cohort["last_workshop"], fillcolor="#6a1b9a", opacity=0.12, line_width=0)
+    # One layout update for all spans: add_vrect per cohort re-validates the figure each time.
+    figure = go.Figure(layout={"shapes": [
+        {"type": "rect", "xref": "x", "yref": "paper", "x0": first, "x1": last, "y0": 0, "y1": 1,
+         "fillcolor": "#6a1b9a", "opacity": 0.12, "line": {"width": 0}, "layer": "below"}
+        for first, last in zip(cohorts["first_workshop"], cohorts["last_workshop"])
+    ]})
     figure.add_trace(go.Scatter(x=series["month"], y=series["rate"], mode="lines", line={"color": "#5f6b6d", "width": 1.5},
                                 name="Rate", hoverinfo="skip", showlegend=False))
     for signal, colour in SIGNAL_COLOURS.items():
@@ -71,15 +75,16 @@ def funnel_plot(prisons: pd.DataFrame, reference_rate: float, phi: float, title:
     exposure = np.linspace(max(prisons["prisoner_years"].min() * 0.8, 1.0), prisons["prisoner_years"].max() * 1.1, 120)
     figure = go.Figure()
     for level, dash in ((0.998, "dash"), (0.95, "dot")):
-        limits = [stats.funnel_limits(reference_rate, e, level, phi=phi) for e in exposure]
+        limits = stats.funnel_limits(reference_rate, exposure, level, phi=phi)
         for side, name in ((0, "lower"), (1, "upper")):
             figure.add_trace(go.Scatter(
-                x=exposure, y=[l[side] for l in limits], mode="lines", line={"color": "#455a64", "dash": dash, "width": 1},
+                x=exposure, y=limits[side], mode="lines", line={"color": "#455a64", "dash": dash, "width": 1},
                 name=f"{level:.1%} limits".replace(".0%", "%"), legendgroup=str(level), showlegend=side == 1,
                 hovertemplate=f"{level:.1%} {name} limit: %{{y:.0f}}<extra></extra>",
             ))
-    figure.add_hline(y=reference_rate, line={"color": "#231f20", "width": 1.2},
-                     annotation_text=f"reference {reference_rate:,.0f}", annotation_position="top left")
+    figure.add_trace(go.Scatter(x=[exposure[0], exposure[-1]], y=[reference_rate, reference_rate], mode="lines",
+                                line={"color": "#231f20", "width": 1.2}, name=f"Reference {reference_rate:,.0f}",
+                                hovertemplate=f"reference rate {reference_rate:,.0f}<extra></extra>"))
     for is_programme, colour, name in ((False, OTHER_COLOUR, "Other prisons"), (True, PROGRAMME_COLOUR, "Programme prisons")):
         points = prisons[prisons["programme"] == is_programme]
         figure.add_trace(go.Scatter(
@@ -94,17 +99,25 @@ def funnel_plot(prisons: pd.DataFrame, reference_rate: float, phi: float, title:
 
 def trend_small_multiples(quarterly: pd.DataFrame, unit: str) -> go.Figure:
     """Each programme prison's quarterly rate against its comparison group, one panel each."""
-    figure = px.line(
-        quarterly, x="quarter", y="rate", color="series", facet_col="panel", facet_col_wrap=3,
-        color_discrete_map={"This prison": PROGRAMME_COLOUR, "Comparison group": "#455a64"},
-        custom_data=["incidents", "prisoner_years"], height=300 * int(np.ceil(quarterly["panel"].nunique() / 3)),
+    panels = list(dict.fromkeys(quarterly["panel"]))
+    columns = 3
+    rows = int(np.ceil(len(panels) / columns))
+    figure = make_subplots(rows=rows, cols=columns, subplot_titles=panels, shared_xaxes=True, vertical_spacing=0.12)
+    colours = {"This prison": PROGRAMME_COLOUR, "Comparison group": "#455a64"}
+    for i, panel in enumerate(panels):
+        for series, colour in colours.items():
+            part = quarterly[(quarterly["panel"] == panel) & (quarterly["series"] == series)]
+            figure.add_trace(go.Scatter(
+                x=part["quarter"], y=part["rate"], mode="lines", name=series, legendgroup=series, showlegend=i == 0,
+                line={"color": colour, "width": 2},
+                customdata=np.stack([part["incidents"], part["prisoner_years"]], axis=-1) if len(part) else None,
+                hovertemplate="%{x|%b %Y}: %{y:.0f}<br>%{customdata[0]:.0f} incidents / %{customdata[1]:,.0f} prisoner-years<extra>" + series + "</extra>",
+            ), row=i // columns + 1, col=i % columns + 1)
+    figure.update_yaxes(rangemode="tozero")
+    figure.update_layout(
+        title=f"Quarterly rate ({unit}): programme prisons against prisons of the same type without a programme",
+        height=300 * rows, legend_title_text="", margin={"t": 90}, font={"size": 13},
     )
-    figure.update_traces(hovertemplate="%{x|%b %Y}: %{y:.0f}<br>%{customdata[0]} incidents / %{customdata[1]:,.0f} prisoner-years<extra></extra>")
-    figure.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
-    figure.update_yaxes(title_text="", matches=None, rangemode="tozero")
-    figure.update_xaxes(title_text="")
-    figure.update_layout(title=f"Quarterly rate ({unit}): programme prisons against prisons of the same type without a programme",
-                         legend_title_text="", margin={"t": 80})
     return figure
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 from scipy import stats
 
 
@@ -142,36 +143,39 @@ def xmr(values: list[float], rebase_at: list[int] | None = None) -> XmR:
 # --- Funnel plots (Spiegelhalter 2005) --------------------------------------------------------
 
 
-def poisson_funnel_limit(expected: float, probability: float) -> float:
-    """Exact Poisson control limit on the count scale for expected count `expected`.
+def poisson_funnel_limit(expected, probability: float):
+    """Exact Poisson control limit on the count scale for expected count(s) `expected`.
 
     The discrete quantile is interpolated so the limit is smooth in the expected count
-    (Spiegelhalter 2005, appendix A.1.1).
+    (Spiegelhalter 2005, appendix A.1.1). Takes a number or an array (one call for a whole funnel).
     """
-    if expected <= 0:
-        return 0.0
-    r = stats.poisson.ppf(probability, expected)
-    below = stats.poisson.cdf(r - 1, expected)
-    at = stats.poisson.cdf(r, expected)
-    alpha = (at - probability) / (at - below) if at > below else 0.0
-    return max(0.0, r - alpha)
+    e = np.asarray(expected, dtype=float)
+    safe = np.where(e > 0, e, 1.0)
+    r = stats.poisson.ppf(probability, safe)
+    below = stats.poisson.cdf(r - 1, safe)
+    at = stats.poisson.cdf(r, safe)
+    step = at - below
+    alpha = np.divide(at - probability, step, out=np.zeros_like(step), where=step > 0)
+    limit = np.where(e > 0, np.maximum(0.0, r - alpha), 0.0)
+    return float(limit) if limit.ndim == 0 else limit
 
 
-def funnel_limits(reference_rate: float, exposure: float, level: float, per: float = 1000.0, phi: float = 1.0) -> tuple[float, float]:
-    """Lower and upper funnel limits on the rate scale for one exposure.
+def funnel_limits(reference_rate: float, exposure, level: float, per: float = 1000.0, phi: float = 1.0):
+    """Lower and upper funnel limits on the rate scale for an exposure (a number or an array).
 
     `reference_rate` is per `per` units of exposure. With phi > 1 (over-dispersion) the limits
     are widened multiplicatively: E ± z × sqrt(phi × E) on the count scale.
     """
+    exposure = np.asarray(exposure, dtype=float)
     expected = reference_rate * exposure / per
     tail = (1 - level) / 2
     if phi > 1:
-        z = stats.norm.ppf(1 - tail)
-        half = z * math.sqrt(phi * expected)
-        low, high = max(0.0, expected - half), expected + half
+        half = stats.norm.ppf(1 - tail) * np.sqrt(phi * expected)
+        low, high = np.maximum(0.0, expected - half), expected + half
     else:
         low, high = poisson_funnel_limit(expected, tail), poisson_funnel_limit(expected, 1 - tail)
-    return low / exposure * per, high / exposure * per
+    low, high = low / exposure * per, high / exposure * per
+    return (float(low), float(high)) if np.ndim(low) == 0 else (low, high)
 
 
 def overdispersion_factor(observed: list[float], expected: list[float], winsorize: float = 0.1) -> float:
