@@ -123,44 +123,73 @@ def trend_small_multiples(quarterly: pd.DataFrame, unit: str) -> go.Figure:
 
 # --- The Conversation: cohorts ---------------------------------------------------------------
 
+# Plain graph objects rather than plotly.express here: px costs ~80 ms a figure, too slow for a page.
+DELIVERY_COLOURS = {"all three sessions": "#1e88e5", "2 of 3 sessions": "#ffc107", "1 of 3 sessions": "#d81b60", "0 of 3 sessions": "#616161"}
+
+
 def cohort_timeline(delivery: pd.DataFrame) -> go.Figure:
-    frame = delivery.dropna(subset=["first_scheduled"]).copy()
-    frame["end"] = frame["last_delivered"].fillna(frame["first_scheduled"])
-    frame.loc[frame["end"] <= frame["first_scheduled"], "end"] = frame["first_scheduled"] + pd.Timedelta(days=3)
-    frame["Delivery"] = frame["sessions_delivered"].map(lambda n: "all three sessions" if n >= 3 else f"{n} of 3 sessions")
-    figure = px.timeline(
-        frame, x_start="first_scheduled", x_end="end", y="cohort_id", color="Delivery",
-        color_discrete_map={"all three sessions": "#1e88e5", "2 of 3 sessions": "#ffc107", "1 of 3 sessions": "#d81b60", "0 of 3 sessions": "#616161"},
-        hover_data={"prison_id": True, "wing_id": True, "sdm": True, "days_first_to_last": True},
-        height=max(300, 18 * len(frame) + 120), category_orders={"cohort_id": list(frame.sort_values("first_scheduled")["cohort_id"])},
-    )
-    figure.update_yaxes(autorange="reversed", title_text="")
+    frame = delivery.dropna(subset=["first_scheduled"]).sort_values("first_scheduled").copy()
+    start = pd.to_datetime(frame["first_scheduled"])
+    end = pd.to_datetime(frame["last_delivered"]).fillna(start)
+    end = end.where(end > start, start + pd.Timedelta(days=3))
+    frame["duration_ms"] = (end - start).dt.total_seconds() * 1000
+    frame["delivery"] = frame["sessions_delivered"].map(lambda n: "all three sessions" if n >= 3 else f"{n} of 3 sessions")
+    figure = go.Figure()
+    for label, colour in DELIVERY_COLOURS.items():
+        part = frame[frame["delivery"] == label]
+        if part.empty:
+            continue
+        figure.add_trace(go.Bar(
+            y=part["cohort_id"], x=part["duration_ms"], base=pd.to_datetime(part["first_scheduled"]), orientation="h",
+            name=label, marker_color=colour,
+            customdata=np.stack([part["prison_id"], part["wing_id"], part["sdm"], part["days_first_to_last"].fillna(-1)], axis=-1),
+            hovertemplate="%{y}: %{customdata[0]} %{customdata[1]}, %{customdata[2]}<br>%{base|%d %b %Y}, %{customdata[3]} days first to last<extra>" + label + "</extra>",
+        ))
+    figure.update_xaxes(type="date")
+    figure.update_yaxes(categoryorder="array", categoryarray=list(frame["cohort_id"]), autorange="reversed", title_text="")
+    figure.update_layout(height=max(300, 18 * len(frame) + 120), barmode="overlay")
     return _layout(figure, "Cohorts from first scheduled to last delivered workshop", "", "Date")
 
 
 def cancellation_reasons(cancelled: pd.DataFrame) -> go.Figure:
     frame = cancelled.assign(quarter=pd.to_datetime(cancelled["scheduled_on"]).dt.to_period("Q").dt.to_timestamp())
     counts = frame.groupby(["quarter", "cancellation_reason"], as_index=False).size()
-    figure = px.bar(counts, x="quarter", y="size", color="cancellation_reason", color_discrete_sequence=PALETTE)
+    figure = go.Figure([
+        go.Bar(x=part["quarter"], y=part["size"], name=reason, marker_color=PALETTE[i % len(PALETTE)],
+               width=1000 * 60 * 60 * 24 * 80, offset=0,  # a quarter wide (ms), whatever the span shown
+               hovertemplate="%{x|%b %Y} quarter: %{y} cancelled<extra>" + reason + "</extra>")
+        for i, (reason, part) in enumerate(counts.groupby("cancellation_reason"))
+    ])
+    figure.update_layout(barmode="stack")
     figure.update_yaxes(dtick=1)
-    figure.update_traces(width=1000 * 60 * 60 * 24 * 80)  # a quarter's width in milliseconds, less a gap
     return _layout(figure, "Cancelled workshops by quarter and reason", "Workshops cancelled", "Quarter")
 
 
 def days_first_to_last(delivery: pd.DataFrame, planned_days: int) -> go.Figure:
     frame = delivery[delivery["sessions_delivered"] >= 3].dropna(subset=["days_first_to_last"])
-    figure = px.strip(frame, x="days_first_to_last", hover_data=["cohort_id", "sessions_delivered"], color_discrete_sequence=["#1e88e5"])
-    figure.add_vline(x=planned_days, line={"dash": "dash", "color": "#231f20"}, annotation_text=f"plan: {planned_days} days (9 weeks)")
+    jitter = np.linspace(-0.3, 0.3, len(frame)) if len(frame) > 1 else np.zeros(len(frame))
+    figure = go.Figure(go.Scatter(
+        x=frame["days_first_to_last"], y=jitter, mode="markers", marker={"color": "#1e88e5", "size": 9, "opacity": 0.8},
+        text=frame["cohort_id"], hovertemplate="%{text}: %{x} days<extra></extra>", name="Cohort",
+    ))
+    figure.add_trace(go.Scatter(x=[planned_days, planned_days], y=[-0.5, 0.5], mode="lines", line={"dash": "dash", "color": "#231f20"},
+                                name=f"plan: {planned_days} days (9 weeks)"))
+    figure.update_yaxes(visible=False, range=[-0.6, 0.6])
+    figure.update_layout(height=260)
     return _layout(figure, "Days from first to last workshop, cohorts that delivered all three sessions", "", "Days")
 
 
 def retention_chart(retention: pd.DataFrame) -> go.Figure:
-    frame = retention.assign(Session=retention["session_number"].map(lambda s: f"Session {s}"), Role=retention["role"].str.capitalize())
-    figure = px.bar(
-        frame, x="Session", y="share", color="Role", barmode="group", text=frame["share"].map(lambda v: f"{v:.0%}"),
-        custom_data=["attended", "participants"], color_discrete_map={"Prisoner": "#1e88e5", "Staff": "#d81b60"},
-    )
-    figure.update_traces(hovertemplate="%{x}: %{y:.0%}<br>%{customdata[0]} attended of %{customdata[1]} participants<extra>%{fullData.name}</extra>")
+    colours = {"prisoner": "#1e88e5", "staff": "#d81b60"}
+    figure = go.Figure([
+        go.Bar(
+            x=[f"Session {n}" for n in part["session_number"]], y=part["share"], name=role.capitalize(), marker_color=colours.get(role),
+            text=[f"{v:.0%}" for v in part["share"]], textposition="inside",
+            customdata=np.stack([part["attended"], part["participants"]], axis=-1),
+            hovertemplate="%{x}: %{y:.0%}<br>%{customdata[0]} attended of %{customdata[1]} participants<extra>" + role + "</extra>",
+        )
+        for role, part in retention.sort_values("session_number").groupby("role")
+    ])
     figure.update_yaxes(tickformat=".0%", range=[0, 1.05])
     return _layout(figure, "Retention: share of participants at each session", "Share attending", "")
 
