@@ -1,22 +1,26 @@
-"""The prison impact dashboard: page map, global filters and the synthetic-data banner."""
+"""The prison impact dashboard: who is looking, the pages their role may see, global filters and
+the synthetic-data banner."""
 
 import streamlit as st
 
-from dashboard import filters, ui
+from dashboard import filters, identity, ui
 
 st.set_page_config(page_title="Prison impact dashboard", page_icon=":material/account_balance:", layout="wide")
 
-navigation = st.navigation(
-    [
-        st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-        st.Page("app_pages/wing_trends.py", title="Wing trends", icon=":material/show_chart:", url_path="wing-trends"),
-        st.Page("app_pages/prison_comparison.py", title="Prison comparison", icon=":material/leaderboard:", url_path="prison-comparison"),
-        st.Page("app_pages/cohorts.py", title="Cohorts", icon=":material/groups:", url_path="cohorts"),
-        st.Page("app_pages/campaign.py", title="Campaign impact", icon=":material/volunteer_activism:", url_path="campaign"),
-        st.Page("app_pages/good_prison_project.py", title="Good Prison Project", icon=":material/handshake:", url_path="good-prison-project"),
-        st.Page("app_pages/data.py", title="Data", icon=":material/dataset:", url_path="data"),
-    ]
-)
+PAGES = [
+    st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("app_pages/wing_trends.py", title="Wing trends", icon=":material/show_chart:", url_path="wing-trends"),
+    st.Page("app_pages/prison_comparison.py", title="Prison comparison", icon=":material/leaderboard:", url_path="prison-comparison"),
+    st.Page("app_pages/cohorts.py", title="Cohorts", icon=":material/groups:", url_path="cohorts"),
+    st.Page("app_pages/campaign.py", title="Campaign impact", icon=":material/volunteer_activism:", url_path="campaign"),
+    st.Page("app_pages/good_prison_project.py", title="Good Prison Project", icon=":material/handshake:", url_path="good-prison-project"),
+    st.Page("app_pages/data.py", title="Data", icon=":material/dataset:", url_path="data"),
+]
 ui.synthetic_banner(ui.database())
+viewer = identity.resolve_viewer()
+if viewer is None:
+    st.stop()
+# A page the viewer's role may not see is not in the navigation: its URL opens the Overview.
+navigation = st.navigation([page for page in PAGES if page.url_path in viewer.pages])
 filters.sidebar_filters()
 navigation.run()

@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from dashboard.access import ADMIN
+
 PROJECT = Path(__file__).resolve().parent.parent
 
 
@@ -20,10 +22,10 @@ def varied_filters(db, runs: int) -> list[dict]:
     """`runs` different filter sets: a prison (or all), a period, a measure."""
     from dashboard.contract import INCIDENT_TYPES, SURVEY_ITEMS
 
-    prisons = db.query("prisons")
+    prisons = db.query("prisons", viewer=ADMIN)
     with_cohorts = list(prisons.sort_values("cohorts", ascending=False)["prison_id"])
     all_ids = list(prisons["prison_id"])
-    campaigns = list(db.query("campaigns")["campaign_id"]) or ["none"]
+    campaigns = list(db.query("campaigns", viewer=ADMIN)["campaign_id"]) or ["none"]
     sets = []
     for i in range(runs):
         prison = with_cohorts[i % max(1, min(len(with_cohorts), 5))]
@@ -78,7 +80,7 @@ def task_queries(data_dir: str, runs: int) -> dict:
         times = []
         for params in filters:
             started = time.perf_counter()
-            db.query(name, **params)
+            db.query(name, viewer=ADMIN, **params)
             times.append(time.perf_counter() - started)
         results[name] = summary(times)
     return results
@@ -90,7 +92,7 @@ def task_pages(data_dir: str, runs: int) -> dict:
     from bench.run import PAGES, summary
     from dashboard.database import open_database
 
-    prisons = list(open_database(data_dir).query("prisons").sort_values("cohorts", ascending=False)["prison_id"])
+    prisons = list(open_database(data_dir).query("prisons", viewer=ADMIN).sort_values("cohorts", ascending=False)["prison_id"])
     warm = AppTest.from_file(str(PROJECT / "app.py"), default_timeout=600)
     warm.run()  # load the data once: later sessions share it, as on a server
     results = {}
@@ -127,8 +129,8 @@ def task_pandas(data_dir: str, runs: int) -> dict:
     db = open_database(data_dir)
     folder = Path(data_dir)
     start, end = dt.date(2024, 1, 1), dt.date(2025, 1, 1)
-    prison_ids = list(db.query("prisons")["prison_id"])
-    busiest = db.query("prisons").sort_values("cohorts", ascending=False)["prison_id"].iloc[0]
+    prison_ids = list(db.query("prisons", viewer=ADMIN)["prison_id"])
+    busiest = db.query("prisons", viewer=ADMIN).sort_values("cohorts", ascending=False)["prison_id"].iloc[0]
 
     def pandas_overview():
         incidents = pd.read_parquet(folder / "incidents.parquet", columns=["prison_id", "occurred_on", "incident_type", "serious"])
@@ -154,15 +156,15 @@ def task_pandas(data_dir: str, runs: int) -> dict:
     cases = {
         "overview incident rates, last 12 months": (
             pandas_overview,
-            lambda: db.query("incident_counts_by_type", prison_ids=prison_ids, wing_ids=None, period_start=start, period_end=end, incident_types=list(INCIDENT_TYPES)),
+            lambda: db.query("incident_counts_by_type", viewer=ADMIN, prison_ids=prison_ids, wing_ids=None, period_start=start, period_end=end, incident_types=list(INCIDENT_TYPES)),
         ),
         "wing x month x type counts, one prison": (
             pandas_wing_months,
-            lambda: db.query("wing_monthly_counts", prison_id=busiest, period_start=dt.date(2016, 1, 1), period_end=end, incident_types=list(INCIDENT_TYPES)),
+            lambda: db.query("wing_monthly_counts", viewer=ADMIN, prison_id=busiest, period_start=dt.date(2016, 1, 1), period_end=end, incident_types=list(INCIDENT_TYPES)),
         ),
         "self-harm counts and prisoner-years, every prison": (
             pandas_prison_counts,
-            lambda: db.query("prison_counts", period_start=dt.date(2016, 1, 1), period_end=end, incident_types=["self_harm"], serious_only=False),
+            lambda: db.query("prison_counts", viewer=ADMIN, period_start=dt.date(2016, 1, 1), period_end=end, incident_types=["self_harm"], serious_only=False),
         ),
     }
     results = {}

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from dashboard.access import Viewer
 from dashboard.loader import LoadReport, load_extracts
 from dashboard.queries import run_query
 
@@ -44,8 +45,8 @@ class Database:
     def synthetic(self) -> bool:
         return bool(self.manifest.get("synthetic"))
 
-    def query(self, name: str, **params) -> pd.DataFrame:
-        return run_query(self.con, name, params)
+    def query(self, name: str, *, viewer: Viewer, **params) -> pd.DataFrame:
+        return run_query(self.con, name, viewer, params)
 
 
 def open_database(data_dir: str | Path | None = None) -> Database:

@@ -1,7 +1,8 @@
 """Run the named SQL queries in `queries/` with bound parameters.
 
 A query is a file `queries/<name>.sql`; its parameters are written `$name` and are always bound
-by DuckDB, never formatted into the text.
+by DuckDB, never formatted into the text. Every run is made for a viewer, whose scope
+(`dashboard.access.Viewer.scope_params`) is bound beside the query's own parameters.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
+
+from dashboard.access import Viewer
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
 _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -39,9 +42,11 @@ def query_parameters(name: str) -> frozenset[str]:
     return frozenset(_PARAMETER.findall(_COMMENT.sub("", query_text(name))))
 
 
-def run_query(con, name: str, params: Mapping[str, object] | None = None) -> pd.DataFrame:
-    """Execute query `name` on a fresh cursor of `con` (cursors are per thread) and return a frame."""
-    params = dict(params or {})
+def run_query(con, name: str, viewer: Viewer, params: Mapping[str, object] | None = None) -> pd.DataFrame:
+    """Execute query `name` for `viewer` on a fresh cursor of `con` (cursors are per thread)."""
+    if not isinstance(viewer, Viewer):
+        raise TypeError(f"query {name!r} needs the viewer whose scope it runs in, not {viewer!r}")
+    params = {**(params or {}), **viewer.scope_params()}
     needed = query_parameters(name)
     missing = needed - params.keys()
     if missing:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboard.access import Viewer
 from dashboard.database import Database, configured_data_dir, open_database
 from dashboard.queries import query_parameters
+
+VIEWER = "_viewer"  # set by dashboard.identity at the top of every run
 
 
 @st.cache_resource(show_spinner="Loading and validating the extracts…")
@@ -20,15 +23,27 @@ def database() -> Database:
 
 
 @st.cache_data(show_spinner=False, max_entries=1024)
-def _cached_query(data_dir: str, name: str, params: tuple) -> pd.DataFrame:
-    return _database(data_dir).query(name, **{k: list(v) if isinstance(v, tuple) else v for k, v in params})
+def _cached_query(data_dir: str, name: str, scope: tuple, params: tuple) -> pd.DataFrame:
+    role, prisons, sdm = scope
+    viewer = Viewer(role=role, prisons=prisons, sdm=sdm)
+    return _database(data_dir).query(name, viewer=viewer, **{k: list(v) if isinstance(v, tuple) else v for k, v in params})
+
+
+def viewer() -> Viewer:
+    """The session's viewer. There is no default: a run that has not resolved one cannot query."""
+    return st.session_state[VIEWER]
+
+
+def query_as(who: Viewer, name: str, **params) -> pd.DataFrame:
+    """Run named query `name` for `who` with bound parameters; cached per scope and parameter set."""
+    needed = query_parameters(name)
+    frozen = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items() if k in needed))
+    return _cached_query(str(configured_data_dir()), name, who.key, frozen)
 
 
 def query(name: str, **params) -> pd.DataFrame:
-    """Run named query `name` with bound parameters; results are cached per parameter set."""
-    needed = query_parameters(name)
-    frozen = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items() if k in needed))
-    return _cached_query(str(configured_data_dir()), name, frozen)
+    """Run named query `name` in the session viewer's scope."""
+    return query_as(viewer(), name, **params)
 
 
 def synthetic_banner(db: Database) -> None:

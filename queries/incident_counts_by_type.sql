@@ -6,6 +6,7 @@ WITH population AS (
     JOIN wings w USING (wing_id)
     WHERE list_contains($prison_ids, w.prison_id)
       AND ($wing_ids IS NULL OR list_contains($wing_ids, w.wing_id))
+      AND ($wing_ids IS NULL OR $scope_prisons IS NULL OR list_contains($scope_prisons, w.prison_id))  -- wing detail only in scope
       AND wp.month >= $period_start AND wp.month < $period_end
 ),
 counts AS (
@@ -16,6 +17,7 @@ counts AS (
     FROM incidents i
     WHERE list_contains($prison_ids, i.prison_id)
       AND ($wing_ids IS NULL OR list_contains($wing_ids, i.wing_id))
+      AND ($wing_ids IS NULL OR $scope_prisons IS NULL OR list_contains($scope_prisons, i.prison_id))  -- wing detail only in scope
       AND i.occurred_on >= $period_start AND i.occurred_on < $period_end
     GROUP BY i.incident_type
 )

@@ -5,6 +5,7 @@ WITH wing_months AS (
     FROM wings w
     JOIN wing_population wp USING (wing_id)
     WHERE w.prison_id = $prison_id
+      AND ($scope_prisons IS NULL OR list_contains($scope_prisons, w.prison_id))  -- wing detail only in scope
       AND wp.month >= $period_start AND wp.month < $period_end
 ),
 counts AS (
@@ -16,6 +17,7 @@ counts AS (
         count(*) FILTER (WHERE i.serious) AS serious_incidents
     FROM incidents i
     WHERE i.prison_id = $prison_id
+      AND ($scope_prisons IS NULL OR list_contains($scope_prisons, i.prison_id))  -- wing detail only in scope
       AND i.wing_id IS NOT NULL
       AND i.occurred_on >= $period_start AND i.occurred_on < $period_end
     GROUP BY ALL

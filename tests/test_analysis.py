@@ -7,6 +7,7 @@ import json
 import pandas as pd
 import pytest
 
+from dashboard.access import ADMIN
 from dashboard import analysis
 from dashboard.contract import INCIDENT_TYPES
 from dashboard.metrics import MEASURES
@@ -20,8 +21,8 @@ def truth(sample_dir):
 
 
 def prison_data(sample_db, prison):
-    counts = sample_db.query("wing_monthly_counts", prison_id=prison, **WHOLE_PERIOD, incident_types=list(INCIDENT_TYPES))
-    cohorts = analysis.cohort_windows(sample_db.query("delivered_workshops", prison_id=prison))
+    counts = sample_db.query("wing_monthly_counts", viewer=ADMIN, prison_id=prison, **WHOLE_PERIOD, incident_types=list(INCIDENT_TYPES))
+    cohorts = analysis.cohort_windows(sample_db.query("delivered_workshops", viewer=ADMIN, prison_id=prison))
     return counts, cohorts
 
 
@@ -85,7 +86,7 @@ def test_one_cohort_before_and_after_matches_pandas(sample_db, raw):
 
 
 def test_funnel_reference_and_positions(sample_db, raw):
-    counts = sample_db.query("prison_counts", **WHOLE_PERIOD, **MEASURES["self_harm"].params())
+    counts = sample_db.query("prison_counts", viewer=ADMIN, **WHOLE_PERIOD, **MEASURES["self_harm"].params())
     result = analysis.funnel(counts)
     incidents = raw("incidents").query("incident_type == 'self_harm'")
     years = raw("wing_population")["average_population"].sum() / 12

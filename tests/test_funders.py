@@ -2,12 +2,14 @@
 the Good Prison Project page, checked against pandas over the Parquet."""
 
 import datetime as dt
+import functools
 import re
 from html.parser import HTMLParser
 
 import pandas as pd
 import pytest
 
+from dashboard.access import ADMIN
 from dashboard import analysis, funding, report
 from dashboard.metrics import MEASURES
 from tests.apptest import metric, open_page, plotly_figures, start
@@ -17,26 +19,26 @@ CAMPAIGN = "CAMP-2019-XMAS"
 
 @pytest.fixture(scope="module")
 def impact(sample_db):
-    campaign = sample_db.query("campaigns").set_index("campaign_id").loc[CAMPAIGN].to_dict() | {"campaign_id": CAMPAIGN}
-    return funding.campaign_impact(sample_db.query, campaign, months_after=12)
+    campaign = sample_db.query("campaigns", viewer=ADMIN).set_index("campaign_id").loc[CAMPAIGN].to_dict() | {"campaign_id": CAMPAIGN}
+    return funding.campaign_impact(functools.partial(sample_db.query, viewer=ADMIN), campaign, months_after=12)
 
 
 def test_campaign_queries_match_pandas(sample_db, raw):
     donations = raw("donations").query("campaign_id == @CAMPAIGN")
-    totals = sample_db.query("campaign_totals", campaign_id=CAMPAIGN).iloc[0]
+    totals = sample_db.query("campaign_totals", viewer=ADMIN, campaign_id=CAMPAIGN).iloc[0]
     assert totals["gifts"] == len(donations)
     assert totals["raised_gbp"] == pytest.approx(donations["amount_gbp"].sum())
     assert totals["matched_gbp"] == pytest.approx(donations["matched_gbp"].sum())
     assert totals["median_gift_gbp"] == pytest.approx(donations["amount_gbp"].median())
-    cumulative = sample_db.query("campaign_cumulative", campaign_id=CAMPAIGN)
+    cumulative = sample_db.query("campaign_cumulative", viewer=ADMIN, campaign_id=CAMPAIGN)
     assert cumulative["cumulative_total_gbp"].iloc[-1] == pytest.approx(donations["amount_gbp"].sum() + donations["matched_gbp"].sum())
     assert cumulative["cumulative_raised_gbp"].is_monotonic_increasing
-    assert set(sample_db.query("campaigns")["campaign_id"]) == set(raw("campaigns")["campaign_id"])
+    assert set(sample_db.query("campaigns", viewer=ADMIN)["campaign_id"]) == set(raw("campaigns")["campaign_id"])
 
 
 def test_funded_delivery_and_outcomes_match_pandas(sample_db, raw):
     window = dict(period_start=dt.date(2019, 12, 10), period_end=dt.date(2020, 12, 10))
-    got = sample_db.query("funded_delivery", **window).iloc[0]
+    got = sample_db.query("funded_delivery", viewer=ADMIN, **window).iloc[0]
     cohorts = raw("cohorts")
     started = pd.to_datetime(cohorts["start_date"])
     chosen = cohorts[(started >= "2019-12-10") & (started < "2020-12-10")]
@@ -52,7 +54,7 @@ def test_funded_delivery_and_outcomes_match_pandas(sample_db, raw):
     costed = chosen.dropna(subset=["cost_gbp"])["cohort_id"]
     assert got["costed_participants_reached"] == reached["cohort_id"].isin(costed).sum()
 
-    outcomes = sample_db.query("funded_outcomes", **window).iloc[0]
+    outcomes = sample_db.query("funded_outcomes", viewer=ADMIN, **window).iloc[0]
     people = raw("participants")[raw("participants")["cohort_id"].isin(chosen["cohort_id"])]
     answers = raw("survey_responses").merge(people, on="participant_id")
     wide = answers.pivot_table(index=["participant_id", "item"], columns="wave", values="score")
@@ -63,7 +65,7 @@ def test_funded_delivery_and_outcomes_match_pandas(sample_db, raw):
 
 
 def test_published_testimonials_are_consented_only(sample_db, raw):
-    got = sample_db.query("published_testimonials")
+    got = sample_db.query("published_testimonials", viewer=ADMIN)
     testimonials = raw("testimonials")
     assert set(got["quote"]) == set(testimonials.loc[testimonials["consent_to_publish"], "quote"])
     assert set(got.columns) == {"display_name", "role", "quote", "prison"}
@@ -148,13 +150,13 @@ def test_campaign_page(monkeypatch, raw):
 
 
 def test_gpp_queries_match_pandas(sample_db, raw):
-    services = sample_db.query("gpp_services")
+    services = sample_db.query("gpp_services", viewer=ADMIN)
     assert len(services) == len(raw("services"))
-    referrals = sample_db.query("gpp_referrals_monthly")
+    referrals = sample_db.query("gpp_referrals_monthly", viewer=ADMIN)
     assert referrals["referrals"].sum() == len(raw("referrals"))
     engaged = raw("referrals").query("outcome == 'engaged'").merge(raw("services"), on="service_id")
     assert referrals.query("outcome == 'engaged' and prison_id == 'EXI'")["referrals"].sum() == (engaged["prison_id"] == "EXI").sum()
-    events = sample_db.query("gpp_events")
+    events = sample_db.query("gpp_events", viewer=ADMIN)
     assert events["connections_made"].sum() == raw("events")["connections_made"].sum()
 
 
@@ -164,8 +166,8 @@ def test_gpp_safety_finds_the_coordinator_effect_and_matches_pandas(sample_db, r
     truth = json.loads((sample_dir / "generator_truth.json").read_text())["gpp_effect"]
     assert truth["self_harm_multiplier"] < 1
     window = {"period_start": analysis.GPP_PERIODS["before"][0].date(), "period_end": analysis.GPP_PERIODS["after"][1].date()}
-    monthly = sample_db.query("prison_monthly_counts", **window, **MEASURES["self_harm"].params())
-    safety = analysis.gpp_safety(monthly, sample_db.query("prisons")).set_index("prison_id")
+    monthly = sample_db.query("prison_monthly_counts", viewer=ADMIN, **window, **MEASURES["self_harm"].params())
+    safety = analysis.gpp_safety(monthly, sample_db.query("prisons", viewer=ADMIN)).set_index("prison_id")
     assert set(safety.index) == set(truth["prisons"])
     assert (safety["ratio_during"] < 1).all()
     incidents = raw("incidents").query("prison_id == 'DAI' and incident_type == 'self_harm'")

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dashboard.access import ADMIN
 from dashboard.contract import INCIDENT_TYPES
 from dashboard.queries import query_names, query_parameters, run_query
 
@@ -54,7 +55,7 @@ def test_every_query_has_an_independent_check():
 
 
 def test_prisons(sample_db, raw):
-    got = sample_db.query("prisons").set_index("prison_id")
+    got = sample_db.query("prisons", viewer=ADMIN).set_index("prison_id")
     prisons = raw("prisons").set_index("prison_id")
     assert sorted(got.index) == sorted(prisons.index)
     assert (got["name"] == prisons.loc[got.index, "name"]).all()
@@ -64,7 +65,7 @@ def test_prisons(sample_db, raw):
 
 
 def test_wings(sample_db, raw, params):
-    got = sample_db.query("wings", **params)
+    got = sample_db.query("wings", viewer=ADMIN, **params)
     wings = raw("wings")
     wings = wings[wings["prison_id"].isin(params["prison_ids"])]
     cohorts = raw("cohorts")["wing_id"].value_counts()
@@ -73,20 +74,20 @@ def test_wings(sample_db, raw, params):
 
 
 def test_data_period(sample_db, raw):
-    got = sample_db.query("data_period").iloc[0]
+    got = sample_db.query("data_period", viewer=ADMIN).iloc[0]
     months = pd.to_datetime(raw("wing_population")["month"])
     assert got["first_month"] == months.min() and got["last_month"] == months.max()
 
 
 def test_overview_places(sample_db, raw, params):
-    got = sample_db.query("overview_places", **params).iloc[0]
+    got = sample_db.query("overview_places", viewer=ADMIN, **params).iloc[0]
     wings = in_places(raw("wings"), params)
     assert got["wings"] == len(wings)
     assert got["prisons"] == wings["prison_id"].nunique()
 
 
 def test_overview_delivery(sample_db, raw, params):
-    got = sample_db.query("overview_delivery", **params).iloc[0]
+    got = sample_db.query("overview_delivery", viewer=ADMIN, **params).iloc[0]
     cohorts = chosen_cohorts(raw, params)
     workshops = raw("workshops")
     workshops = workshops[workshops["cohort_id"].isin(cohorts["cohort_id"])]
@@ -99,7 +100,7 @@ def test_overview_delivery(sample_db, raw, params):
 
 
 def test_participants_by_role(sample_db, raw, params):
-    got = sample_db.query("participants_by_role", **params).set_index("role")["participants"]
+    got = sample_db.query("participants_by_role", viewer=ADMIN, **params).set_index("role")["participants"]
     participants = raw("participants")
     expected = participants[participants["cohort_id"].isin(chosen_cohorts(raw, params)["cohort_id"])]["role"].value_counts()
     assert got.sort_index().to_dict() == expected.sort_index().to_dict()
@@ -116,7 +117,7 @@ def expected_incidents(raw, p):
 
 
 def test_incident_counts_by_type(sample_db, raw, params):
-    got = sample_db.query("incident_counts_by_type", **params, incident_types=list(INCIDENT_TYPES)).set_index("incident_type")
+    got = sample_db.query("incident_counts_by_type", viewer=ADMIN, **params, incident_types=list(INCIDENT_TYPES)).set_index("incident_type")
     incidents, population = expected_incidents(raw, params)
     assert list(got.index) == sorted(INCIDENT_TYPES)
     counts = incidents["incident_type"].value_counts().reindex(got.index, fill_value=0)
@@ -127,7 +128,7 @@ def test_incident_counts_by_type(sample_db, raw, params):
 
 
 def test_incident_counts_monthly(sample_db, raw, params):
-    got = sample_db.query("incident_counts_monthly", **params, incident_types=list(INCIDENT_TYPES))
+    got = sample_db.query("incident_counts_monthly", viewer=ADMIN, **params, incident_types=list(INCIDENT_TYPES))
     incidents, population = expected_incidents(raw, params)
     months = population.groupby(pd.to_datetime(population["month"]))["average_population"].sum() / 12
     counts = incidents.groupby([pd.to_datetime(incidents["occurred_on"]).dt.to_period("M").dt.to_timestamp(), "incident_type"]).size()
@@ -139,7 +140,7 @@ def test_incident_counts_monthly(sample_db, raw, params):
 
 
 def test_survey_change_summary(sample_db, raw, params):
-    got = sample_db.query("survey_change_summary", **params)
+    got = sample_db.query("survey_change_summary", viewer=ADMIN, **params)
     participants = raw("participants")
     participants = participants[participants["cohort_id"].isin(chosen_cohorts(raw, params)["cohort_id"])]
     answers = raw("survey_responses")
@@ -166,10 +167,10 @@ def test_rejected_rows(sample_copy, raw):
     participants.loc[[1, 4], "role"] = "governor"
     participants.to_parquet(sample_copy / "participants.parquet", index=False)
     db = open_database(sample_copy)
-    got = db.query("rejected_rows", table_name="participants", max_rows=10)
+    got = db.query("rejected_rows", viewer=ADMIN, table_name="participants", max_rows=10)
     assert list(got["source_row"]) == [2, 5]
     assert got["problems"].str.contains("role: not an allowed value \\(governor\\)").all()
-    assert len(db.query("rejected_rows", table_name="participants", max_rows=1)) == 1
+    assert len(db.query("rejected_rows", viewer=ADMIN, table_name="participants", max_rows=1)) == 1
 
 
 def test_queries_bind_parameters_and_never_format_them():
@@ -185,15 +186,15 @@ def test_unknown_query_and_missing_parameter(sample_db):
     from dashboard.queries import UnknownQuery
 
     with pytest.raises(UnknownQuery):
-        sample_db.query("../secrets")
+        sample_db.query("../secrets", viewer=ADMIN)
     with pytest.raises(TypeError, match="prison_ids"):
-        sample_db.query("overview_places", wing_ids=None)
+        sample_db.query("overview_places", viewer=ADMIN, wing_ids=None)
 
 
 def test_wing_monthly_counts(sample_db, raw, params):
     prison = params["prison_ids"][0]
     window = {k: params[k] for k in ("period_start", "period_end")}
-    got = sample_db.query("wing_monthly_counts", prison_id=prison, **window, incident_types=list(INCIDENT_TYPES))
+    got = sample_db.query("wing_monthly_counts", viewer=ADMIN, prison_id=prison, **window, incident_types=list(INCIDENT_TYPES))
     wings = raw("wings")
     population = in_period(raw("wing_population").merge(wings[wings["prison_id"] == prison], on="wing_id"), "month", params)
     assert len(got) == len(population) * len(INCIDENT_TYPES)
@@ -211,7 +212,7 @@ def test_wing_monthly_counts(sample_db, raw, params):
 
 
 def test_delivered_workshops(sample_db, raw):
-    got = sample_db.query("delivered_workshops", prison_id="PVI")
+    got = sample_db.query("delivered_workshops", viewer=ADMIN, prison_id="PVI")
     workshops = raw("workshops").merge(raw("cohorts"), on="cohort_id")
     expected = workshops[(workshops["prison_id"] == "PVI") & (workshops["status"] == "delivered")]
     assert len(got) == len(expected)
@@ -222,7 +223,7 @@ def test_delivered_workshops(sample_db, raw):
 @pytest.mark.parametrize("types, serious_only", [(["self_harm"], False), (["assault_on_staff", "prisoner_on_prisoner_assault"], True)])
 def test_prison_counts(sample_db, raw, params, types, serious_only):
     window = {k: params[k] for k in ("period_start", "period_end")}
-    got = sample_db.query("prison_counts", **window, incident_types=types, serious_only=serious_only).set_index("prison_id")
+    got = sample_db.query("prison_counts", viewer=ADMIN, **window, incident_types=types, serious_only=serious_only).set_index("prison_id")
     incidents = in_period(raw("incidents"), "occurred_on", params)
     incidents = incidents[incidents["incident_type"].isin(types) & (incidents["serious"] | (not serious_only))]
     population = in_period(raw("wing_population").merge(raw("wings"), on="wing_id"), "month", params)
@@ -235,7 +236,7 @@ def test_prison_counts(sample_db, raw, params, types, serious_only):
 
 def test_prison_monthly_counts(sample_db, raw, params):
     window = {k: params[k] for k in ("period_start", "period_end")}
-    got = sample_db.query("prison_monthly_counts", **window, incident_types=["use_of_force"], serious_only=False)
+    got = sample_db.query("prison_monthly_counts", viewer=ADMIN, **window, incident_types=["use_of_force"], serious_only=False)
     incidents = in_period(raw("incidents"), "occurred_on", params)
     incidents = incidents[incidents["incident_type"] == "use_of_force"]
     assert got["incidents"].sum() == len(incidents)
@@ -261,13 +262,13 @@ def cohort_scope(raw, p, sdm=None, cohort_id=None):
 
 
 def test_cohort_list(sample_db, raw, params):
-    got = sample_db.query("cohort_list", **params)
+    got = sample_db.query("cohort_list", viewer=ADMIN, **params)
     assert list(got["cohort_id"]) == list(chosen_cohorts(raw, params).sort_values(["start_date", "cohort_id"])["cohort_id"])
 
 
 @pytest.mark.parametrize("sdm", [None, "Priya S."])
 def test_cohort_delivery(sample_db, raw, params, sdm):
-    got = sample_db.query("cohort_delivery", **params, **{**COHORT_PAGE, "sdm": sdm}).set_index("cohort_id")
+    got = sample_db.query("cohort_delivery", viewer=ADMIN, **params, **{**COHORT_PAGE, "sdm": sdm}).set_index("cohort_id")
     cohorts = cohort_scope(raw, params, sdm=sdm)
     assert set(got.index) == set(cohorts["cohort_id"])
     workshops = raw("workshops")
@@ -282,7 +283,7 @@ def test_cohort_delivery(sample_db, raw, params, sdm):
 
 
 def test_cancelled_workshops(sample_db, raw, params):
-    got = sample_db.query("cancelled_workshops", **params, **COHORT_PAGE)
+    got = sample_db.query("cancelled_workshops", viewer=ADMIN, **params, **COHORT_PAGE)
     workshops = raw("workshops")
     expected = workshops[workshops["cohort_id"].isin(chosen_cohorts(raw, params)["cohort_id"]) & (workshops["status"] == "cancelled")]
     assert sorted(got["workshop_id"]) == sorted(expected["workshop_id"])
@@ -291,7 +292,7 @@ def test_cancelled_workshops(sample_db, raw, params):
 
 @pytest.mark.parametrize("role", [None, "staff"])
 def test_session_attendance(sample_db, raw, params, role):
-    got = sample_db.query("session_attendance", **params, **{**COHORT_PAGE, "role": role})
+    got = sample_db.query("session_attendance", viewer=ADMIN, **params, **{**COHORT_PAGE, "role": role})
     cohorts = chosen_cohorts(raw, params)["cohort_id"]
     delivered = raw("workshops").query("status == 'delivered'")
     delivered = delivered[delivered["cohort_id"].isin(cohorts)]
@@ -306,7 +307,7 @@ def test_session_attendance(sample_db, raw, params, role):
 
 
 def test_cohort_participants(sample_db, raw, params):
-    got = sample_db.query("cohort_participants", **params, **COHORT_PAGE)
+    got = sample_db.query("cohort_participants", viewer=ADMIN, **params, **COHORT_PAGE)
     participants = raw("participants")
     expected = participants[participants["cohort_id"].isin(chosen_cohorts(raw, params)["cohort_id"])]
     assert got["participants"].sum() == len(expected)
@@ -315,7 +316,7 @@ def test_cohort_participants(sample_db, raw, params):
 def test_survey_item_change(sample_db, raw, params):
     from dashboard.contract import SURVEY_ITEMS
 
-    got = sample_db.query("survey_item_change", **params, **COHORT_PAGE, later_wave="follow_up", items=list(SURVEY_ITEMS))
+    got = sample_db.query("survey_item_change", viewer=ADMIN, **params, **COHORT_PAGE, later_wave="follow_up", items=list(SURVEY_ITEMS))
     participants = raw("participants")
     participants = participants[participants["cohort_id"].isin(chosen_cohorts(raw, params)["cohort_id"])]
     answers = raw("survey_responses").merge(participants, on="participant_id")
@@ -331,7 +332,7 @@ def test_survey_item_change(sample_db, raw, params):
 
 
 def test_likert_distribution(sample_db, raw, params):
-    got = sample_db.query("likert_distribution", **params, **COHORT_PAGE)
+    got = sample_db.query("likert_distribution", viewer=ADMIN, **params, **COHORT_PAGE)
     participants = raw("participants")
     participants = participants[participants["cohort_id"].isin(chosen_cohorts(raw, params)["cohort_id"])]
     answers = raw("survey_responses").merge(participants, on="participant_id")
@@ -343,7 +344,7 @@ def test_likert_distribution(sample_db, raw, params):
 
 
 def test_cohort_survey_summary(sample_db, raw, params):
-    got = sample_db.query("cohort_survey_summary", **params, **COHORT_PAGE).set_index("cohort_id")
+    got = sample_db.query("cohort_survey_summary", viewer=ADMIN, **params, **COHORT_PAGE).set_index("cohort_id")
     participants = raw("participants")
     participants = participants[participants["cohort_id"].isin(chosen_cohorts(raw, params)["cohort_id"])]
     answers = raw("survey_responses").merge(participants, on="participant_id")

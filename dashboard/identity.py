@@ -1,0 +1,80 @@
+"""Who is looking: Streamlit's own sign-in (`st.login`, OIDC) when `[auth]` is configured in
+`.streamlit/secrets.toml`, with each user's role and scope from the access file; otherwise a
+bannered development mode with a "view as" switcher. The switcher never exists when sign-in is
+configured, and a role never comes from the URL."""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit.errors import StreamlitSecretNotFoundError
+
+from dashboard import access, ui
+from dashboard.access import Viewer
+
+VIEW_AS = "view_as"
+
+
+def auth_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except StreamlitSecretNotFoundError:
+        return False
+
+
+def resolve_viewer() -> Viewer | None:
+    """The session's viewer, remembered for the queries; None (after drawing why) when nobody may look."""
+    viewer = _signed_in_viewer() if auth_configured() else _development_viewer()
+    st.session_state[ui.VIEWER] = viewer
+    return viewer
+
+
+def _signed_in_viewer() -> Viewer | None:
+    if not st.user.is_logged_in:
+        st.title("Prison impact dashboard")
+        st.markdown("The dashboard shows sensitive figures about prisons and the people in them. "
+                    "Sign in with your organisation account to continue.")
+        st.button("Sign in", on_click=st.login, type="primary")
+        return None
+    email = st.user.get("email")
+    try:
+        entries = access.read_access_file(access.access_file_path())
+    except access.AccessFileError as error:
+        st.error(f"The dashboard's access file could not be read, so nothing can be shown: {error}", icon="🚫")
+        return None
+    viewer = access.viewer_for(email, entries)
+    if viewer is None:
+        st.title("Prison impact dashboard")
+        st.info(f"You are signed in as **{email}**, but the dashboard has not been opened to this address. "
+                "Ask the dashboard's administrator to add you to the access file, then sign in again.")
+        st.button("Sign out", on_click=st.logout)
+        return None
+    st.sidebar.caption(f"Signed in as {email} · {viewer.describe()}")
+    st.sidebar.button("Sign out", on_click=st.logout)
+    return viewer
+
+
+def development_viewers() -> dict[str, Viewer]:
+    """Every role a reviewer can try, from the data: each prison's governor and each SDM."""
+    choices = {"admin": Viewer(role="admin")}
+    db = ui.database()
+    if not db.report.unavailable("prisons"):
+        for prison in ui.query_as(access.ADMIN, "prisons").itertuples():
+            choices[f"governor:{prison.prison_id}"] = Viewer(role="governor", prisons=(prison.prison_id,), name=prison.name)
+    if not db.report.unavailable("cohorts"):
+        for sdm in ui.query_as(access.ADMIN, "sdm_names")["sdm"]:
+            choices[f"sdm:{sdm}"] = Viewer(role="sdm", sdm=sdm)
+    choices["funder"] = Viewer(role="funder")
+    return choices
+
+
+def _development_viewer() -> Viewer:
+    choices = development_viewers()
+    if st.session_state.get(VIEW_AS) not in choices:
+        st.session_state[VIEW_AS] = "admin"
+    key = st.sidebar.selectbox(
+        "View as", list(choices), key=VIEW_AS,
+        format_func=lambda k: choices[k].describe() + (f" — {choices[k].name}" if choices[k].role == "governor" else ""),
+        help="Development mode only: with sign-in configured, each user's role comes from the access file.",
+    )
+    st.sidebar.caption("**Development mode**: no sign-in is configured, so anyone can view as any role.")
+    return choices[key]
