@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, filters, funding, report, ui
+from dashboard import charts, disclosure, filters, funding, report, ui
 
 st.title("Campaign impact")
 db = ui.database()
@@ -20,7 +20,7 @@ campaign_id = filters.page_choice("Campaign", list(by_id.index), "campaign", by_
 months = filters.page_choice("Delivery period after the campaign closes", [6, 12, 18, 24], "months_after", 12,
                              format_func=lambda n: f"{n} months", container=controls[1])
 campaign = by_id.loc[campaign_id].to_dict() | {"campaign_id": campaign_id}
-impact = funding.campaign_impact(ui.query, campaign, months)
+impact = funding.campaign_impact(ui.query, campaign, months, threshold=disclosure.configured_threshold())
 totals = impact.totals
 
 st.markdown(
@@ -48,7 +48,7 @@ if campaign["programme"] != "the_conversation":
 else:
     st.markdown(
         "Cohorts of The Conversation that started after the campaign closed. Gifts are not earmarked, so this is what "
-        "the programme delivered while the money was spent, not what it alone paid for. Counts from 1 to 4 show as <5."
+        f"the programme delivered while the money was spent, not what it alone paid for. Counts from 1 to {impact.threshold - 1} show as <{impact.threshold}."
     )
     st.dataframe(pd.DataFrame(impact.delivery_rows(), columns=["Figure", "Value"]), hide_index=True, width="stretch")
 

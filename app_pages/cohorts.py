@@ -31,7 +31,7 @@ scope = {
     "cohort_id": None if cohort_id == "all" else cohort_id,
     "role": None if role == "all" else role,
 }
-threshold = disclosure.DEFAULT_THRESHOLD
+threshold = disclosure.configured_threshold()
 
 delivery = ui.query("cohort_delivery", **scope)
 participants = ui.query("cohort_participants", **scope)

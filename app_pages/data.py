@@ -13,6 +13,7 @@ REJECTED_ROWS_SHOWN = 1000
 st.title("Data")
 db = ui.database()
 report = db.report
+is_admin = ui.viewer().role == "admin"  # row keys and rejected values can name people and wings
 source = "synthetic sample made by `dashboard.sample_data`" if db.synthetic else "extracts"
 st.markdown(
     f"Reading **{source}** from `{report.data_dir}` (set `PRISON_DASHBOARD_DATA` to read another folder). "
@@ -59,7 +60,7 @@ if report.problems:
                 "Severity": p.severity,
                 "Problem": p.message,
                 "Rows": p.rows,
-                "Example rows": "; ".join(p.sample_rows),
+                **({"Example rows": "; ".join(p.sample_rows)} if is_admin else {}),
             }
             for p in report.problems
         ]
@@ -69,8 +70,10 @@ if report.problems:
 else:
     st.write("None.")
 
+if not is_admin and any(t.rows_rejected for t in report.tables.values()):
+    st.caption("The rejected rows themselves, and the keys of example rows, are shown to administrators only.")
 for t in report.tables.values():
-    if not t.rows_rejected:
+    if not t.rows_rejected or not is_admin:
         continue
     with st.expander(f"Rejected rows of {t.table} ({t.rows_rejected:,})"):
         rejected = ui.query("rejected_rows", table_name=t.table, max_rows=REJECTED_ROWS_SHOWN)

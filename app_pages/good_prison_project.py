@@ -5,12 +5,14 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from dashboard import analysis, charts, filters, ui
+from dashboard import analysis, charts, disclosure, filters, ui
 from dashboard.contract import INCIDENT_TYPES
 from dashboard.metrics import MEASURES
 
 st.title("Good Prison Project")
 db = ui.database()
+k = disclosure.configured_threshold()
+protected = ui.viewer().suppresses_small_counts  # funders: counts 1 to k-1 shown as "<k"
 if not ui.require_tables(db, "services"):
     st.stop()
 services = ui.query("gpp_services")
@@ -59,8 +61,18 @@ if referrals.empty:
 else:
     outcomes = referrals.groupby("outcome")["referrals"].sum()
     decided = outcomes.drop("pending", errors="ignore").sum()
-    st.markdown(f"**{int(outcomes.sum()):,} referrals; {outcomes.get('engaged', 0) / decided:.0%} of those decided led to engagement** "
-                f"({int(outcomes.get('pending', 0))} still pending).")
+    shown = disclosure.protect(outcomes.to_dict(), ("all", outcomes.sum()), k, protected)
+    # with the engaged count beside it, the share would give back a hidden pending count
+    share_hidden = protected and (not disclosure.share_is_reportable(int(outcomes.get("engaged", 0)), int(decided), k)
+                                  or disclosure.is_hidden(shown.get("pending", "0")))
+    engaged = "a share not shown (small counts)" if share_hidden or not decided else f"{outcomes.get('engaged', 0) / decided:.0%}"
+    st.markdown(f"**{shown['all']} referrals; {engaged} of those decided led to engagement** "
+                f"({shown.get('pending', '0')} still pending).")
+    st.dataframe(pd.DataFrame({"Outcome": list(shown), "Referrals": list(shown.values())}).replace({"Outcome": {"all": "all referrals"}}),
+                 hide_index=True)
+if protected and not referrals.empty:
+    st.caption(f"Referrals by quarter are not shown to funders: quarters often hold fewer than {k} of an outcome.")
+elif not referrals.empty:
     quarterly = referrals.assign(quarter=pd.to_datetime(referrals["month"]).dt.to_period("Q").dt.to_timestamp()).groupby(
         ["quarter", "outcome"], as_index=False)["referrals"].sum()
     figure = px.bar(quarterly, x="quarter", y="referrals", color="outcome", color_discrete_sequence=charts.PALETTE,
@@ -74,8 +86,14 @@ events = ui.query("gpp_events") if db.report.tables["events"].available else pd.
 if events.empty:
     st.info("No events in the extracts.")
 else:
+    totals = {}
+    if protected:  # the headline totals are on screen, so hide down each column with secondary suppression
+        for column in ("prisoners_attending", "staff_attending", "connections_made"):
+            events[column], totals[column] = disclosure.protect_column(events[column], threshold=k)
+    else:
+        totals = {c: f"{int(events[c].sum()):,}" for c in ("prisoners_attending", "connections_made")}
     st.markdown(f"**{len(events)} events brought {int(events['providers_attending'].sum()):,} provider visits to "
-                f"{int(events['prisoners_attending'].sum()):,} prisoners, making {int(events['connections_made'].sum()):,} connections.**")
+                f"{totals['prisoners_attending']} prisoners, making {totals['connections_made']} connections.**")
     st.dataframe(events.drop(columns=["event_id", "prison_id"]).rename(columns=lambda c: c.replace("_", " ").capitalize()),
                  hide_index=True, width="stretch", column_config={"Held on": st.column_config.DateColumn(format="D MMM YYYY")})
 
@@ -91,6 +109,16 @@ safety = analysis.gpp_safety(monthly, prisons)
 if safety.empty:
     st.info("No Good Prison Project prison in the extracts.")
     st.stop()
+if protected:  # a rate beside its prisoner-years gives its count back
+    for period in analysis.GPP_PERIODS:
+        for who in ("prison", "comparison"):
+            count = f"{who}_{period}_incidents"
+            hidden = safety[count].between(1, k - 1)
+            safety[count] = disclosure.protect_column(safety[count], with_total=False, threshold=k)[0]
+            safety.loc[hidden, f"{who}_{period}_rate"] = None
+            for ratio in ("during", "after"):
+                if period in ("before", ratio):
+                    safety.loc[hidden, [f"ratio_{ratio}", f"ratio_{ratio}_low", f"ratio_{ratio}_high"]] = None
 unit = f"{measure.label.lower()} per 1,000 prisoners per year"
 st.markdown(
     f"Each prison's rate ({unit}) in the 12 months before the coordinator arrived (as far as the data go back), during the "

@@ -16,6 +16,16 @@ if current is None:
     st.stop()
 st.caption(f"Showing {current.describe()}. Change the filters in the sidebar; the link keeps them.")
 params = current.params()
+k = disclosure.configured_threshold()
+protected = ui.viewer().suppresses_small_counts  # funders: counts 1 to k-1 shown as "<k"
+
+
+def as_count(value) -> str:
+    return value if isinstance(value, str) else f"{int(value):,}"  # a string is already protected
+
+
+if protected:
+    st.caption(f"Counts from 1 to {k - 1} are shown as <{k}, and figures that would give one back are hidden too.")
 
 # --- Reach and delivery -------------------------------------------------------------------
 st.subheader("Reach and delivery of The Conversation")
@@ -25,20 +35,25 @@ columns[0].metric("Prisons", f"{places['prisons']:,}")
 columns[1].metric("Wings", f"{places['wings']:,}")
 if ui.require_tables(db, "cohorts", "workshops", "participants"):
     delivery = ui.query("overview_delivery", **params).iloc[0].astype(int)
-    share = metrics.share(delivery["sessions_delivered"], delivery["sessions_planned"])
-    columns[2].metric(metrics.COHORTS.label, f"{delivery['cohorts']:,}", help=metrics.COHORTS.help)
+    planned, delivered = delivery["sessions_planned"], delivery["sessions_delivered"]
+    sessions = disclosure.protect({"delivered": delivered, "not delivered": planned - delivered}, ("planned", planned), k, protected)
+    other = disclosure.protect({"cohorts": delivery["cohorts"], "rescheduled": delivery["workshops_rescheduled"],
+                                "cancelled": delivery["workshops_cancelled"]}, None, k, protected)
+    share = None if disclosure.is_hidden(sessions["delivered"]) else metrics.share(delivered, planned)
+    columns[2].metric(metrics.COHORTS.label, other["cohorts"], help=metrics.COHORTS.help)
     columns[3].metric(
         metrics.SESSIONS_DELIVERED_SHARE.label,
-        f"{delivery['sessions_delivered']:,} of {delivery['sessions_planned']:,}",
+        f"{sessions['delivered']} of {sessions['planned']}",
         help=metrics.SESSIONS_DELIVERED_SHARE.help,
     )
     columns[3].caption(
         f"{metrics.SESSIONS_DELIVERED_SHARE.format(share)} of planned sessions · "
-        f"{delivery['workshops_rescheduled']} rescheduled · {delivery['workshops_cancelled']} cancelled"
+        f"{other['rescheduled']} rescheduled · {other['cancelled']} cancelled"
     )
     by_role = ui.query("participants_by_role", **params).set_index("role")["participants"]
-    columns[4].metric(metrics.PARTICIPANTS.label, f"{int(by_role.sum()):,}", help=metrics.PARTICIPANTS.help)
-    columns[4].caption(" · ".join(f"{int(by_role.get(r, 0)):,} {metrics.ROLE_LABELS[r].lower()}" for r in ("prisoner", "staff")))
+    people = disclosure.protect({r: int(by_role.get(r, 0)) for r in ("prisoner", "staff")}, ("all", int(by_role.sum())), k, protected)
+    columns[4].metric(metrics.PARTICIPANTS.label, people["all"], help=metrics.PARTICIPANTS.help)
+    columns[4].caption(" · ".join(f"{people[r]} {metrics.ROLE_LABELS[r].lower()}" for r in ("prisoner", "staff")))
 
 # --- Incidents ----------------------------------------------------------------------------
 st.subheader("Incidents")
@@ -63,19 +78,26 @@ if ui.require_tables(db, "incidents"):
             }
         )
     table = pd.DataFrame(rows)
+    if protected:  # a rate and its interval give their count back with the prisoner-years beside them
+        table["Incidents"], _ = disclosure.protect_column(table["Incidents"], with_total=False, threshold=k)
+        table["of which serious"], _ = disclosure.protect_column(table["of which serious"], with_total=False, threshold=k)
+        table.loc[table["Incidents"].map(disclosure.is_hidden), ["Rate per 1,000 per year", "95% CI low", "95% CI high"]] = None
     top = table.sort_values("Rate per 1,000 per year", ascending=False).iloc[0]
     st.markdown(
         f"**Last 12 months of the period ({window}):** {top['Incident type'].lower()} was the most frequent, "
         f"{metrics.INCIDENT_RATE.format(top['Rate per 1,000 per year'])} per 1,000 prisoners per year "
-        f"({top['Incidents']:,} incidents over {metrics.PRISONER_YEARS.format(top['Prisoner-years'])} prisoner-years)."
+        f"({as_count(top['Incidents'])} incidents over "
+        f"{metrics.PRISONER_YEARS.format(top['Prisoner-years'])} prisoner-years)."
     )
     st.dataframe(
         table,
         hide_index=True,
         width="stretch",
         column_config={
-            "Incidents": st.column_config.NumberColumn(format="localized"),
-            "of which serious": st.column_config.NumberColumn(format="localized"),
+            **({} if protected else {
+                "Incidents": st.column_config.NumberColumn(format="localized"),
+                "of which serious": st.column_config.NumberColumn(format="localized"),
+            }),
             "Prisoner-years": st.column_config.NumberColumn(format="localized", help=metrics.PRISONER_YEARS.help),
             "Rate per 1,000 per year": st.column_config.NumberColumn(format="%.0f", help=metrics.INCIDENT_RATE.help),
             "95% CI low": st.column_config.NumberColumn(format="%.0f", help="Exact Poisson 95% interval"),
@@ -84,29 +106,33 @@ if ui.require_tables(db, "incidents"):
     )
     ui.download_csv(table, "incidents_last_12_months.csv")
 
-    monthly = ui.query("incident_counts_monthly", **params, incident_types=list(INCIDENT_TYPES))
-    monthly["rate"] = metrics.incident_rate(monthly["incidents"], monthly["prisoner_years"])
-    monthly["type"] = monthly["incident_type"].map(metrics.INCIDENT_TYPE_LABELS)
-    if monthly.empty:
-        st.info("No population months in this period, so no monthly rates can be drawn.")
+    if protected:
+        st.caption(f"Monthly rates are not shown here: a month's count is often under {k}, and months would give back "
+                   "the 12-month figures' hidden cells.")
     else:
-        figure = px.line(
-            monthly,
-            x="month",
-            y="rate",
-            color="type",
-            custom_data=["incidents", "prisoner_years"],
-            labels={"month": "Month", "rate": "Incidents per 1,000 prisoners per year (annualised)", "type": "Incident type"},
-            color_discrete_sequence=px.colors.qualitative.Safe,
-            title="Monthly incident rates, annualised",
-        )
-        figure.update_traces(
-            hovertemplate="%{x|%b %Y}: %{y:.0f} per 1,000 per year<br>%{customdata[0]} incidents / "
-            "%{customdata[1]:.1f} prisoner-years<extra></extra>"
-        )
-        figure.update_layout(legend_title_text="", hovermode="x unified", margin={"t": 50})
-        st.plotly_chart(figure, width="stretch")
-        ui.download_csv(monthly.drop(columns=["type"]), "incidents_monthly.csv", "Download monthly data (CSV)")
+        monthly = ui.query("incident_counts_monthly", **params, incident_types=list(INCIDENT_TYPES))
+        monthly["rate"] = metrics.incident_rate(monthly["incidents"], monthly["prisoner_years"])
+        monthly["type"] = monthly["incident_type"].map(metrics.INCIDENT_TYPE_LABELS)
+        if monthly.empty:
+            st.info("No population months in this period, so no monthly rates can be drawn.")
+        else:
+            figure = px.line(
+                monthly,
+                x="month",
+                y="rate",
+                color="type",
+                custom_data=["incidents", "prisoner_years"],
+                labels={"month": "Month", "rate": "Incidents per 1,000 prisoners per year (annualised)", "type": "Incident type"},
+                color_discrete_sequence=px.colors.qualitative.Safe,
+                title="Monthly incident rates, annualised",
+            )
+            figure.update_traces(
+                hovertemplate="%{x|%b %Y}: %{y:.0f} per 1,000 per year<br>%{customdata[0]} incidents / "
+                "%{customdata[1]:.1f} prisoner-years<extra></extra>"
+            )
+            figure.update_layout(legend_title_text="", hovermode="x unified", margin={"t": 50})
+            st.plotly_chart(figure, width="stretch")
+            ui.download_csv(monthly.drop(columns=["type"]), "incidents_monthly.csv", "Download monthly data (CSV)")
 
 # --- Survey change ------------------------------------------------------------------------
 st.subheader("Survey change after The Conversation")
@@ -116,14 +142,18 @@ if ui.require_tables(db, "cohorts", "participants", "survey_responses"):
     for row in summary.itertuples():
         group = "Everyone" if pd.isna(row.role) else metrics.ROLE_LABELS[row.role]
         pairs = int(row.pairs)
-        if disclosure.is_reportable(pairs):
+        if disclosure.is_reportable(pairs, k):
             estimate = stats.mean_interval(pairs, float(row.mean_change), float(row.sd_change))
             shown = {"Mean change": estimate.value, "95% CI low": estimate.lower, "95% CI high": estimate.upper}
         else:
             shown = {"Mean change": None, "95% CI low": None, "95% CI high": None}
         rows.append({"Group": group, "Participants": int(row.participants), "Pairs": pairs, **shown,
-                     "Note": "" if disclosure.is_reportable(pairs) else disclosure.too_few_message(pairs)})
+                     "Note": "" if disclosure.is_reportable(pairs, k) else disclosure.too_few_message(pairs, k)})
     table = pd.DataFrame(rows)
+    if protected:  # the Everyone row is the total of the role rows
+        for column in ("Participants", "Pairs"):
+            shown = disclosure.protect(dict(zip(table["Group"][1:], table[column][1:])), ("Everyone", table[column][0]), k)
+            table[column] = table["Group"].map(shown)
     everyone = table.iloc[0]
     if everyone["Mean change"] is not None and not pd.isna(everyone["Mean change"]):
         st.metric(
@@ -132,16 +162,16 @@ if ui.require_tables(db, "cohorts", "participants", "survey_responses"):
             help=metrics.MEAN_SURVEY_CHANGE.help,
         )
         st.caption(
-            f"{everyone['Pairs']:,} participants with both a pre and a post survey, of {everyone['Participants']:,}; "
+            f"{as_count(everyone['Pairs'])} participants with both a pre and a post survey, of {as_count(everyone['Participants'])}; "
             f"95% CI {everyone['95% CI low']:+.2f} to {everyone['95% CI high']:+.2f}. A before-and-after change "
             "among participants, with no comparison group: it is not evidence of cause."
         )
-    elif everyone["Pairs"] == 0:
+    elif summary["pairs"].iloc[0] == 0:
         st.info("No participant in these cohorts has both a pre and a post survey yet, so there is no change to report.")
     else:
-        st.info(f"Survey change is not reported: {disclosure.too_few_message(int(everyone['Pairs']))} paired participants.")
+        st.info(f"Survey change is not reported: {disclosure.too_few_message(int(summary['pairs'].iloc[0]), k)} paired participants.")
     st.dataframe(table, hide_index=True, width="stretch", column_config={
-        "Participants": st.column_config.NumberColumn(format="localized"),
-        "Pairs": st.column_config.NumberColumn(format="localized"),
+        **({} if protected else {"Participants": st.column_config.NumberColumn(format="localized"),
+                                 "Pairs": st.column_config.NumberColumn(format="localized")}),
         **{c: st.column_config.NumberColumn(format="%+.2f") for c in ("Mean change", "95% CI low", "95% CI high")},
     })

@@ -16,7 +16,7 @@ if current is None or not ui.require_tables(db, "incidents", "wing_population"):
     st.stop()
 
 prisons = ui.query("prisons")
-prison_id = filters.one_prison(current, prisons)
+prison_id = filters.one_prison(current, prisons, allowed=ui.viewer().sees_wings_of)
 prison_name = prisons.set_index("prison_id").at[prison_id, "name"]
 controls = st.columns(3)
 measure = MEASURES[

@@ -1,8 +1,8 @@
 """The global filters (programme, prison, wing, period) in the sidebar, mirrored in the URL.
 
 The URL is read once per session to seed the widgets, and rewritten from the widgets on every
-run, so a copied link reopens the same view. Values in a URL that do not exist in the data are
-ignored with a message, never obeyed.
+run, so a copied link reopens the same view. Values in a URL that do not exist in the data, or
+that the viewer may not see, are refused with a message, never obeyed.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ PROGRAMMES = {
 }
 URL_KEYS = ("programme", "prison", "wing", "from", "to")
 _SEEDED = "_filters_seeded_from_url"
+_URL_WINGS = "_wings_from_url"
 # A range slider must be given its initial range as `value` (Session State alone makes it a
 # single-value slider), and that value must stay the same all session or the widget resets.
 _INITIAL_PERIOD = "_initial_period"
@@ -85,7 +86,7 @@ def _seed_from_url(prisons: pd.DataFrame, months: list[date]) -> list[str]:
     chosen = params.get_all("prison")
     st.session_state["f_prisons"] = [p for p in chosen if p in known]
     ignored += [f"prison={p}" for p in chosen if p not in known]
-    st.session_state["f_wings"] = params.get_all("wing")  # checked against the wing options later
+    st.session_state["f_wings"] = st.session_state[_URL_WINGS] = params.get_all("wing")  # checked against the wing options later
     start, end = _month_from_url(params.get("from")), _month_from_url(params.get("to"))
     if start in months or end in months:
         first = start if start in months else months[0]
@@ -129,8 +130,7 @@ def sidebar_filters() -> Filters | None:
     if not st.session_state.get(_SEEDED):
         ignored = _seed_from_url(prisons, months)
         st.session_state[_SEEDED] = True
-        if ignored:
-            st.toast(f"Ignored link values that match nothing in the data: {', '.join(ignored)}", icon="⚠️")
+        refuse_link_values(ignored)
 
     sidebar = st.sidebar
     sidebar.header("Filters")
@@ -153,9 +153,11 @@ def sidebar_filters() -> Filters | None:
 
     wings = ui.query("wings", prison_ids=list(chosen_prisons)) if chosen_prisons else pd.DataFrame()
     wing_options = list(wings["wing_id"]) if not wings.empty else []
+    refuse_link_values([f"wing={w}" for w in st.session_state.pop(_URL_WINGS, []) if w not in wing_options])
     st.session_state["f_wings"] = [w for w in st.session_state.get("f_wings", []) if w in wing_options]
     chosen_wings = sidebar.multiselect(
-        "Wings", wing_options, key="f_wings", placeholder="All wings" if wing_options else "Choose a prison first",
+        "Wings", wing_options, key="f_wings",
+        placeholder="All wings" if wing_options else "Choose a prison first" if not chosen_prisons else "No wing detail for your role here",
         disabled=not wing_options,
         format_func=lambda w: f"{w} · {int(wings.set_index('wing_id').at[w, 'cohorts'])} cohorts",
         help="With no wing chosen, incidents off the wings count too.",
@@ -178,6 +180,14 @@ def sidebar_filters() -> Filters | None:
     return filters
 
 
+def refuse_link_values(refused: list[str]) -> None:
+    if refused:
+        st.warning(
+            f"This link asks for {', '.join(refused)}, which you cannot see or which matches nothing in the data; "
+            "it was left out.", icon="🚫",
+        )
+
+
 def current_filters() -> Filters | None:
     return st.session_state.get(CURRENT)
 
@@ -190,7 +200,10 @@ def page_choice(label: str, options: list, key: str, default, format_func=str, h
     """
     kept = f"_kept_{key}"
     if key not in st.session_state:
-        from_url = [o for o in options if str(o) == st.query_params.get(key)]
+        asked = st.query_params.get(key)
+        from_url = [o for o in options if str(o) == asked]
+        if asked is not None and not from_url:
+            refuse_link_values([f"{key}={asked}"])
         st.session_state[key] = from_url[0] if from_url else st.session_state.get(kept, default)
     if st.session_state[key] not in options:
         st.session_state[key] = default
@@ -204,13 +217,19 @@ def page_choice(label: str, options: list, key: str, default, format_func=str, h
     return value
 
 
-def one_prison(current: Filters, prisons: pd.DataFrame) -> str:
+def one_prison(current: Filters, prisons: pd.DataFrame, allowed=lambda prison_id: True) -> str:
     """The prison a single-prison page shows: the one chosen in the sidebar, or one picked here
-    (picking it here sets the sidebar filter, so every page follows)."""
-    if len(current.chosen_prisons) == 1:
+    among those `allowed` (picking it here sets the sidebar filter, so every page follows)."""
+    if len(current.chosen_prisons) == 1 and allowed(current.chosen_prisons[0]):
         return current.chosen_prisons[0]
     names = dict(zip(prisons["prison_id"], prisons["name"]))
-    options = [p for p in current.prison_ids if p in names]
+    options = [p for p in current.prison_ids if p in names and allowed(p)]
+    refused = [p for p in current.chosen_prisons if not allowed(p)]
+    if refused:
+        st.info(f"This page's detail is not available to you for {', '.join(refused)}.", icon="🔒")
+    if not options:
+        st.info("None of the prisons in the sidebar's filter is one this page can show you.", icon="🔒")
+        st.stop()
     cohorts = prisons.set_index("prison_id")["cohorts"]
     default = max(options, key=lambda p: cohorts.get(p, 0))  # the prison with the most cohorts
 

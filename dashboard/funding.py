@@ -51,11 +51,14 @@ class CampaignImpact:
     def delivery_rows(self) -> list[tuple[str, str]]:
         d, o, k = self.delivery, self.outcomes, self.threshold
         reached = int(d["prisoners_reached"] + d["staff_reached"])
+        people = disclosure.protect({"prisoners": d["prisoners_reached"], "staff": d["staff_reached"]}, ("all", reached), k)
+        workshops = disclosure.suppress(int(d["workshops_delivered"]), k)
+        hours_hidden = disclosure.is_hidden(workshops)  # hours (and cost per hour) would give the count back
         rows = [
             ("Cohorts started", disclosure.suppress(int(d["cohorts"]), k)),
-            ("Workshops delivered", f"{disclosure.suppress(int(d['workshops_delivered']), k)} ({d['workshop_hours']:,.1f} hours)"),
-            ("Prisoners reached", disclosure.suppress(int(d["prisoners_reached"]), k)),
-            ("Staff reached", disclosure.suppress(int(d["staff_reached"]), k)),
+            ("Workshops delivered", workshops + ("" if hours_hidden else f" ({d['workshop_hours']:,.1f} hours)")),
+            ("Prisoners reached", people["prisoners"]),
+            ("Staff reached", people["staff"]),
         ]
         costed_people = int(d["costed_participants_reached"])
         if d["costed_cohorts"] and costed_people >= k:
@@ -64,7 +67,7 @@ class CampaignImpact:
                          f"{disclosure.suppress(costed_people, k)} participants)"))
         else:
             rows.append(("Cost per participant reached", "not shown (too few costed cohorts or participants)"))
-        if d["costed_workshop_hours"]:
+        if d["costed_workshop_hours"] and not hours_hidden:
             rows.append(("Cost per delivered workshop hour", f"{money(d['cost_gbp'] / d['costed_workshop_hours'])} "
                          f"(over {d['costed_workshop_hours']:,.1f} hours)"))
         pairs, improved = int(o["pairs"]), int(o["improved"])
@@ -77,7 +80,7 @@ class CampaignImpact:
             rows.append(("Mean survey change (post − pre, 1–5 scale)", f"{o['mean_change']:+.2f} (95% CI {ci.lower:+.2f} to {ci.upper:+.2f}; n = {pairs:,})"))
         else:
             rows.append(("Mean survey change (post − pre, 1–5 scale)", "too few pairs to report"))
-        rows.append(("People reached in all", disclosure.suppress(reached, k)))
+        rows.append(("People reached in all", people["all"]))
         return rows
 
 

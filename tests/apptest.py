@@ -10,14 +10,12 @@ DEFAULT_PAGE = "app_pages/overview.py"
 TIMEOUT = 120
 
 
-
-
 def _check(at: AppTest) -> AppTest:
     assert not at.exception, [e.value for e in at.exception]
     return at
 
 
-def start(monkeypatch, data_dir=None, query_params=None) -> AppTest:
+def start(monkeypatch, data_dir=None, query_params=None, session_state=None) -> AppTest:
     if data_dir is not None:
         monkeypatch.setenv("PRISON_DASHBOARD_DATA", str(data_dir))
     else:
@@ -25,6 +23,8 @@ def start(monkeypatch, data_dir=None, query_params=None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     for key, value in (query_params or {}).items():
         at.query_params[key] = value
+    for key, value in (session_state or {}).items():
+        at.session_state[key] = value
     return _check(at.run())
 
 

@@ -123,4 +123,4 @@ def test_link_values_that_match_nothing_are_ignored(monkeypatch):
     at = start(monkeypatch, query_params={"prison": ["WSI", "ZZZ"], "programme": "bogus", "from": "1999-01"})
     assert at.multiselect(key="f_prisons").value == ["WSI"]
     assert at.selectbox(key="f_programme").value == "all"
-    assert any("ZZZ" in t.value for t in at.toast)
+    assert any("prison=ZZZ" in w.value and "programme=bogus" in w.value for w in at.warning)

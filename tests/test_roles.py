@@ -1,0 +1,175 @@
+"""Every page as every role: what each table, chart and figure holds, tampered links, and sign-in.
+
+Everything a page sends is gathered as text (table cells, chart data, metrics, markdown) and
+searched for what the role must never receive."""
+
+import json
+import re
+
+import pytest
+
+from dashboard import disclosure
+from tests.apptest import APP, DEFAULT_PAGE, open_page, start
+
+PAGE_FILES = {
+    "": DEFAULT_PAGE,
+    "wing-trends": "app_pages/wing_trends.py",
+    "prison-comparison": "app_pages/prison_comparison.py",
+    "cohorts": "app_pages/cohorts.py",
+    "campaign": "app_pages/campaign.py",
+    "good-prison-project": "app_pages/good_prison_project.py",
+    "data": "app_pages/data.py",
+}
+TITLES = {"": "Overview", "wing-trends": "Wing trends", "prison-comparison": "Prison comparison",
+          "cohorts": "Cohorts of The Conversation", "campaign": "Campaign impact",
+          "good-prison-project": "Good Prison Project", "data": "Data"}
+ROLES = {"admin": "admin", "governor": "governor:WSI", "sdm": "sdm:Priya S.", "funder": "funder"}
+K = disclosure.DEFAULT_THRESHOLD
+# Columns whose cells count people or incidents: a funder never sees 1 to K-1 in them.
+PEOPLE_AND_INCIDENT_COLUMNS = {"Incidents", "of which serious", "Participants", "Pairs", "Referrals",
+                               "Prisoners attending", "Staff attending", "Connections made", "Value"}
+
+
+def as_role(monkeypatch, role: str, query_params=None):
+    """A new session viewing as `role` from its first run, as a signed-in user would."""
+    return start(monkeypatch, query_params=query_params, session_state={"view_as": ROLES[role]})
+
+
+def everything_sent(at) -> str:
+    """All data the run sent to the browser, as one text."""
+    parts = [frame.value.to_csv() for frame in at.dataframe]
+    parts += [chart.proto.spec for chart in at.get("plotly_chart")]
+    parts += [f"{m.label} {m.value}" for m in at.metric]
+    parts += [e.value for e in (*at.markdown, *at.caption, *at.info, *at.warning, *at.success)]
+    parts += [f"{s.label} {s.options}" for s in at.selectbox]
+    parts += [f"{s.label} {s.options}" for s in at.multiselect]
+    return "\n".join(parts)
+
+
+@pytest.fixture(scope="module")
+def ids(raw_module):
+    wings, cohorts = raw_module("wings"), raw_module("cohorts")
+    return {
+        "wings_outside_wsi": set(wings.loc[wings["prison_id"] != "WSI", "wing_id"]),
+        "all_wings": set(wings["wing_id"]),
+        "cohorts_outside_wsi": set(cohorts.loc[cohorts["prison_id"] != "WSI", "cohort_id"]),
+        "cohorts_not_priya": set(cohorts.loc[cohorts["sdm"] != "Priya S.", "cohort_id"]),
+        "wings_not_priya": set(wings["wing_id"]) - set(cohorts.loc[cohorts["sdm"] == "Priya S.", "wing_id"]),
+        "all_cohorts": set(cohorts["cohort_id"]),
+    }
+
+
+@pytest.fixture(scope="module")
+def raw_module():
+    import pandas as pd
+
+    from dashboard.database import SAMPLE_DATA_DIR
+
+    return lambda table: pd.read_parquet(SAMPLE_DATA_DIR / f"{table}.parquet")
+
+
+def found(text: str, identifiers: set[str]) -> set[str]:
+    return {i for i in identifiers if re.search(rf"(?<![\w-]){re.escape(i)}(?![\w-])", text)}
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_every_page_as_every_role(monkeypatch, role, ids):
+    at = as_role(monkeypatch, role)
+    allowed = {"admin": set(PAGE_FILES), "governor": set(PAGE_FILES),
+               "sdm": set(PAGE_FILES) - {"wing-trends"}, "funder": {"", "campaign", "good-prison-project", "data"}}[role]
+    for path in sorted(PAGE_FILES):
+        if path not in allowed:  # not in the role's navigation, so no URL can open it
+            with pytest.raises(ValueError, match="Could not find a navigation page"):
+                at.switch_page(PAGE_FILES[path])
+            continue
+        at = open_page(at, PAGE_FILES[path])
+        assert TITLES[path] in [t.value for t in at.title], (role, path)
+        sent = everything_sent(at)
+        assert "Traceback" not in sent
+        assert not re.search(r"\bP\d{6}\b", sent), f"{role} received a participant id on /{path}"
+        if role == "governor":
+            assert not found(sent, ids["wings_outside_wsi"]), path
+            assert not found(sent, ids["cohorts_outside_wsi"]), path
+        if role == "sdm":  # their own cohorts in detail, wing included
+            assert not found(sent, ids["wings_not_priya"]), path
+            assert not found(sent, ids["cohorts_not_priya"]), path
+        if role == "funder":
+            assert not found(sent, ids["all_wings"]), path
+            assert not found(sent, ids["all_cohorts"]), path
+            for frame in at.dataframe:
+                for column in PEOPLE_AND_INCIDENT_COLUMNS & set(frame.value.columns):
+                    cells = frame.value[column].astype(str).str.replace(",", "")
+                    small = cells[cells.str.fullmatch(r"[1-4]")]
+                    assert small.empty, (path, column, list(small))
+            for metric in at.metric:
+                assert not re.fullmatch(r"[1-4]( of .*)?", metric.value), (path, metric.label, metric.value)
+
+
+def test_a_governor_sees_wing_detail_only_for_their_prison(monkeypatch, raw):
+    at = as_role(monkeypatch, "governor", query_params={"prison": "PVI"})
+    assert at.multiselect(key="f_prisons").value == ["PVI"]  # prison-level figures elsewhere are fine
+    assert at.multiselect(key="f_wings").options == []  # but no wing of PVI
+    at = open_page(at, PAGE_FILES["wing-trends"])
+    assert any("not available to you for PVI" in i.value for i in at.info)
+    assert "PVI-" not in json.dumps([json.loads(c.proto.spec) for c in at.get("plotly_chart")])
+    at = open_page(as_role(monkeypatch, "governor"), PAGE_FILES["wing-trends"])  # no prison chosen: their own
+    assert at.selectbox(key="_one_prison").options == ["HMP Wormwood Scrubs (WSI)"]
+    traces = json.dumps([json.loads(c.proto.spec) for c in at.get("plotly_chart")])
+    assert "WSI-" in traces and "PVI-" not in traces
+
+
+def test_tampered_links_are_refused_and_change_nothing(monkeypatch):
+    plain = as_role(monkeypatch, "governor", query_params={"prison": "PVI"})
+    tampered = as_role(monkeypatch, "governor", query_params={"prison": "PVI", "wing": "PVI-B", "view_as": "admin", "role": "admin"})
+    assert any("wing=PVI-B" in w.value for w in tampered.warning)
+    assert tampered.multiselect(key="f_wings").value == []
+    assert tampered.selectbox(key="view_as").value == "governor:WSI"
+    assert [(m.label, m.value) for m in tampered.metric] == [(m.label, m.value) for m in plain.metric]
+    assert [f.value.to_csv() for f in tampered.dataframe] == [f.value.to_csv() for f in plain.dataframe]
+
+    cohorts = as_role(monkeypatch, "sdm", query_params={"cohort": "C-PVI-2017-01"})  # Tom B.'s cohort, not Priya's
+    cohorts = open_page(cohorts, PAGE_FILES["cohorts"])
+    assert any("cohort=C-PVI-2017-01" in w.value for w in cohorts.warning)
+    assert cohorts.selectbox(key="cohort").value == "all"
+
+
+# --- Sign-in ----------------------------------------------------------------------------------
+
+AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "test-secret",
+        "client_id": "id", "client_secret": "secret", "server_metadata_url": "https://example.org/.well-known/openid-configuration"}
+
+
+def signed_in(monkeypatch, tmp_path, user: dict):
+    from streamlit.testing.v1 import AppTest
+
+    access = tmp_path / "access.toml"
+    access.write_text('[users."jo@justice.gov.uk"]\nrole = "governor"\nprisons = ["WSI"]\n')
+    monkeypatch.setenv("PRISON_DASHBOARD_ACCESS", str(access))
+    monkeypatch.delenv("PRISON_DASHBOARD_DATA", raising=False)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.secrets["auth"] = AUTH
+    at.user = user
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_with_sign_in_configured_a_signed_out_user_sees_no_data(monkeypatch, tmp_path):
+    at = signed_in(monkeypatch, tmp_path, {"is_logged_in": False})
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert not at.dataframe and not at.metric and not at.get("plotly_chart")
+    assert not [s for s in at.selectbox if s.key == "view_as"]
+
+
+def test_with_sign_in_configured_an_unknown_user_is_turned_away_politely(monkeypatch, tmp_path):
+    at = signed_in(monkeypatch, tmp_path, {"is_logged_in": True, "email": "stranger@example.org"})
+    assert any("has not been opened to this address" in i.value for i in at.info)
+    assert not at.dataframe and not at.metric
+    assert not [s for s in at.selectbox if s.key == "view_as"]
+
+
+def test_with_sign_in_configured_a_known_user_gets_their_role_and_no_switcher(monkeypatch, tmp_path):
+    at = signed_in(monkeypatch, tmp_path, {"is_logged_in": True, "email": "Jo@Justice.gov.uk"})
+    assert not [s for s in at.selectbox if s.key == "view_as"]
+    assert any("Governor of WSI" in c.value for c in at.sidebar.caption)
+    assert at.metric  # the Overview drew
