@@ -2,6 +2,7 @@
 
 import math
 
+import pandas as pd
 import pytest
 
 from dashboard import disclosure, metrics, stats
@@ -186,3 +187,41 @@ def test_small_counts_are_suppressed(n, shown):
 @pytest.mark.parametrize("part, whole, ok", [(61, 75, True), (3, 75, False), (73, 75, False), (2, 4, False), (0, 10, True), (10, 10, True)])
 def test_a_share_never_gives_back_a_suppressed_count(part, whole, ok):
     assert disclosure.share_is_reportable(part, whole) is ok
+
+
+@pytest.mark.parametrize("parts, total, hidden, total_hidden", [
+    ([40, 12, 7], 59, [False, False, False], False),     # nothing small
+    ([3, 10], 13, [True, True], False),                  # 13 - 10 would give the 3 back: hide the 10 too
+    ([3, 10, 20], 33, [True, True, False], False),       # the smallest other part is the complement
+    ([3, 0, 0], 3, [True, False, False], True),          # the total is small itself
+    ([4, 0, 9], 13, [True, False, True], False),         # zeros are shown and never the complement
+    ([2, 3, 50], 55, [True, True, False], False),        # two hidden parts protect each other
+    ([3, 10], None, [True, False], False),               # no total on screen: primary only
+    ([6, 0], 6, [False, False], False),
+])
+def test_hidden_cells_primary_and_secondary_suppression(parts, total, hidden, total_hidden):
+    assert disclosure.hidden_cells(parts, total) == (hidden, total_hidden)
+
+
+def test_no_shown_total_or_difference_gives_a_hidden_cell_back():
+    """Brute force: for every small table, the total minus the shown parts is never one small part."""
+    import itertools
+
+    for parts in itertools.product([0, 1, 3, 4, 5, 9, 30], repeat=3):
+        hide, hide_total = disclosure.hidden_cells(list(parts), sum(parts))
+        hidden_values = [p for p, h in zip(parts, hide) if h]
+        if not hide_total:
+            assert len(hidden_values) != 1, parts
+        assert not any(0 < p < 5 and not h for p, h in zip(parts, hide)), parts
+
+
+def test_protect_formats_and_threshold_is_configurable(monkeypatch):
+    assert disclosure.protect({"prisoners": 3, "staff": 10}, ("all", 13)) == {"prisoners": "<5", "staff": "<5", "all": "13"}
+    assert disclosure.protect({"prisoners": 3, "staff": 10}, ("all", 13), enabled=False) == {"prisoners": "3", "staff": "10", "all": "13"}
+    assert disclosure.protect({"a": 7}, None, threshold=10) == {"a": "<10"}
+    shown, total = disclosure.protect_column(pd.Series([40, 2, 7, 0]))
+    assert list(shown) == ["40", "<5", "<5", "0"] and total == "49"
+    monkeypatch.setenv("PRISON_DASHBOARD_SMALL_COUNT", "10")
+    assert disclosure.configured_threshold() == 10
+    monkeypatch.setenv("PRISON_DASHBOARD_SMALL_COUNT", "zero")
+    assert disclosure.configured_threshold() == 5
