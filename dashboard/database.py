@@ -49,8 +49,30 @@ class Database:
         return run_query(self.con, name, viewer, params)
 
 
-def open_database(data_dir: str | Path | None = None) -> Database:
+def extracts_fingerprint(data_dir: Path) -> tuple:
+    """Names, sizes and modification times of every file under data_dir: a new or replaced extract
+    changes it, so the app reloads without a restart."""
+    try:
+        return tuple(sorted((str(p.relative_to(data_dir)), p.stat().st_size, p.stat().st_mtime_ns)
+                            for p in data_dir.rglob("*") if p.is_file()))
+    except OSError:  # a file removed while listing: the next run sees the settled state
+        return ()
+
+
+def open_database(data_dir: str | Path | None = None, previous: Database | None = None) -> Database:
+    """Load and validate the extracts. With `previous` (the last load of the same folder), a table
+    whose new extract lost every row is served from `previous` instead, and the report says so."""
     data_dir = Path(data_dir).resolve() if data_dir else configured_data_dir()
     con = duckdb.connect(":memory:")
-    report = load_extracts(con, data_dir)
+
+    def last_good(table: str):
+        if previous is None or not previous.report.tables[table].available:
+            return None
+        cursor = previous.con.cursor()
+        try:
+            return cursor.execute(f'SELECT * FROM main."{table}"').to_arrow_table(), previous.report.tables[table]
+        finally:
+            cursor.close()
+
+    report = load_extracts(con, data_dir, last_good)
     return Database(con=con, report=report, manifest=read_manifest(data_dir))

@@ -14,18 +14,20 @@ also rejects the rows that point to it (they would otherwise count under a ghost
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal, Optional
 
 import duckdb
+import pyarrow as pa
 
 from dashboard.contract import MODELS, ColumnSpec, Extract, Reference, column_specs
 
 PROBLEM_SAMPLE_ROWS = 10
 
-TableState = Literal["loaded", "loaded with problems", "missing", "unreadable"]
+TableState = Literal["loaded", "loaded with problems", "missing", "unreadable", "kept last good"]
 
 
 @dataclass(frozen=True)
@@ -61,10 +63,16 @@ class TableLoad:
     extra_columns: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
+    loaded_at: Optional[datetime] = field(default_factory=lambda: datetime.now(timezone.utc))
 
     @property
     def available(self) -> bool:
-        return self.state in ("loaded", "loaded with problems")
+        return self.state in ("loaded", "loaded with problems", "kept last good")
+
+    @property
+    def lost_everything(self) -> bool:
+        """Missing, unreadable, or every row rejected: a replacement not worth serving over a good one."""
+        return not self.available or (self.rows_read > 0 and self.rows_loaded == 0)
 
 
 @dataclass
@@ -381,8 +389,30 @@ def load_table(con, data_dir: Path, model: type[Extract], available: set[str]) -
     return result
 
 
-def load_extracts(con, data_dir: str | Path) -> LoadReport:
-    """Load and validate every table of the contract from data_dir into con."""
+LastGood = tuple[pa.Table, TableLoad]  # a table's rows and report from an earlier load
+
+
+def _keep_last_good(con, model: type[Extract], new: TableLoad, last_good: LastGood) -> TableLoad:
+    """Serve the previous load of a table whose replacement lost every row (half-written, corrupt,
+    removed), and say so."""
+    rows, previous = last_good
+    con.register("_last_good", rows)
+    con.execute(f"CREATE OR REPLACE TABLE main.{quote(model.table)} AS SELECT * FROM _last_good")
+    con.unregister("_last_good")
+    why = "; ".join(p.message for p in new.problems if p.rejects_rows or not new.available) or new.state
+    loaded_at = previous.loaded_at.strftime("%Y-%m-%d %H:%M UTC") if previous.loaded_at else "earlier"
+    note = Problem(
+        model.table, None, "kept last good",
+        f"the current {model.table} extract could not be used ({why}); still serving the version loaded {loaded_at}, "
+        f"{previous.rows_loaded:,} rows", rejects_rows=False,
+    )
+    # the replacement's rejected rows stay listed, so the Data page shows what was wrong with it
+    return replace(previous, state="kept last good", rows_rejected=new.rows_rejected, problems=[note, *new.problems])
+
+
+def load_extracts(con, data_dir: str | Path, last_good: Callable[[str], LastGood | None] | None = None) -> LoadReport:
+    """Load and validate every table of the contract from data_dir into con. `last_good(table)`
+    gives a previous load's rows and report, served instead of a replacement that lost every row."""
     started = time.perf_counter()
     data_dir = Path(data_dir)
     con.execute("SET TimeZone = 'UTC'")
@@ -394,5 +424,7 @@ def load_extracts(con, data_dir: str | Path) -> LoadReport:
     tables: dict[str, TableLoad] = {}
     for model in MODELS:
         available = {name for name, t in tables.items() if t.available}
-        tables[model.table] = load_table(con, data_dir, model, available)
+        result = load_table(con, data_dir, model, available)
+        previous = last_good(model.table) if last_good and result.lost_everything else None
+        tables[model.table] = _keep_last_good(con, model, result, previous) if previous else result
     return LoadReport(data_dir=data_dir, tables=tables, seconds=time.perf_counter() - started)

@@ -6,27 +6,38 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.access import Viewer
-from dashboard.database import Database, configured_data_dir, open_database
+from dashboard.database import Database, configured_data_dir, extracts_fingerprint, open_database
 from dashboard.queries import query_parameters
 
 VIEWER = "_viewer"  # set by dashboard.identity at the top of every run
 
 
-@st.cache_resource(show_spinner="Loading and validating the extracts…")
-def _database(data_dir: str) -> Database:
-    return open_database(data_dir)
+_last_loaded: dict[str, Database] = {}  # per folder: the newest load, whose good tables outlive a bad replacement
+
+
+@st.cache_resource(show_spinner="Loading and validating the extracts…", max_entries=2)
+def _database(data_dir: str, fingerprint: tuple) -> Database:
+    db = open_database(data_dir, previous=_last_loaded.get(data_dir))
+    _last_loaded[data_dir] = db
+    return db
+
+
+def _current() -> tuple[str, tuple]:
+    data_dir = configured_data_dir()
+    return str(data_dir), extracts_fingerprint(data_dir)
 
 
 def database() -> Database:
-    """The one validated DuckDB database for the configured data directory."""
-    return _database(str(configured_data_dir()))
+    """The one validated DuckDB database for the configured data directory, reloaded when a file
+    in it changes (checked on every run: a few stat calls)."""
+    return _database(*_current())
 
 
 @st.cache_data(show_spinner=False, max_entries=1024)
-def _cached_query(data_dir: str, name: str, scope: tuple, params: tuple) -> pd.DataFrame:
+def _cached_query(data_dir: str, fingerprint: tuple, name: str, scope: tuple, params: tuple) -> pd.DataFrame:
     role, prisons, sdm = scope
     viewer = Viewer(role=role, prisons=prisons, sdm=sdm)
-    return _database(data_dir).query(name, viewer=viewer, **{k: list(v) if isinstance(v, tuple) else v for k, v in params})
+    return _database(data_dir, fingerprint).query(name, viewer=viewer, **{k: list(v) if isinstance(v, tuple) else v for k, v in params})
 
 
 def viewer() -> Viewer:
@@ -38,7 +49,7 @@ def query_as(who: Viewer, name: str, **params) -> pd.DataFrame:
     """Run named query `name` for `who` with bound parameters; cached per scope and parameter set."""
     needed = query_parameters(name)
     frozen = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items() if k in needed))
-    return _cached_query(str(configured_data_dir()), name, who.key, frozen)
+    return _cached_query(*_current(), name, who.key, frozen)
 
 
 def query(name: str, **params) -> pd.DataFrame:
