@@ -70,7 +70,7 @@ def open_database(data_dir: str | Path | None = None, previous: Database | None 
             return None
         cursor = previous.con.cursor()
         try:
-            return cursor.execute(f'SELECT * FROM main."{table}"').to_arrow_table(), previous.report.tables[table]
+            return cursor.sql(f'SELECT * FROM main."{table}"').to_arrow_table(), previous.report.tables[table]
         finally:
             cursor.close()
 
