@@ -181,6 +181,63 @@ def task_pandas(data_dir: str, runs: int) -> dict:
     return results
 
 
+def task_browser(data_dir: str, runs: int) -> dict:
+    """Time to first chart in headless Chromium: a fresh browser context opens the page's URL on a
+    warm server; the clock stops when Plotly has drawn its first mark (the Data page has no chart:
+    its first table)."""
+    import os
+    import socket
+    import subprocess
+    import urllib.request
+
+    from playwright.sync_api import sync_playwright
+
+    from bench.run import summary
+    from tests.e2e.conftest import CHROMIUM, LAUNCH_ARGS, PAGES
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(PROJECT / "app.py"), "--server.headless", "true",
+         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=PROJECT, env={**os.environ, "PRISON_DASHBOARD_DATA": data_dir}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    first_mark = ("() => document.querySelector('.js-plotly-plot .point, .js-plotly-plot .scatterlayer path.js-line, "
+                  ".js-plotly-plot .heatmaplayer image, .js-plotly-plot .barlayer path, [data-testid=stDataFrame] canvas')")
+    try:
+        for _ in range(600):
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        results = {}
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+            warm = browser.new_page()
+            warm.goto(url)  # the first session loads and validates the extracts
+            warm.wait_for_function(first_mark, timeout=600_000)
+            warm.close()
+            for path in PAGES:
+                times = []
+                for _ in range(max(3, runs // 4)):
+                    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+                    page = context.new_page()
+                    started = time.perf_counter()
+                    page.goto(f"{url}/{path}")
+                    page.wait_for_function(first_mark, timeout=120_000)
+                    times.append(time.perf_counter() - started)
+                    context.close()
+                results[path or "overview"] = summary(times)
+            browser.close()
+        return results
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 if __name__ == "__main__":
     task, data_dir, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
     print(json.dumps(globals()[f"task_{task}"](data_dir, runs), default=str))

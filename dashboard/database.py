@@ -12,7 +12,7 @@ import pandas as pd
 
 from dashboard.access import Viewer
 from dashboard.loader import LoadReport, load_extracts
-from dashboard.queries import run_query
+from dashboard.queries import build_rollups, run_query
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SAMPLE_DATA_DIR = PROJECT_DIR / "data" / "sample"
@@ -75,4 +75,5 @@ def open_database(data_dir: str | Path | None = None, previous: Database | None 
             cursor.close()
 
     report = load_extracts(con, data_dir, last_good)
+    build_rollups(con)
     return Database(con=con, report=report, manifest=read_manifest(data_dir))

@@ -17,6 +17,7 @@ import pandas as pd
 from dashboard.access import Viewer
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
+ROLLUPS_DIR = QUERIES_DIR / "rollups"  # tables derived once at load: `<name>.sql` is a SELECT
 _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _COMMENT = re.compile(r"--[^\n]*")
 
@@ -40,6 +41,15 @@ def query_text(name: str) -> str:
 @lru_cache(maxsize=None)
 def query_parameters(name: str) -> frozenset[str]:
     return frozenset(_PARAMETER.findall(_COMMENT.sub("", query_text(name))))
+
+
+def build_rollups(con) -> list[str]:
+    """Create each rollup table (`queries/rollups/<name>.sql`) from the validated extracts."""
+    names = []
+    for path in sorted(ROLLUPS_DIR.glob("*.sql")):
+        con.execute(f'CREATE OR REPLACE TABLE main."{path.stem}" AS\n{path.read_text()}')
+        names.append(path.stem)
+    return names
 
 
 def run_query(con, name: str, viewer: Viewer, params: Mapping[str, object] | None = None) -> pd.DataFrame:

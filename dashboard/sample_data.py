@@ -5,9 +5,11 @@ sizes and shapes look like real prisons, with modest, noisy programme effects bu
 behind the noise is written to `generator_truth.json`, so tests can check the dashboard finds it.
 
     python -m dashboard.sample_data --out data/sample [--seed N] [--comparison-prisons N] [--volume X]
+                                    [--conversation-prisons N]
 
 `volume` multiplies incident rates and cohorts per year; with the number of comparison prisons it
-scales the data for benchmarks (115 comparison prisons at volume 8 give over 10 million incidents).
+scales the data for benchmarks (115 comparison prisons at volume 8 give over 10 million incidents),
+and `conversation_prisons` rolls The Conversation out to more prisons (and survey answers with it).
 """
 
 from __future__ import annotations
@@ -122,12 +124,19 @@ def _wing_population(rng, wings: pd.DataFrame, months: pd.DatetimeIndex) -> pd.D
     })
 
 
-def _cohort_plan(rng, prisons: pd.DataFrame, wings: pd.DataFrame, volume: float, start: date, end: date):
-    """Where and when cohorts start: WSI and PVI from 2017, EXI from 2021, two comparison prisons from 2022."""
-    comparison_b = prisons.loc[(prisons.index >= len(PROGRAMME_PRISONS)) & (prisons["prison_type"] == "Category B local"), "prison_id"]
+def _cohort_plan(rng, prisons: pd.DataFrame, wings: pd.DataFrame, volume: float, start: date, end: date,
+                 conversation_prisons: int = 2):
+    """Where and when cohorts start: WSI and PVI from 2017, EXI from 2021, two comparison prisons
+    (Category B locals) from 2022; for a national roll-out, `conversation_prisons` beyond two take
+    it up too, from 2018 to 2022."""
+    comparison = prisons.loc[prisons.index >= len(PROGRAMME_PRISONS)]
+    comparison_b = comparison.loc[comparison["prison_type"] == "Category B local", "prison_id"]
     starts = {"WSI": 2017, "PVI": 2017, "EXI": 2021}
-    for code in comparison_b.head(2):
+    for code in comparison_b.head(min(2, conversation_prisons)):
         starts[code] = 2022
+    later = [code for code in comparison["prison_id"] if code not in starts][: max(0, conversation_prisons - 2)]
+    for i, code in enumerate(later):
+        starts[code] = 2018 + i % 5
     sdms = {"WSI": ["Amira K.", "Priya S."], "PVI": ["Tom B.", "Priya S."], "EXI": ["Grace O."]}
     rows, programme_wings = [], []
     for prison_id, first_year in starts.items():
@@ -425,7 +434,7 @@ def _realised_change(participants: pd.DataFrame, surveys: pd.DataFrame) -> tuple
 
 
 def generate(out_dir: str | Path, seed: int = DEFAULT_SEED, n_comparison_prisons: int = 15, volume: float = 1.0,
-             start: date = date(2016, 1, 1), end: date = date(2024, 12, 31)) -> dict:
+             start: date = date(2016, 1, 1), end: date = date(2024, 12, 31), conversation_prisons: int = 2) -> dict:
     """Write one Parquet file per contract table, manifest.json and generator_truth.json; return the truth."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -434,7 +443,7 @@ def generate(out_dir: str | Path, seed: int = DEFAULT_SEED, n_comparison_prisons
     prisons = _prisons(n_comparison_prisons)
     wings = _wings(rng, prisons)
     population = _wing_population(rng, wings, months)
-    cohorts, programme_wings = _cohort_plan(rng, prisons, wings, volume, start, end)
+    cohorts, programme_wings = _cohort_plan(rng, prisons, wings, volume, start, end, conversation_prisons)
     workshops, cancelled = _workshops(rng, cohorts, end)
     participants, attendance = _participants_attendance(rng, cohorts, workshops)
     surveys = _surveys(rng, cohorts, workshops, participants, attendance, end)
@@ -483,7 +492,8 @@ def generate(out_dir: str | Path, seed: int = DEFAULT_SEED, n_comparison_prisons
         "row_counts": {name: int(len(frame)) for name, frame in tables.items()},
     }
     manifest = {"synthetic": True, "generator": "dashboard.sample_data", "seed": seed,
-                "n_comparison_prisons": n_comparison_prisons, "volume": volume, "period": [start.isoformat(), end.isoformat()]}
+                "n_comparison_prisons": n_comparison_prisons, "volume": volume, "period": [start.isoformat(), end.isoformat()],
+                **({"conversation_prisons": conversation_prisons} if conversation_prisons != 2 else {})}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     (out / "generator_truth.json").write_text(json.dumps(truth, indent=2) + "\n")
     return truth
@@ -495,8 +505,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--comparison-prisons", type=int, default=15)
     parser.add_argument("--volume", type=float, default=1.0)
+    parser.add_argument("--conversation-prisons", type=int, default=2,
+                        help="comparison prisons that take up The Conversation (a national roll-out for benchmarks)")
     args = parser.parse_args(argv)
-    truth = generate(args.out, seed=args.seed, n_comparison_prisons=args.comparison_prisons, volume=args.volume)
+    truth = generate(args.out, seed=args.seed, n_comparison_prisons=args.comparison_prisons, volume=args.volume,
+                     conversation_prisons=args.conversation_prisons)
     print(" ".join(f"{k}={v:,}" for k, v in truth["row_counts"].items()))
 
 

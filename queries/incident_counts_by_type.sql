@@ -12,13 +12,13 @@ WITH population AS (
 counts AS (
     SELECT
         i.incident_type,
-        count(*) AS incidents,
-        count(*) FILTER (WHERE i.serious) AS serious_incidents
-    FROM incidents i
+        sum(i.incidents)::BIGINT AS incidents,
+        sum(i.serious_incidents)::BIGINT AS serious_incidents
+    FROM incident_months i
     WHERE list_contains($prison_ids, i.prison_id)
       AND ($wing_ids IS NULL OR list_contains($wing_ids, i.wing_id))
       AND ($wing_ids IS NULL OR $scope_prisons IS NULL OR list_contains($scope_prisons, i.prison_id))  -- wing detail only in scope
-      AND i.occurred_on >= $period_start AND i.occurred_on < $period_end
+      AND i.month >= $period_start AND i.month < $period_end
     GROUP BY i.incident_type
 )
 SELECT

@@ -10,12 +10,12 @@ WITH population AS (
     GROUP BY wp.month
 ),
 counts AS (
-    SELECT date_trunc('month', i.occurred_on)::DATE AS month, i.incident_type, count(*) AS incidents
-    FROM incidents i
+    SELECT i.month, i.incident_type, sum(i.incidents)::BIGINT AS incidents
+    FROM incident_months i
     WHERE list_contains($prison_ids, i.prison_id)
       AND ($wing_ids IS NULL OR list_contains($wing_ids, i.wing_id))
       AND ($wing_ids IS NULL OR $scope_prisons IS NULL OR list_contains($scope_prisons, i.prison_id))  -- wing detail only in scope
-      AND i.occurred_on >= $period_start AND i.occurred_on < $period_end
+      AND i.month >= $period_start AND i.month < $period_end
     GROUP BY ALL
 )
 SELECT p.month, t.incident_type, coalesce(c.incidents, 0) AS incidents, p.prisoner_years

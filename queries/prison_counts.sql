@@ -8,11 +8,10 @@ WITH population AS (
     GROUP BY w.prison_id
 ),
 counts AS (
-    SELECT i.prison_id, count(*) AS incidents
-    FROM incidents i
+    SELECT i.prison_id, sum(CASE WHEN $serious_only THEN i.serious_incidents ELSE i.incidents END)::BIGINT AS incidents
+    FROM incident_months i
     WHERE list_contains($incident_types, i.incident_type)
-      AND (NOT $serious_only OR i.serious)
-      AND i.occurred_on >= $period_start AND i.occurred_on < $period_end
+      AND i.month >= $period_start AND i.month < $period_end
     GROUP BY i.prison_id
 )
 SELECT

@@ -7,11 +7,10 @@ WITH population AS (
     GROUP BY ALL
 ),
 counts AS (
-    SELECT i.prison_id, date_trunc('month', i.occurred_on)::DATE AS month, count(*) AS incidents
-    FROM incidents i
+    SELECT i.prison_id, i.month, sum(CASE WHEN $serious_only THEN i.serious_incidents ELSE i.incidents END)::BIGINT AS incidents
+    FROM incident_months i
     WHERE list_contains($incident_types, i.incident_type)
-      AND (NOT $serious_only OR i.serious)
-      AND i.occurred_on >= $period_start AND i.occurred_on < $period_end
+      AND i.month >= $period_start AND i.month < $period_end
     GROUP BY ALL
 )
 SELECT pop.prison_id, pop.month, coalesce(c.incidents, 0) AS incidents, pop.prisoner_years

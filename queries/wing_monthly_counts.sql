@@ -11,15 +11,15 @@ WITH wing_months AS (
 counts AS (
     SELECT
         i.wing_id,
-        date_trunc('month', i.occurred_on)::DATE AS month,
+        i.month,
         i.incident_type,
-        count(*) AS incidents,
-        count(*) FILTER (WHERE i.serious) AS serious_incidents
-    FROM incidents i
+        sum(i.incidents)::BIGINT AS incidents,
+        sum(i.serious_incidents)::BIGINT AS serious_incidents
+    FROM incident_months i
     WHERE i.prison_id = $prison_id
       AND ($scope_prisons IS NULL OR list_contains($scope_prisons, i.prison_id))  -- wing detail only in scope
       AND i.wing_id IS NOT NULL
-      AND i.occurred_on >= $period_start AND i.occurred_on < $period_end
+      AND i.month >= $period_start AND i.month < $period_end
     GROUP BY ALL
 )
 SELECT
