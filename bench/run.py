@@ -23,11 +23,12 @@ import time
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
-SCALES = {  # name: (comparison prisons, volume)
-    "sample": (15, 1.0),
-    "tenth": (15, 3.3),
-    "national": (115, 8.0),
+SCALES = {  # name: generator settings (comparison prisons, volume, prisons running The Conversation)
+    "sample": {"n_comparison_prisons": 15, "volume": 1.0},
+    "tenth": {"n_comparison_prisons": 15, "volume": 3.3, "conversation_prisons": 10},
+    "national": {"n_comparison_prisons": 115, "volume": 8.0, "conversation_prisons": 100},
 }
+TASKS = ("load", "cold_start", "queries", "pages", "pandas", "browser")
 PAGES = [
     "app_pages/overview.py",
     "app_pages/wing_trends.py",
@@ -62,16 +63,15 @@ def _child(task: str, data_dir: str, runs: int) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def measure_scale(name: str, runs: int, workdir: Path) -> dict:
+def measure_scale(name: str, runs: int, workdir: Path, tasks=TASKS) -> dict:
     from dashboard.sample_data import generate
 
-    comparison, volume = SCALES[name]
     data_dir = workdir / name
     started = time.perf_counter()
-    truth = generate(data_dir, n_comparison_prisons=comparison, volume=volume)
+    truth = generate(data_dir, **SCALES[name])
     generated = time.perf_counter() - started
-    result = {"scale": name, "rows": truth["row_counts"], "generate_s": generated}
-    for task in ("load", "cold_start", "queries", "pages", "pandas"):
+    result = {"scale": name, "settings": SCALES[name], "rows": truth["row_counts"], "generate_s": generated}
+    for task in tasks:
         print(f"[{name}] {task}…", file=sys.stderr, flush=True)
         result[task] = _child(task, str(data_dir), runs)
     return result
@@ -105,29 +105,41 @@ def write_markdown(results: list[dict], out: Path, runs: int, command: str) -> N
         total = sum(rows.values())
         lines.append(
             f"| {r['scale']} | {rows['prisons']:,} | {rows['incidents']:,} | {rows['survey_responses']:,} | {total:,} "
-            f"| {r['load']['seconds']:.2f} | {total / r['load']['seconds']:,.0f} | {r['load']['peak_mb']:,.0f} "
-            f"| {r['cold_start']['seconds']:.1f} |"
+            + (f"| {r['load']['seconds']:.2f} | {total / r['load']['seconds']:,.0f} | {r['load']['peak_mb']:,.0f} " if "load" in r else "| – | – | – ")
+            + (f"| {r['cold_start']['seconds']:.1f} |" if "cold_start" in r else "| – |")
         )
     lines += ["", "## Page renders (server side, AppTest), ms", "", "| page | " + " | ".join(f"{r['scale']} median | {r['scale']} p95" for r in results) + " |",
               "|---|" + "---|---|" * len(results)]
     for page in PAGES:
         cells = []
         for r in results:
-            m = r["pages"].get(page, {})
+            m = r.get("pages", {}).get(page, {})
             cells += [f"{m.get('median_ms', float('nan')):.0f}", f"{m.get('p95_ms', float('nan')):.0f}"]
         lines.append(f"| {page} | " + " | ".join(cells) + " |")
     lines += ["", "## Named queries, ms", "", "| query | " + " | ".join(f"{r['scale']} median | {r['scale']} p95" for r in results) + " |",
               "|---|" + "---|---|" * len(results)]
-    for query in sorted(results[0]["queries"]):
+    for query in sorted(results[0].get("queries", {})):
         cells = []
         for r in results:
-            m = r["queries"].get(query, {})
+            m = r.get("queries", {}).get(query, {})
             cells += [f"{m.get('median_ms', float('nan')):.1f}", f"{m.get('p95_ms', float('nan')):.1f}"]
         lines.append(f"| {query} | " + " | ".join(cells) + " |")
+    if all("browser" in r for r in results):
+        lines += ["", "## Time to first chart in headless Chromium, ms", "",
+                  "A new browser context opens the page's URL on a warm server; the clock stops when Plotly has drawn",
+                  "its first mark (the Data page: its first table).", "",
+                  "| page | " + " | ".join(f"{r['scale']} median | {r['scale']} p95" for r in results) + " |",
+                  "|---|" + "---|---|" * len(results)]
+        for page in results[0]["browser"]:
+            cells = []
+            for r in results:
+                m = r["browser"].get(page, {})
+                cells += [f"{m.get('median_ms', float('nan')):.0f}", f"{m.get('p95_ms', float('nan')):.0f}"]
+            lines.append(f"| {page} | " + " | ".join(cells) + " |")
     lines += ["", "## The same computations in pandas over the Parquet", "",
               "| computation | scale | DuckDB query median (ms) | pandas median (ms) | pandas ÷ DuckDB |", "|---|---|---|---|---|"]
     for r in results:
-        for name, m in r["pandas"].items():
+        for name, m in r.get("pandas", {}).items():
             lines.append(f"| {name} | {r['scale']} | {m['duckdb_ms']:.1f} | {m['pandas_ms']:.1f} | {m['pandas_ms'] / m['duckdb_ms']:.1f}× |")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n")
@@ -138,11 +150,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scales", default="sample,tenth,national")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--out", default=str(PROJECT / "docs" / "benchmarks.md"))
+    parser.add_argument("--tasks", default=",".join(TASKS), help="a subset of " + ",".join(TASKS))
     args = parser.parse_args(argv)
     results = []
     with tempfile.TemporaryDirectory(prefix="prison-bench-") as workdir:
         for name in args.scales.split(","):
-            results.append(measure_scale(name, args.runs, Path(workdir)))
+            results.append(measure_scale(name, args.runs, Path(workdir), tuple(args.tasks.split(","))))
     (Path(args.out).with_suffix(".json")).write_text(json.dumps(results, indent=2, default=str))
     write_markdown(results, Path(args.out), args.runs, "make bench" if not argv else "python -m bench.run " + " ".join(argv))
     print(Path(args.out).read_text())
