@@ -211,11 +211,12 @@ def _validate(con, model: type[Extract], source: _Source, available: set[str]) -
     )
     specs = column_specs(model)
     notes: list[Problem] = []
-    typed_columns, column_flags, checks = [], [], []
+    typed_columns, column_flags, checks, typed_by_name = [], [], [], {}
     for spec in specs:
         raw_type = raw_types.get(spec.name)
         typed, column_checks = _column_checks(spec, raw_type)
         typed_columns.append(f"{typed} AS {quote(spec.name)}")
+        typed_by_name[spec.name] = typed
         for condition, rule, detail in column_checks:
             flag = f"_check_{len(checks)}"
             column_flags.append(f"coalesce({condition}, false) AS {flag}")
@@ -246,33 +247,36 @@ def _validate(con, model: type[Extract], source: _Source, available: set[str]) -
         row_flags.append(f"{_reference_condition(ref)} AS {flag}")
         checks.append(_Check(flag, ref.columns[0], ref.message, f"CAST(c.{quote(ref.columns[0])} AS VARCHAR)"))
 
-    first_pass = quote("typed_" + table)
+    # Duplicate keys: first by a 64-bit hash of the typed key (a cheap aggregate over integers),
+    # then confirmed on the key itself for the few candidate rows, so clean data never builds a
+    # hash table of millions of text keys.
+    key_typed = ", ".join(f"{typed_by_name[k]} AS {quote(k)}" for k in model.key)
+    key_hash = f"hash({', '.join(typed_by_name[k] for k in model.key)})"
+    key_present = " AND ".join(f"{typed_by_name[k]} IS NOT NULL" for k in model.key)
+    checked = quote("_checked_" + table)
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE {first_pass} AS
-        SELECT file_index AS _file, file_row_number + 1 AS _row, {', '.join(typed_columns)}
-               {''.join(', ' + f for f in column_flags)}
-        FROM {_SOURCE}
+        CREATE OR REPLACE TABLE main.{checked} AS
+        WITH typed AS (
+            SELECT file_index AS _file, file_row_number + 1 AS _row, {', '.join(typed_columns)}
+                   {''.join(', ' + f for f in column_flags)}
+            FROM {_SOURCE}
+        ),
+        repeated_hashes AS (
+            SELECT {key_hash} AS _hash FROM {_SOURCE} WHERE {key_present} GROUP BY 1 HAVING count(*) > 1
+        ),
+        duplicate_keys AS (
+            SELECT {key}, true AS _duplicate
+            FROM (SELECT {key_typed} FROM {_SOURCE} WHERE {key_present} AND {key_hash} IN (SELECT _hash FROM repeated_hashes))
+            GROUP BY ALL HAVING count(*) > 1
+        )
+        SELECT typed.*, {', '.join(row_flags)}
+        FROM typed
+        LEFT JOIN duplicate_keys USING ({key})
         """,
         source.params,
     )
-    checked = quote("checked_" + table)
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE {checked} AS
-        SELECT typed.*, {', '.join(row_flags)}
-        FROM {first_pass} typed
-        LEFT JOIN (
-            SELECT {key}, true AS _duplicate FROM {first_pass}
-            WHERE {' AND '.join(quote(k) + ' IS NOT NULL' for k in model.key)}
-            GROUP BY ALL HAVING count(*) > 1
-        ) duplicate_keys USING ({key})
-        """
-    )
-    con.execute(f"DROP TABLE {first_pass}")
     any_failure = " OR ".join(c.flag for c in checks) or "false"
-    columns = ", ".join(quote(s.name) for s in specs)
-    con.execute(f"CREATE OR REPLACE TABLE main.{quote(table)} AS SELECT {columns} FROM {checked} WHERE NOT ({any_failure})")
 
     problem_structs = ", ".join(
         f"CASE WHEN c.{c.flag} THEN {{'column': {literal(c.column)}, 'rule': {literal(c.rule)}, 'detail': {c.detail}}} END"
@@ -297,7 +301,13 @@ def _validate(con, model: type[Extract], source: _Source, available: set[str]) -
         """,
         source.params,
     )
-    con.execute(f"DROP TABLE {checked}")
+    # The checked rows become the clean table in place (dropping columns is metadata only), so a
+    # large extract is never held twice.
+    con.execute(f"DELETE FROM main.{checked} WHERE {any_failure}")
+    for column in ("_file", "_row", *(c.flag for c in checks)):
+        con.execute(f"ALTER TABLE main.{checked} DROP COLUMN {column}")
+    con.execute(f"DROP TABLE IF EXISTS main.{quote(table)}")
+    con.execute(f"ALTER TABLE main.{checked} RENAME TO {quote(table)}")
     extras = sorted(n for n in raw_types if n not in {s.name for s in specs})
     return notes, extras
 
@@ -417,6 +427,7 @@ def load_extracts(con, data_dir: str | Path, last_good: Callable[[str], LastGood
     data_dir = Path(data_dir)
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")
+    con.execute("SET preserve_insertion_order = false")  # order is set by each query; this saves memory
     con.execute(
         "CREATE OR REPLACE TABLE rejected_rows (table_name VARCHAR, source_file VARCHAR, source_row BIGINT, "
         "row_values VARCHAR, problems VARCHAR[])"
