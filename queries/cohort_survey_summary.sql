@@ -11,31 +11,14 @@ WITH chosen AS (
       AND ($sdm IS NULL OR c.sdm = $sdm)
       AND ($cohort_id IS NULL OR c.cohort_id = $cohort_id)
       AND ($role IS NULL OR p.role = $role)
-),
-item_pairs AS (
-    SELECT
-        s.participant_id,
-        s.item,
-        max(s.score) FILTER (WHERE s.wave = 'pre') AS pre,
-        max(s.score) FILTER (WHERE s.wave = 'post') AS post
-    FROM survey_responses s
-    JOIN chosen USING (participant_id)
-    GROUP BY ALL
-),
-per_person AS (
-    SELECT participant_id,
-           bool_or(pre IS NOT NULL) AS answered_pre,
-           avg(post - pre) AS change
-    FROM item_pairs
-    GROUP BY participant_id
 )
 SELECT
     chosen.cohort_id,
     count(*) AS participants,
-    count(*) FILTER (WHERE per_person.answered_pre) AS answered_pre,
-    count(per_person.change) AS pairs,
-    avg(per_person.change) AS mean_change
+    count(*) FILTER (WHERE pc.answered_pre) AS answered_pre,
+    count(pc.change) AS pairs,
+    avg(pc.change) AS mean_change
 FROM chosen
-LEFT JOIN per_person USING (participant_id)
+LEFT JOIN participant_survey_change pc USING (participant_id)
 GROUP BY chosen.cohort_id
 ORDER BY chosen.cohort_id

@@ -1,15 +1,15 @@
--- How many answers of each score per item and wave, for the chosen cohorts and role.
-SELECT s.item, s.wave, s.score, count(*) AS answers
-FROM survey_responses s
-JOIN participants p USING (participant_id)
+-- How many answers of each score per item and wave (pre and post), for the chosen cohorts and
+-- role, added up from the cohort_likert rollup.
+SELECT l.item, l.wave, l.score, sum(l.answers)::BIGINT AS answers
+FROM cohort_likert l
 JOIN cohorts c USING (cohort_id)
 WHERE list_contains($prison_ids, c.prison_id)
-      AND ($wing_ids IS NULL OR list_contains($wing_ids, c.wing_id))
-      AND c.start_date >= $period_start AND c.start_date < $period_end
-      AND ($scope_prisons IS NULL OR list_contains($scope_prisons, c.prison_id) OR c.sdm = $scope_sdm)  -- cohorts the viewer may see in detail
-      AND ($sdm IS NULL OR c.sdm = $sdm)
-      AND ($cohort_id IS NULL OR c.cohort_id = $cohort_id)
-  AND ($role IS NULL OR p.role = $role)
-  AND s.wave IN ('pre', 'post')
+  AND ($wing_ids IS NULL OR list_contains($wing_ids, c.wing_id))
+  AND c.start_date >= $period_start AND c.start_date < $period_end
+  AND ($scope_prisons IS NULL OR list_contains($scope_prisons, c.prison_id) OR c.sdm = $scope_sdm)  -- cohorts the viewer may see in detail
+  AND ($sdm IS NULL OR c.sdm = $sdm)
+  AND ($cohort_id IS NULL OR c.cohort_id = $cohort_id)
+  AND ($role IS NULL OR l.role = $role)
+  AND l.wave IN ('pre', 'post')
 GROUP BY ALL
-ORDER BY s.item, s.wave, s.score
+ORDER BY l.item, l.wave, l.score

@@ -14,17 +14,9 @@ people AS (
     FROM participants p JOIN chosen USING (cohort_id)
     WHERE ($role IS NULL OR p.role = $role)
     GROUP BY ALL
-),
-attended AS (
-    SELECT w.cohort_id, w.session_number, p.role, count(*) FILTER (WHERE a.attended) AS attended
-    FROM workshops w
-    JOIN chosen USING (cohort_id)
-    JOIN attendance a USING (workshop_id)
-    JOIN participants p USING (participant_id)
-    WHERE w.status = 'delivered' AND ($role IS NULL OR p.role = $role)
-    GROUP BY ALL
 )
 SELECT a.cohort_id, a.session_number, a.role, people.participants, a.attended
-FROM attended a
+FROM cohort_session_attendance a
 JOIN people USING (cohort_id, role)
+WHERE ($role IS NULL OR a.role = $role)
 ORDER BY a.cohort_id, a.session_number, a.role

@@ -1,40 +1,41 @@
 -- Paired change per survey item and role, from pre to a later wave (post or follow_up):
--- number of participants, pairs (answered the item in both waves), mean and SD of the change.
+-- number of participants, pairs (answered the item in both waves), mean and SD of the change,
+-- added up from the cohort_item_change rollup (exact sums of whole-number changes).
 WITH chosen AS (
-    SELECT p.participant_id, p.role
-    FROM participants p
-    JOIN cohorts c USING (cohort_id)
+    SELECT c.cohort_id
+    FROM cohorts c
     WHERE list_contains($prison_ids, c.prison_id)
       AND ($wing_ids IS NULL OR list_contains($wing_ids, c.wing_id))
       AND c.start_date >= $period_start AND c.start_date < $period_end
       AND ($scope_prisons IS NULL OR list_contains($scope_prisons, c.prison_id) OR c.sdm = $scope_sdm)  -- cohorts the viewer may see in detail
       AND ($sdm IS NULL OR c.sdm = $sdm)
       AND ($cohort_id IS NULL OR c.cohort_id = $cohort_id)
-      AND ($role IS NULL OR p.role = $role)
 ),
-pairs AS (
-    SELECT
-        s.participant_id,
-        s.item,
-        max(s.score) FILTER (WHERE s.wave = 'pre') AS before,
-        max(s.score) FILTER (WHERE s.wave = $later_wave) AS after
-    FROM survey_responses s
-    JOIN chosen USING (participant_id)
-    WHERE s.wave IN ('pre', $later_wave)
+people AS (
+    SELECT p.role, count(*) AS participants
+    FROM participants p
+    JOIN chosen USING (cohort_id)
+    WHERE ($role IS NULL OR p.role = $role)
+    GROUP BY p.role
+),
+changes AS (
+    SELECT ch.item, ch.role, sum(ch.pairs) AS pairs, sum(ch.sum_change) AS total, sum(ch.sum_squared_change) AS squares
+    FROM cohort_item_change ch
+    JOIN chosen USING (cohort_id)
+    WHERE ch.later_wave = $later_wave AND ($role IS NULL OR ch.role = $role)
     GROUP BY ALL
-    HAVING before IS NOT NULL AND after IS NOT NULL
 ),
-items AS (SELECT unnest($items) AS item),
-roles AS (SELECT DISTINCT role FROM chosen)
+items AS (SELECT unnest($items) AS item)
 SELECT
     items.item,
-    roles.role,
-    (SELECT count(*) FROM chosen WHERE chosen.role = roles.role) AS participants,
-    count(pairs.participant_id) AS pairs,
-    avg(pairs.after - pairs.before) AS mean_change,
-    stddev_samp(pairs.after - pairs.before) AS sd_change
+    people.role,
+    people.participants,
+    coalesce(changes.pairs, 0)::BIGINT AS pairs,
+    changes.total / changes.pairs AS mean_change,
+    CASE WHEN changes.pairs > 1
+         THEN sqrt(greatest((changes.squares - changes.total * changes.total / changes.pairs) / (changes.pairs - 1), 0))
+    END AS sd_change
 FROM items
-CROSS JOIN roles
-LEFT JOIN (pairs JOIN chosen USING (participant_id)) ON pairs.item = items.item AND chosen.role = roles.role
-GROUP BY ALL
-ORDER BY items.item, roles.role
+CROSS JOIN people
+LEFT JOIN changes ON changes.item = items.item AND changes.role = people.role
+ORDER BY items.item, people.role
