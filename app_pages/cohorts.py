@@ -5,6 +5,8 @@ import streamlit as st
 from dashboard import analysis, charts, disclosure, filters, metrics, ui
 from dashboard.contract import SURVEY_ITEMS
 
+MAX_TIMELINE_COHORTS = 60  # a bar per cohort: more would not be readable
+
 st.title("Cohorts of The Conversation")
 db = ui.database()
 current = filters.current_filters()
@@ -89,7 +91,12 @@ with delivery_tab:
     if delivery["first_scheduled"].isna().all():
         st.info("No workshop has been scheduled for these cohorts yet.")
     else:
-        st.plotly_chart(charts.cohort_timeline(delivery), width="stretch")
+        scheduled = delivery.dropna(subset=["first_scheduled"])
+        recent = scheduled.nlargest(MAX_TIMELINE_COHORTS, "first_scheduled")
+        if len(recent) < len(scheduled):
+            st.caption(f"The timeline shows the {len(recent)} most recent of {len(scheduled):,} cohorts; narrow the filters "
+                       "or pick a cohort to see others. The cohort table and its download have them all.")
+        st.plotly_chart(charts.cohort_timeline(recent), width="stretch")
         if len(days):
             st.plotly_chart(charts.days_first_to_last(delivery, analysis.PLANNED_DAYS_FIRST_TO_LAST), width="stretch")
     cancelled = ui.query("cancelled_workshops", **scope)

@@ -5,6 +5,8 @@ import streamlit as st
 from dashboard import analysis, charts, filters, ui
 from dashboard.metrics import INCIDENT_RATE, MEASURES
 
+MAX_PANELS = 12
+
 st.title("Prison comparison")
 db = ui.database()
 current = filters.current_filters()
@@ -73,6 +75,16 @@ ui.download_csv(table, f"prison_comparison_{measure.key}.csv")
 st.subheader("Programme prisons over time")
 monthly = ui.query("prison_monthly_counts", **current.params(), **measure.params())
 quarterly = analysis.quarterly_against_group(monthly, counts)
+# Small multiples stay readable: the programme prisons chosen in the sidebar, or else the ones
+# with the most cohorts.
+prisons_by_cohorts = ui.query("prisons").set_index("prison_id")["cohorts"]
+panels = quarterly.drop_duplicates("panel")[["panel", "prison_id"]] if not quarterly.empty else quarterly
+chosen = panels[panels["prison_id"].isin(current.chosen_prisons)]
+if chosen.empty and len(panels) > MAX_PANELS:
+    busiest = prisons_by_cohorts.loc[prisons_by_cohorts.index.isin(panels["prison_id"])].nlargest(MAX_PANELS).index
+    chosen = panels[panels["prison_id"].isin(busiest)]
+elif chosen.empty:
+    chosen = panels
 if quarterly.empty:
     st.info("No programme prison in the data.")
 else:
@@ -80,5 +92,9 @@ else:
         "Each programme prison's quarterly rate against the pooled rate of prisons of the same type that run neither "
         "programme. A gap that opens after a programme starts is a prompt to look closer, not proof that it worked."
     )
-    st.plotly_chart(charts.trend_small_multiples(quarterly, unit), width="stretch")
+    if len(chosen) < len(panels):
+        st.caption(f"Showing {len(chosen)} of {len(panels)} programme prisons (those with the most cohorts); choose prisons "
+                   "in the sidebar to see others. The download has them all.")
+    quarterly_shown = quarterly[quarterly["panel"].isin(chosen["panel"])]
+    st.plotly_chart(charts.trend_small_multiples(quarterly_shown, unit), width="stretch")
     ui.download_csv(quarterly, f"programme_prisons_quarterly_{measure.key}.csv", "Download the panels' data (CSV)")

@@ -94,8 +94,9 @@ def before_after(
     months = pd.DatetimeIndex(pd.to_datetime(incidents.columns))
     wings = incidents.index.to_numpy()
     counts, exposure = incidents.fillna(0).to_numpy(), years.fillna(0).to_numpy()
-    first_workshops = pd.to_datetime(cohorts["first_workshop"])
-    last_workshops = pd.to_datetime(cohorts["last_workshop"])
+    first_workshops = pd.to_datetime(cohorts["first_workshop"]).to_numpy()
+    last_workshops = pd.to_datetime(cohorts["last_workshop"]).to_numpy()
+    cohort_wings = cohorts["wing_id"].to_numpy()
 
     def window(start, end, needed):
         lo, hi = months.searchsorted(start), months.searchsorted(end)
@@ -105,9 +106,9 @@ def before_after(
     for cohort in cohorts.itertuples():
         wing = wing_of(cohort) if wing_of else cohort.wing_id
         windows = windows_for(cohort.first_workshop, cohort.last_workshop, months_before, months_after)
-        busy = set(cohorts["wing_id"][(last_workshops >= windows.before[0]) & (first_workshops < windows.after[1])])
+        busy = cohort_wings[(last_workshops >= windows.before[0].to_datetime64()) & (first_workshops < windows.after[1].to_datetime64())]
         on_wing = wings == wing
-        others = ~on_wing & ~np.isin(wings, list(busy))
+        others = ~on_wing & ~np.isin(wings, busy)
         row = {
             "cohort_id": cohort.cohort_id,
             "wing_id": wing,
@@ -209,23 +210,20 @@ def funnel(prisons: pd.DataFrame, widen_for_overdispersion: bool = False) -> Fun
 def quarterly_against_group(monthly: pd.DataFrame, prisons: pd.DataFrame) -> pd.DataFrame:
     """For each programme prison: its quarterly rate, and the pooled quarterly rate of prisons of
     the same type that run neither programme (the comparison group)."""
-    monthly = monthly.merge(prisons[["prison_id", "prison_type", "runs_the_conversation", "runs_good_prison_project"]], on="prison_id")
+    flags = prisons[["prison_id", "prison_type", "runs_the_conversation", "runs_good_prison_project"]]
+    monthly = monthly.merge(flags, on="prison_id")
     monthly["quarter"] = pd.to_datetime(monthly["month"]).dt.to_period("Q").dt.to_timestamp()
     programme = monthly["runs_the_conversation"] | monthly["runs_good_prison_project"]
     sums = {"incidents": ("incidents", "sum"), "prisoner_years": ("prisoner_years", "sum")}
-    own = monthly[programme].groupby(["prison_id", "quarter"]).agg(**sums)
-    groups = monthly[~programme].groupby(["prison_type", "quarter"]).agg(**sums)
-    frames = []
-    for prison in prisons[prisons["runs_the_conversation"] | prisons["runs_good_prison_project"]].itertuples():
-        panel = f"{prison.name} ({prison.prison_id})"
-        for series, table, key in (("This prison", own, prison.prison_id), ("Comparison group", groups, prison.prison_type)):
-            if key in table.index.get_level_values(0):
-                frames.append(table.loc[key].reset_index().assign(series=series, panel=panel, prison_id=prison.prison_id))
-    if not frames:
+    panels = prisons.loc[prisons["runs_the_conversation"] | prisons["runs_good_prison_project"], ["prison_id", "name", "prison_type"]]
+    panels = panels.assign(panel=panels["name"] + " (" + panels["prison_id"] + ")")[["prison_id", "prison_type", "panel"]]
+    own = monthly[programme].groupby(["prison_id", "quarter"], as_index=False).agg(**sums).merge(panels, on="prison_id")
+    groups = monthly[~programme].groupby(["prison_type", "quarter"], as_index=False).agg(**sums).merge(panels, on="prison_type")
+    quarterly = pd.concat([own.assign(series="This prison"), groups.assign(series="Comparison group")], ignore_index=True)
+    if quarterly.empty:
         return pd.DataFrame()
-    quarterly = pd.concat(frames, ignore_index=True)
     quarterly["rate"] = incident_rate(quarterly["incidents"], quarterly["prisoner_years"])
-    return quarterly
+    return quarterly.drop(columns="prison_type").sort_values(["panel", "series", "quarter"], ascending=[True, False, True], ignore_index=True)
 
 
 # --- The Conversation: cohorts -------------------------------------------------------------

@@ -79,4 +79,5 @@ def require_tables(db: Database, *tables: str) -> bool:
 
 
 def download_csv(frame: pd.DataFrame, file_name: str, label: str = "Download CSV") -> None:
-    st.download_button(label, frame.to_csv(index=False).encode("utf-8"), file_name=file_name, mime="text/csv")
+    """A CSV of `frame`, written only when the button is clicked (a page may offer several)."""
+    st.download_button(label, lambda: frame.to_csv(index=False).encode("utf-8"), file_name=file_name, mime="text/csv")

@@ -96,3 +96,39 @@ def test_a_download_button_produces_a_file(server, browser, tmp_path):
         assert len(text.splitlines()) == 5
     finally:
         context.close()
+
+
+ROLE_LABELS = {"admin": "Administrator", "governor": "Governor of WSI", "sdm": "Service Delivery Manager (Priya S.)",
+               "funder": "Funder"}
+# Pages that draw no chart for a role: the Data page, and the Overview for funders (its monthly
+# series would give back suppressed counts).
+NO_CHART = {("data", role) for role in ROLE_LABELS} | {("", "funder")}
+
+
+@pytest.mark.parametrize("role", list(ROLE_LABELS))
+def test_every_page_as_every_role_loads_and_draws(server, browser, role):
+    """In one session per role, chosen with the development switcher: the navigation offers exactly
+    the role's pages, and each loads without an exception box and draws its charts with data."""
+    from dashboard.access import PAGES as PAGES_BY_ROLE
+
+    context, page = open_app(browser, server)
+    try:
+        page.locator("[data-testid=stSelectbox]").filter(has_text="View as").locator("input").click()
+        page.keyboard.type(ROLE_LABELS[role])
+        page.keyboard.press("Enter")
+        wait_for_idle(page)
+        links = page.locator("[data-testid=stSidebarNavLink]").evaluate_all("els => els.map(e => new URL(e.href).pathname)")
+        assert sorted(p.strip("/") for p in links) == sorted(PAGES_BY_ROLE[role])
+        for path in PAGES_BY_ROLE[role]:
+            page.locator(f"[data-testid=stSidebarNavLink][href$='/{path}']").click()
+            page.get_by_role("heading", name=PAGES[path], level=1).wait_for()
+            wait_for_idle(page)
+            assert page.locator("[data-testid=stException]").count() == 0, path
+            if (path, role) not in NO_CHART:
+                page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length > 0", timeout=30_000)
+                page.wait_for_timeout(1000)
+                assert plotted_points(page) > 0, f"/{path} as {role}: charts draw nothing"
+            (ARTIFACTS / role).mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / role / f"{path or 'overview'}.png"), full_page=True)
+    finally:
+        context.close()
