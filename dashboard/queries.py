@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from dashboard.access import Viewer
@@ -44,12 +45,21 @@ def query_parameters(name: str) -> frozenset[str]:
 
 
 def build_rollups(con) -> list[str]:
-    """Create each rollup table (`queries/rollups/<name>.sql`) from the validated extracts."""
-    names = []
-    for path in sorted(ROLLUPS_DIR.glob("*.sql")):
-        con.execute(f'CREATE OR REPLACE TABLE main."{path.stem}" AS\n{path.read_text()}')
-        names.append(path.stem)
-    return names
+    """Create each rollup table (`queries/rollups/<name>.sql`) from the validated extracts; a
+    rollup may read another, so one that names a table not built yet waits for the next round."""
+    pending, built = sorted(ROLLUPS_DIR.glob("*.sql")), []
+    while pending:
+        waiting = []
+        for path in pending:
+            try:
+                con.execute(f'CREATE OR REPLACE TABLE main."{path.stem}" AS\n{path.read_text()}')
+                built.append(path.stem)
+            except duckdb.CatalogException:
+                waiting.append(path)
+        if len(waiting) == len(pending):  # nothing could be built this round: report the first
+            con.execute(f'CREATE OR REPLACE TABLE main."{waiting[0].stem}" AS\n{waiting[0].read_text()}')
+        pending = waiting
+    return built
 
 
 def run_query(con, name: str, viewer: Viewer, params: Mapping[str, object] | None = None) -> pd.DataFrame:

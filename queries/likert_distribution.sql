@@ -1,15 +1,26 @@
 -- How many answers of each score per item and wave (pre and post), for the chosen cohorts and
 -- role, added up from the cohort_likert rollup.
-SELECT l.item, l.wave, l.score, sum(l.answers)::BIGINT AS answers
-FROM cohort_likert l
-JOIN cohorts c USING (cohort_id)
-WHERE list_contains($prison_ids, c.prison_id)
-  AND ($wing_ids IS NULL OR list_contains($wing_ids, c.wing_id))
-  AND c.start_date >= $period_start AND c.start_date < $period_end
-  AND ($scope_prisons IS NULL OR list_contains($scope_prisons, c.prison_id) OR c.sdm = $scope_sdm)  -- cohorts the viewer may see in detail
-  AND ($sdm IS NULL OR c.sdm = $sdm)
-  AND ($cohort_id IS NULL OR c.cohort_id = $cohort_id)
-  AND ($role IS NULL OR l.role = $role)
-  AND l.wave IN ('pre', 'post')
-GROUP BY ALL
-ORDER BY l.item, l.wave, l.score
+WITH sums AS (
+    SELECT
+        l.item,
+        l.wave,
+        sum(l.score_1) AS s1, sum(l.score_2) AS s2, sum(l.score_3) AS s3, sum(l.score_4) AS s4, sum(l.score_5) AS s5
+    FROM cohort_likert l
+    JOIN cohorts c USING (cohort_id)
+    WHERE list_contains($prison_ids, c.prison_id)
+      AND ($wing_ids IS NULL OR list_contains($wing_ids, c.wing_id))
+      AND c.start_date >= $period_start AND c.start_date < $period_end
+      AND ($scope_prisons IS NULL OR list_contains($scope_prisons, c.prison_id) OR c.sdm = $scope_sdm)  -- cohorts the viewer may see in detail
+      AND ($sdm IS NULL OR c.sdm = $sdm)
+      AND ($cohort_id IS NULL OR c.cohort_id = $cohort_id)
+      AND ($role IS NULL OR l.role = $role)
+      AND l.wave IN ('pre', 'post')
+    GROUP BY ALL
+),
+scores AS (
+    SELECT item, wave, unnest([1, 2, 3, 4, 5]) AS score, unnest([s1, s2, s3, s4, s5])::BIGINT AS answers FROM sums
+)
+SELECT item, wave, score, answers
+FROM scores
+WHERE answers > 0
+ORDER BY item, wave, score

@@ -10,10 +10,9 @@ WITH chosen AS (
       AND ($cohort_id IS NULL OR c.cohort_id = $cohort_id)
 ),
 people AS (
-    SELECT p.cohort_id, p.role, count(*) AS participants
-    FROM participants p JOIN chosen USING (cohort_id)
-    WHERE ($role IS NULL OR p.role = $role)
-    GROUP BY ALL
+    SELECT r.cohort_id, r.role, r.participants
+    FROM cohort_role_summary r JOIN chosen USING (cohort_id)
+    WHERE ($role IS NULL OR r.role = $role)
 )
 SELECT a.cohort_id, a.session_number, a.role, people.participants, a.attended
 FROM cohort_session_attendance a

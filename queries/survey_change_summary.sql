@@ -1,23 +1,26 @@
 -- Paired pre-to-post survey change, per role and for everyone (role NULL).
 -- A participant's change = mean post score - mean pre score over the items answered in both
--- waves; only participants with both waves count (a pair). Aggregated so no id leaves the query.
--- Each participant's change comes from the participant_survey_change rollup.
+-- waves; only participants with both waves count (a pair). Added up from the cohort_role_summary
+-- rollup (counts, sum and sum of squares of the changes), so no id leaves the query.
 WITH chosen AS (
-    SELECT p.participant_id, p.role
-    FROM participants p
+    SELECT r.*
+    FROM cohort_role_summary r
     JOIN cohorts c USING (cohort_id)
     WHERE list_contains($prison_ids, c.prison_id)
       AND ($wing_ids IS NULL OR list_contains($wing_ids, c.wing_id))
       AND ($wing_ids IS NULL OR $scope_prisons IS NULL OR list_contains($scope_prisons, c.prison_id))  -- wing detail only in scope
       AND c.start_date >= $period_start AND c.start_date < $period_end
+),
+sums AS (
+    SELECT role, sum(participants) AS participants, sum(pairs) AS pairs, sum(sum_change) AS total, sum(sum_squared_change) AS squares
+    FROM chosen
+    GROUP BY GROUPING SETS ((role), ())
 )
 SELECT
-    chosen.role,
-    count(*) AS participants,
-    count(pc.change) AS pairs,
-    avg(pc.change) AS mean_change,
-    stddev_samp(pc.change) AS sd_change
-FROM chosen
-LEFT JOIN participant_survey_change pc USING (participant_id)
-GROUP BY GROUPING SETS ((chosen.role), ())
-ORDER BY chosen.role NULLS FIRST
+    role,
+    coalesce(participants, 0)::BIGINT AS participants,
+    coalesce(pairs, 0)::BIGINT AS pairs,
+    total / nullif(pairs, 0) AS mean_change,
+    CASE WHEN pairs > 1 THEN sqrt(greatest((squares - total * total / pairs) / (pairs - 1), 0)) END AS sd_change
+FROM sums
+ORDER BY role NULLS FIRST

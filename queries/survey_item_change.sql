@@ -12,11 +12,11 @@ WITH chosen AS (
       AND ($cohort_id IS NULL OR c.cohort_id = $cohort_id)
 ),
 people AS (
-    SELECT p.role, count(*) AS participants
-    FROM participants p
+    SELECT r.role, sum(r.participants)::BIGINT AS participants
+    FROM cohort_role_summary r
     JOIN chosen USING (cohort_id)
-    WHERE ($role IS NULL OR p.role = $role)
-    GROUP BY p.role
+    WHERE ($role IS NULL OR r.role = $role) AND r.participants > 0
+    GROUP BY r.role
 ),
 changes AS (
     SELECT ch.item, ch.role, sum(ch.pairs) AS pairs, sum(ch.sum_change) AS total, sum(ch.sum_squared_change) AS squares
