@@ -1,6 +1,8 @@
 """The prison impact dashboard: who is looking, the pages their role may see, global filters and
 the synthetic-data banner."""
 
+import time
+
 import streamlit as st
 
 from dashboard import filters, identity, ui
@@ -16,11 +18,16 @@ PAGES = [
     st.Page("app_pages/good_prison_project.py", title="Good Prison Project", icon=":material/handshake:", url_path="good-prison-project"),
     st.Page("app_pages/data.py", title="Data", icon=":material/dataset:", url_path="data"),
 ]
-ui.synthetic_banner(ui.database())
-viewer = identity.resolve_viewer()
-if viewer is None:
-    st.stop()
-# A page the viewer's role may not see is not in the navigation: its URL opens the Overview.
-navigation = st.navigation([page for page in PAGES if page.url_path in viewer.pages])
-filters.sidebar_filters()
-navigation.run()
+started, page_path = time.perf_counter(), "sign-in"
+try:
+    ui.synthetic_banner(ui.database())
+    viewer = identity.resolve_viewer()
+    if viewer is None:
+        st.stop()
+    # A page the viewer's role may not see is not in the navigation: its URL opens the Overview.
+    navigation = st.navigation([page for page in PAGES if page.url_path in viewer.pages])
+    page_path = navigation.url_path
+    filters.sidebar_filters()
+    navigation.run()
+finally:  # st.stop() and reruns end a run early: they count too
+    ui.log_render(page_path, time.perf_counter() - started)

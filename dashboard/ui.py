@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 import pandas as pd
 import streamlit as st
 
@@ -55,6 +58,18 @@ def query_as(who: Viewer, name: str, **params) -> pd.DataFrame:
 def query(name: str, **params) -> pd.DataFrame:
     """Run named query `name` in the session viewer's scope."""
     return query_as(viewer(), name, **params)
+
+
+RENDER_LOG_VARIABLE = "PRISON_DASHBOARD_RENDER_LOG"
+
+
+def log_render(page: str, seconds: float) -> None:
+    """Append one page run's server-side time to the file named by PRISON_DASHBOARD_RENDER_LOG, if
+    set (for sizing a replica: bench/sessions.py reads it)."""
+    path = os.environ.get(RENDER_LOG_VARIABLE)
+    if path:
+        with open(path, "a") as log:
+            log.write(f"{time.time():.3f}\t{page or 'overview'}\t{seconds * 1000:.1f}\n")
 
 
 def synthetic_banner(db: Database) -> None:
