@@ -6,6 +6,7 @@ from dashboard import analysis, charts, disclosure, filters, metrics, ui
 from dashboard.contract import SURVEY_ITEMS
 
 MAX_TIMELINE_COHORTS = 60  # a bar per cohort: more would not be readable
+MAX_SESSION_ROWS = 600  # a table of sessions longer than this is for the download
 
 st.title("Cohorts of The Conversation")
 db = ui.database()
@@ -126,10 +127,13 @@ with attendance_tab:
             f"{int((mix['staff'] == 0).sum())} sessions had no staff and {int((mix['prisoner'] == 0).sum())} no prisoners. "
             "The programme depends on both being there."
         )
-        st.dataframe(mix.rename(columns={"cohort_id": "Cohort", "session_number": "Session", "prisoner": "Prisoners attending",
-                                         "staff": "Staff attending", "staff_per_10_prisoners": "Staff per 10 prisoners"}),
-                     hide_index=True, width="stretch",
-                     column_config={"Staff per 10 prisoners": st.column_config.NumberColumn(format="%.1f")})
+        if len(mix) > MAX_SESSION_ROWS:
+            st.caption(f"{len(mix):,} sessions: too many to list here; narrow the filters, or download them all below.")
+        else:
+            st.dataframe(mix.rename(columns={"cohort_id": "Cohort", "session_number": "Session", "prisoner": "Prisoners attending",
+                                             "staff": "Staff attending", "staff_per_10_prisoners": "Staff per 10 prisoners"}),
+                         hide_index=True, width="stretch",
+                         column_config={"Staff per 10 prisoners": st.column_config.NumberColumn(format="%.1f")})
         ui.download_csv(sessions, "session_attendance.csv", "Download attendance by session (CSV)")
 
 with survey_tab:
