@@ -195,33 +195,16 @@ def task_browser(data_dir: str, runs: int) -> dict:
     warm server; the clock stops when Plotly has drawn its first mark (the Data page has no chart:
     its first table)."""
     import os
-    import socket
-    import subprocess
-    import urllib.request
 
     from playwright.sync_api import sync_playwright
 
     from bench.run import summary
-    from tests.e2e.conftest import CHROMIUM, LAUNCH_ARGS, PAGES
+    from tests.e2e.conftest import CHROMIUM, LAUNCH_ARGS, PAGES, start_server
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(PROJECT / "app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=PROJECT, env={**os.environ, "PRISON_DASHBOARD_DATA": data_dir}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+    server, url = start_server({**os.environ, "PRISON_DASHBOARD_DATA": data_dir}, timeout=900)
     first_mark = ("() => document.querySelector('.js-plotly-plot .point, .js-plotly-plot .scatterlayer path.js-line, "
                   ".js-plotly-plot .heatmaplayer image, .js-plotly-plot .barlayer path, [data-testid=stDataFrame] canvas')")
     try:
-        for _ in range(600):
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
         results = {}
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)

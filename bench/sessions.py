@@ -17,22 +17,13 @@ import asyncio
 import json
 import os
 import random
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parent.parent
+from tests.e2e.conftest import start_server
+
 TARGET_P95_MS = 300
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def _reader(browser, url: str, seed: int, deadline: float, think: float, pages: dict) -> int:
@@ -82,24 +73,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--think", type=float, default=5)
     args = parser.parse_args(argv)
     log = Path(tempfile.mkdtemp(prefix="render-log-")) / "renders.tsv"
-    port = _free_port()
     env = {**os.environ, "PRISON_DASHBOARD_RENDER_LOG": str(log)}
     if args.data:
         env["PRISON_DASHBOARD_DATA"] = args.data
-    server = subprocess.Popen(
-        ["taskset", "-c", "0", sys.executable, "-m", "streamlit", "run", str(PROJECT / "app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+    server, url = start_server(env, prefix=("taskset", "-c", "0"), timeout=900)
     results = []
     try:
-        for _ in range(600):
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
         asyncio.run(_drive(url, 1, 1, 0))  # warm: the first session loads the extracts
         os.sched_setaffinity(0, {1})  # this process and the Chromium it starts: the other core
         for sessions in (int(n) for n in args.sessions.split(",")):

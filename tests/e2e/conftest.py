@@ -42,26 +42,29 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server():
+def start_server(env: dict, prefix: tuple[str, ...] = (), timeout: float = 300) -> tuple[subprocess.Popen, str]:
+    """Start `streamlit run app.py` (after `prefix`, such as taskset) and wait for its health check."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "PRISON_DASHBOARD_DATA"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(PROJECT / "app.py"), "--server.headless", "true",
+        [*prefix, sys.executable, "-m", "streamlit", "run", str(PROJECT / "app.py"), "--server.headless", "true",
          "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
+    deadline = time.time() + timeout
     while time.time() < deadline:
         try:
             if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
+                return process, url
         except OSError:
             time.sleep(0.3)
-    else:
-        process.kill()
-        raise RuntimeError("the app did not answer /_stcore/health within 60 s")
+    process.kill()
+    raise RuntimeError(f"the app did not answer /_stcore/health within {timeout:.0f} s")
+
+
+@pytest.fixture(scope="session")
+def server():
+    process, url = start_server({k: v for k, v in os.environ.items() if k != "PRISON_DASHBOARD_DATA"})
     yield url
     process.terminate()
     process.wait(timeout=20)
