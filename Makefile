@@ -36,4 +36,4 @@ bench: $(INSTALLED)
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .hypothesis artifacts
