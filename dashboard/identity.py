@@ -77,4 +77,6 @@ def _development_viewer() -> Viewer:
         help="Development mode only: with sign-in configured, each user's role comes from the access file.",
     )
     st.sidebar.caption("**Development mode**: no sign-in is configured, so anyone can view as any role.")
+    st.info(f"**Development mode**, viewing as {choices[key].describe()}: "
+            "no sign-in is configured, so the sidebar's \"View as\" chooses the role.", icon=":material/science:")
     return choices[key]
