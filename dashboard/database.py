@@ -12,7 +12,7 @@ import pandas as pd
 
 from dashboard.access import Viewer
 from dashboard.loader import LoadReport, load_extracts
-from dashboard.queries import build_rollups, run_query
+from dashboard.queries import build_rollups, define_macros, run_query
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SAMPLE_DATA_DIR = PROJECT_DIR / "data" / "sample"
@@ -76,4 +76,5 @@ def open_database(data_dir: str | Path | None = None, previous: Database | None 
 
     report = load_extracts(con, data_dir, last_good)
     build_rollups(con)
+    define_macros(con)
     return Database(con=con, report=report, manifest=read_manifest(data_dir))

@@ -19,6 +19,7 @@ from dashboard.access import Viewer
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
 ROLLUPS_DIR = QUERIES_DIR / "rollups"  # tables derived once at load: `<name>.sql` is a SELECT
+MACROS_DIR = QUERIES_DIR / "macros"  # table macros the named queries share: `<name>.sql` creates one
 _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _COMMENT = re.compile(r"--[^\n]*")
 
@@ -42,6 +43,12 @@ def query_text(name: str) -> str:
 @lru_cache(maxsize=None)
 def query_parameters(name: str) -> frozenset[str]:
     return frozenset(_PARAMETER.findall(_COMMENT.sub("", query_text(name))))
+
+
+def define_macros(con) -> None:
+    """Create the shared table macros (`queries/macros/<name>.sql`), such as the cohort filter."""
+    for path in sorted(MACROS_DIR.glob("*.sql")):
+        con.execute(path.read_text())
 
 
 def build_rollups(con) -> list[str]:

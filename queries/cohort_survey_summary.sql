@@ -7,14 +7,8 @@ SELECT
     sum(r.answered_pre)::BIGINT AS answered_pre,
     sum(r.pairs)::BIGINT AS pairs,
     sum(r.sum_change) / nullif(sum(r.pairs), 0) AS mean_change
-FROM cohorts c
+FROM chosen_cohorts($prison_ids, $wing_ids, $period_start, $period_end, $scope_prisons, $scope_sdm, $sdm, $cohort_id) c
 JOIN cohort_role_summary r USING (cohort_id)
-WHERE list_contains($prison_ids, c.prison_id)
-  AND ($wing_ids IS NULL OR list_contains($wing_ids, c.wing_id))
-  AND c.start_date >= $period_start AND c.start_date < $period_end
-  AND ($scope_prisons IS NULL OR list_contains($scope_prisons, c.prison_id) OR c.sdm = $scope_sdm)  -- cohorts the viewer may see in detail
-  AND ($sdm IS NULL OR c.sdm = $sdm)
-  AND ($cohort_id IS NULL OR c.cohort_id = $cohort_id)
-  AND ($role IS NULL OR r.role = $role)
+WHERE ($role IS NULL OR r.role = $role)
 GROUP BY c.cohort_id
 ORDER BY c.cohort_id

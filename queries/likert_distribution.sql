@@ -6,14 +6,8 @@ WITH sums AS (
         l.wave,
         sum(l.score_1) AS s1, sum(l.score_2) AS s2, sum(l.score_3) AS s3, sum(l.score_4) AS s4, sum(l.score_5) AS s5
     FROM cohort_likert l
-    JOIN cohorts c USING (cohort_id)
-    WHERE list_contains($prison_ids, c.prison_id)
-      AND ($wing_ids IS NULL OR list_contains($wing_ids, c.wing_id))
-      AND c.start_date >= $period_start AND c.start_date < $period_end
-      AND ($scope_prisons IS NULL OR list_contains($scope_prisons, c.prison_id) OR c.sdm = $scope_sdm)  -- cohorts the viewer may see in detail
-      AND ($sdm IS NULL OR c.sdm = $sdm)
-      AND ($cohort_id IS NULL OR c.cohort_id = $cohort_id)
-      AND ($role IS NULL OR l.role = $role)
+    JOIN chosen_cohorts($prison_ids, $wing_ids, $period_start, $period_end, $scope_prisons, $scope_sdm, $sdm, $cohort_id) c USING (cohort_id)
+    WHERE ($role IS NULL OR l.role = $role)
       AND l.wave IN ('pre', 'post')
     GROUP BY ALL
 ),

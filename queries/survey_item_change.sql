@@ -3,13 +3,7 @@
 -- added up from the cohort_item_change rollup (exact sums of whole-number changes).
 WITH chosen AS (
     SELECT c.cohort_id
-    FROM cohorts c
-    WHERE list_contains($prison_ids, c.prison_id)
-      AND ($wing_ids IS NULL OR list_contains($wing_ids, c.wing_id))
-      AND c.start_date >= $period_start AND c.start_date < $period_end
-      AND ($scope_prisons IS NULL OR list_contains($scope_prisons, c.prison_id) OR c.sdm = $scope_sdm)  -- cohorts the viewer may see in detail
-      AND ($sdm IS NULL OR c.sdm = $sdm)
-      AND ($cohort_id IS NULL OR c.cohort_id = $cohort_id)
+    FROM chosen_cohorts($prison_ids, $wing_ids, $period_start, $period_end, $scope_prisons, $scope_sdm, $sdm, $cohort_id) c
 ),
 people AS (
     SELECT r.role, sum(r.participants)::BIGINT AS participants
