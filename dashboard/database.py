@@ -53,8 +53,8 @@ def extracts_fingerprint(data_dir: Path) -> tuple:
     """Names, sizes and modification times of every file under data_dir: a new or replaced extract
     changes it, so the app reloads without a restart."""
     try:
-        return tuple(sorted((str(p.relative_to(data_dir)), p.stat().st_size, p.stat().st_mtime_ns)
-                            for p in data_dir.rglob("*") if p.is_file()))
+        files = [(p, p.stat()) for p in data_dir.rglob("*") if p.is_file()]
+        return tuple(sorted((str(p.relative_to(data_dir)), s.st_size, s.st_mtime_ns) for p, s in files))
     except OSError:  # a file removed while listing: the next run sees the settled state
         return ()
 
