@@ -36,28 +36,25 @@ scope = {
 }
 threshold = disclosure.configured_threshold()
 
-delivery = ui.query("cohort_delivery", **scope)
-participants = ui.query("cohort_participants", **scope)
-sessions = ui.query("session_attendance", **scope)
-surveys = ui.query("cohort_survey_summary", **scope)
+cohorts = ui.query("cohort_summary", **scope)
 
 # --- Headline ------------------------------------------------------------------------------
-planned, delivered = int(delivery["sessions_planned"].sum()), int(delivery["sessions_delivered"].sum())
-complete = int((delivery["sessions_delivered"] >= 3).sum())
-days = delivery["days_first_to_last"].dropna()
+planned, delivered = int(cohorts["sessions_planned"].sum()), int(cohorts["sessions_delivered"].sum())
+complete = int((cohorts["sessions_delivered"] >= 3).sum())
+days = cohorts["days_first_to_last"].dropna()
 cells = st.columns(4)
-cells[0].metric("Cohorts", f"{len(delivery):,}")
+cells[0].metric("Cohorts", f"{len(cohorts):,}")
 cells[1].metric(metrics.SESSIONS_DELIVERED_SHARE.label, f"{delivered:,} of {planned:,}", help=metrics.SESSIONS_DELIVERED_SHARE.help)
 cells[1].caption(f"{metrics.SESSIONS_DELIVERED_SHARE.format(metrics.share(delivered, planned))} of planned sessions")
-cells[2].metric("Completed all three sessions", f"{complete:,} of {len(delivery):,}")
-cells[2].caption(f"{metrics.share(complete, len(delivery)):.0%} of cohorts" if len(delivery) else "")
+cells[2].metric("Completed all three sessions", f"{complete:,} of {len(cohorts):,}")
+cells[2].caption(f"{metrics.share(complete, len(cohorts)):.0%} of cohorts" if len(cohorts) else "")
 cells[3].metric("Median days, first to last workshop", f"{days.median():.0f}" if len(days) else "–",
                 help=f"The plan is {analysis.PLANNED_DAYS_FIRST_TO_LAST} days (three workshops across 9 weeks).")
 cells[3].caption(f"plan {analysis.PLANNED_DAYS_FIRST_TO_LAST} days · {int((days > analysis.PLANNED_DAYS_FIRST_TO_LAST + 7).sum())} cohorts ran over by more than a week")
 
 # --- Cohort table --------------------------------------------------------------------------
 st.subheader("Cohort by cohort")
-table = analysis.cohort_table(delivery, participants, sessions, surveys, threshold)
+table = cohorts.assign(mean_change=cohorts["mean_change"].where(cohorts["pairs"].map(lambda n: disclosure.is_reportable(n, threshold))))
 shown = table.rename(columns={
     "cohort_id": "Cohort", "prison_id": "Prison", "wing_id": "Wing", "sdm": "SDM", "start_date": "Start",
     "sessions_delivered": "Sessions delivered", "workshops_rescheduled": "Rescheduled", "workshops_cancelled": "Cancelled",
@@ -86,20 +83,19 @@ st.dataframe(
 )
 ui.download_csv(table, "cohorts.csv")
 
-delivery_tab, attendance_tab, survey_tab = st.tabs(["Delivery", "Attendance", "Survey outcomes"])
 
-with delivery_tab:
-    if delivery["first_scheduled"].isna().all():
+def show_delivery():
+    if cohorts["first_scheduled"].isna().all():
         st.info("No workshop has been scheduled for these cohorts yet.")
     else:
-        scheduled = delivery.dropna(subset=["first_scheduled"])
+        scheduled = cohorts.dropna(subset=["first_scheduled"])
         recent = scheduled.nlargest(MAX_TIMELINE_COHORTS, "first_scheduled")
         if len(recent) < len(scheduled):
             st.caption(f"The timeline shows the {len(recent)} most recent of {len(scheduled):,} cohorts; narrow the filters "
                        "or pick a cohort to see others. The cohort table and its download have them all.")
         st.plotly_chart(charts.cohort_timeline(recent), width="stretch")
         if len(days):
-            st.plotly_chart(charts.days_first_to_last(delivery, analysis.PLANNED_DAYS_FIRST_TO_LAST), width="stretch")
+            st.plotly_chart(charts.days_first_to_last(cohorts, analysis.PLANNED_DAYS_FIRST_TO_LAST), width="stretch")
     cancelled = ui.query("cancelled_workshops", **scope)
     if cancelled.empty:
         st.info("No workshop of these cohorts was cancelled.")
@@ -109,7 +105,8 @@ with delivery_tab:
         st.plotly_chart(charts.cancellation_reasons(cancelled), width="stretch")
         ui.download_csv(cancelled, "cancelled_workshops.csv", "Download cancelled workshops (CSV)")
 
-with attendance_tab:
+def show_attendance():
+    sessions = ui.query("session_attendance", **scope)
     if sessions.empty:
         st.info("No workshop of these cohorts has been delivered yet, so there is no attendance to show.")
     else:
@@ -136,9 +133,9 @@ with attendance_tab:
                          column_config={"Staff per 10 prisoners": st.column_config.NumberColumn(format="%.1f")})
         ui.download_csv(sessions, "session_attendance.csv", "Download attendance by session (CSV)")
 
-with survey_tab:
+def show_survey_outcomes():
     if not ui.require_tables(db, "survey_responses"):
-        st.stop()
+        return
     labels = {i: i.replace("_", " ").capitalize() for i in SURVEY_ITEMS}
     for wave, title in (("post", "Pre to post"), ("follow_up", "Pre to follow-up")):
         change = analysis.survey_change(ui.query("survey_item_change", **scope, later_wave=wave, items=list(SURVEY_ITEMS)), threshold)
@@ -171,3 +168,15 @@ with survey_tab:
     if not distribution.empty:
         st.plotly_chart(charts.likert_diverging(distribution, labels), width="stretch")
         st.caption("All pre and post answers of these cohorts, paired or not.")
+
+
+# Only the open tab is computed (each is a few queries at national scale); the choice is kept in
+# the URL as ?tab=…
+TABS = ["Delivery", "Attendance", "Survey outcomes"]
+if "tab" not in st.session_state and st.query_params.get("tab", TABS[0]) not in TABS:
+    filters.refuse_link_values([f"tab={st.query_params['tab']}"])
+tabs = st.tabs(TABS, key="tab", bind="query-params")
+for tab, show in zip(tabs, (show_delivery, show_attendance, show_survey_outcomes)):
+    if tab.open:
+        with tab:
+            show()

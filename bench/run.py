@@ -34,6 +34,8 @@ PAGES = [
     "app_pages/wing_trends.py",
     "app_pages/prison_comparison.py",
     "app_pages/cohorts.py",
+    "app_pages/cohorts.py?tab=Attendance",  # a tab is computed only when opened: each is its own render
+    "app_pages/cohorts.py?tab=Survey outcomes",
     "app_pages/campaign.py",
     "app_pages/good_prison_project.py",
     "app_pages/data.py",

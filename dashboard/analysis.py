@@ -281,24 +281,6 @@ def likert_shares(distribution: pd.DataFrame) -> pd.DataFrame:
     return distribution.assign(share=distribution["answers"] / totals)
 
 
-def cohort_table(delivery: pd.DataFrame, participants: pd.DataFrame, sessions: pd.DataFrame, surveys: pd.DataFrame, threshold: int) -> pd.DataFrame:
-    """One row per cohort: delivery, attendance, survey response and mean change."""
-    from dashboard.disclosure import is_reportable
-
-    people = participants.pivot_table(index="cohort_id", columns="role", values="participants", fill_value=0)
-    table = delivery.set_index("cohort_id")
-    table["prisoners"] = people.get("prisoner", pd.Series(dtype=float)).reindex(table.index).fillna(0).astype(int)
-    table["staff"] = people.get("staff", pd.Series(dtype=float)).reindex(table.index).fillna(0).astype(int)
-    attendance = sessions.groupby("cohort_id")[["attended", "participants"]].sum()
-    table["attendance_rate"] = (attendance["attended"] / attendance["participants"]).reindex(table.index)
-    survey = surveys.set_index("cohort_id").reindex(table.index)
-    table["response_rate"] = survey["pairs"] / survey["participants"]
-    table["pairs"] = survey["pairs"].fillna(0).astype(int)
-    table["mean_change"] = survey["mean_change"].where(survey["pairs"].fillna(0).map(lambda n: is_reportable(int(n), threshold)))
-    table["completed_all_three"] = table["sessions_delivered"] >= 3
-    return table.reset_index()
-
-
 # --- Good Prison Project -------------------------------------------------------------------
 
 GPP_PERIODS = {  # [start, end): the coordinator period, and a year either side as far as data allow

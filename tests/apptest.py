@@ -1,8 +1,10 @@
 """Driving the app with Streamlit's AppTest, as a user would."""
 
+import base64
 import json
 from pathlib import Path
 
+import numpy as np
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -45,3 +47,10 @@ def metric(at: AppTest, label: str) -> str:
 
 def plotly_figures(at: AppTest) -> list[dict]:
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def trace_values(values) -> list[float]:
+    """A trace's x or y as numbers, whether plain or in plotly's typed-array encoding."""
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
+    return [float(v) for v in values]

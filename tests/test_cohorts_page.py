@@ -5,7 +5,7 @@ import pytest
 
 from dashboard import analysis
 from dashboard.contract import SURVEY_ITEMS
-from tests.apptest import metric, open_page, plotly_figures, rerun, start
+from tests.apptest import metric, open_page, plotly_figures, rerun, start, trace_values
 
 COHORTS = "app_pages/cohorts.py"
 
@@ -49,7 +49,7 @@ def test_headline_and_cohort_table_match_pandas(monkeypatch, raw):
 
 
 def test_survey_change_by_item_and_role_matches_pandas(monkeypatch, raw):
-    at = open_page(start(monkeypatch), COHORTS)
+    at = open_page(start(monkeypatch, query_params={"tab": "Survey outcomes"}), COHORTS)
     (post, follow_up) = [d.value for d in at.dataframe if "Cohen's d (paired)" in d.value.columns]
     changes, participants = paired_changes(raw)
     empathy = changes[(changes["item"] == "empathy") & (changes["role"] == "staff")]["change"]
@@ -77,7 +77,7 @@ def test_fewer_than_five_pairs_is_too_few_to_report():
 
 
 def test_one_cohort_and_role_narrow_everything_and_small_numbers_are_suppressed(monkeypatch, raw):
-    at = open_page(start(monkeypatch), COHORTS)
+    at = open_page(start(monkeypatch, query_params={"tab": "Survey outcomes"}), COHORTS)
     changes, _ = paired_changes(raw, role="staff")
     changes = changes.merge(raw("participants")[["participant_id", "cohort_id"]], on="participant_id")
     pairs = changes.groupby(["cohort_id", "item"]).size().unstack(fill_value=0)
@@ -102,7 +102,7 @@ def test_a_cohort_with_no_surveys_or_no_delivery_shows_an_empty_state(monkeypatc
     participants = raw("participants")
     surveys = surveys[~surveys["participant_id"].isin(participants.query("cohort_id == @newest")["participant_id"])]
     surveys.to_parquet(sample_copy / "survey_responses.parquet", index=False)
-    at = open_page(start(monkeypatch, sample_copy, query_params={"cohort": newest}), COHORTS)
+    at = open_page(start(monkeypatch, sample_copy, query_params={"cohort": newest, "tab": "Survey outcomes"}), COHORTS)
     assert at.selectbox(key="cohort").value == newest
     assert any("No participant of these cohorts has both a pre and a post survey yet" in i.value for i in at.info)
 
@@ -117,6 +117,28 @@ def test_a_cancelled_cohort_shows_an_empty_state(monkeypatch, raw, sample_copy):
     workshops.to_parquet(sample_copy / "workshops.parquet", index=False)
     attendance = raw("attendance")
     attendance[~attendance["workshop_id"].isin(workshops.loc[mine, "workshop_id"])].to_parquet(sample_copy / "attendance.parquet", index=False)
-    at = open_page(start(monkeypatch, sample_copy, query_params={"cohort": cohort}), COHORTS)
+    at = open_page(start(monkeypatch, sample_copy, query_params={"cohort": cohort, "tab": "Attendance"}), COHORTS)
     assert metric(at, "Workshops delivered") == "0 of 3"
     assert any("No workshop of these cohorts has been delivered yet" in i.value for i in at.info)
+
+
+def test_only_the_open_tab_is_computed_and_the_link_keeps_it(monkeypatch, raw):
+    at = open_page(start(monkeypatch, query_params={"prison": "PVI"}), COHORTS)
+    titles = [f["layout"]["title"]["text"] for f in plotly_figures(at)]
+    assert titles and not any("Answers before" in t or "Retention" in t for t in titles)
+    assert not [d for d in at.dataframe if "Cohen's d (paired)" in d.value.columns]
+
+    at = open_page(start(monkeypatch, query_params={"prison": "PVI", "tab": "Attendance"}), COHORTS)
+    (retention,) = [f for f in plotly_figures(at) if "etention" in f["layout"]["title"]["text"]]
+    people = raw("participants").merge(raw("cohorts").query("prison_id == 'PVI'")[["cohort_id"]], on="cohort_id")
+    delivered = raw("workshops").query("status == 'delivered'")
+    attendance = raw("attendance").merge(delivered, on="workshop_id").merge(people, on="participant_id")
+    first = attendance[(attendance["session_number"] == 1) & (attendance["role"] == "prisoner")]
+    prisoners = retention["data"][[t["name"] for t in retention["data"]].index("Prisoner")]
+    assert trace_values(prisoners["y"])[0] == pytest.approx(first["attended"].sum() / len(first))
+
+
+def test_an_unknown_tab_in_a_link_is_refused_with_a_message(monkeypatch):
+    at = open_page(start(monkeypatch, query_params={"tab": "Secrets"}), COHORTS)
+    assert any("tab=Secrets" in w.value for w in at.warning)
+    assert plotly_figures(at)  # the first tab instead

@@ -1,12 +1,11 @@
 """The governors' pages as a user meets them: they run, and their figures match pandas."""
 
-import base64
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from tests.apptest import open_page, plotly_figures, rerun, start
+from tests.apptest import open_page, plotly_figures, rerun, start, trace_values
 
 WING_TRENDS = "app_pages/wing_trends.py"
 COMPARISON = "app_pages/prison_comparison.py"
@@ -35,14 +34,8 @@ def test_wing_trends_for_a_prison_from_the_url(monkeypatch, raw):
     monthly = counts.groupby(pd.to_datetime(counts["occurred_on"]).dt.to_period("M")).size()
     rates = [monthly.get(pd.Timestamp(m).to_period("M"), 0) / (p / 12) * 1000 for m, p in zip(population["month"], population["average_population"])]
     (mean_trace,) = [t for t in spc["data"] if t.get("name") == "Mean"]
-    assert _values(mean_trace["y"])[0] == pytest.approx(sum(rates) / len(rates))
+    assert trace_values(mean_trace["y"])[0] == pytest.approx(sum(rates) / len(rates))
     assert any(t.get("name") == "Workshop delivered" for t in spc["data"])
-
-
-def _values(values) -> list[float]:
-    if isinstance(values, dict):  # plotly's typed-array encoding
-        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
-    return [float(v) for v in values]
 
 
 def test_wing_trends_before_and_after_and_rebase(monkeypatch):
@@ -61,7 +54,7 @@ def test_wing_trends_before_and_after_and_rebase(monkeypatch):
     assert "rebase" in at.query_params
     (_, spc) = plotly_figures(at)
     (mean_trace,) = [t for t in spc["data"] if t.get("name") == "Mean"]
-    means = _values(mean_trace["y"])
+    means = trace_values(mean_trace["y"])
     assert len(set(np.round(means, 6))) == 2 and means[0] != means[-1]
 
 

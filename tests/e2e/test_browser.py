@@ -137,3 +137,24 @@ def test_every_page_as_every_role_loads_and_draws(server, browser, role):
             page.screenshot(path=str(ARTIFACTS / role / f"{path or 'overview'}.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_a_tab_is_drawn_when_opened_and_its_link_reopens_it(server, browser):
+    context, page = open_app(browser, f"{server}/cohorts?prison=PVI")
+    try:
+        page.get_by_role("heading", name="Cohorts of The Conversation", level=1).wait_for()
+        assert page.get_by_text("Largest paired change").count() == 0  # the survey tab is not computed yet
+        page.get_by_role("tab", name="Survey outcomes").click()
+        page.wait_for_function("() => location.search.includes('tab=Survey')", timeout=30_000)
+        page.get_by_text("Largest paired change").first.wait_for(timeout=30_000)
+        wait_for_idle(page)
+        assert page.locator("[data-testid=stException]").count() == 0
+        shared = page.url
+    finally:
+        context.close()
+    context, page = open_app(browser, shared)
+    try:
+        page.get_by_text("Largest paired change").first.wait_for(timeout=30_000)
+        assert page.get_by_role("tab", name="Survey outcomes").get_attribute("aria-selected") == "true"
+    finally:
+        context.close()
