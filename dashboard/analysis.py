@@ -70,11 +70,11 @@ class Windows:
 
 def windows_for(first_workshop, last_workshop, months_before: int, months_after: int) -> Windows:
     """The N whole months before the first workshop's month and after the last workshop's month."""
-    first = pd.Timestamp(first_workshop).to_period("M").to_timestamp()
-    last = pd.Timestamp(last_workshop).to_period("M").to_timestamp()
+    first = np.datetime64(pd.Timestamp(first_workshop), "M")  # month arithmetic without DateOffset (slow per call)
+    last = np.datetime64(pd.Timestamp(last_workshop), "M")
     return Windows(
-        before=(first - pd.DateOffset(months=months_before), first),
-        after=(last + pd.DateOffset(months=1), last + pd.DateOffset(months=1 + months_after)),
+        before=(pd.Timestamp(first - months_before), pd.Timestamp(first)),
+        after=(pd.Timestamp(last + 1), pd.Timestamp(last + 1 + months_after)),
     )
 
 
@@ -108,7 +108,8 @@ def before_after(
         windows = windows_for(cohort.first_workshop, cohort.last_workshop, months_before, months_after)
         busy = cohort_wings[(last_workshops >= windows.before[0].to_datetime64()) & (first_workshops < windows.after[1].to_datetime64())]
         on_wing = wings == wing
-        others = ~on_wing & ~np.isin(wings, busy)
+        busy_wings = set(busy)
+        others = ~on_wing & np.array([w not in busy_wings for w in wings], dtype=bool)
         row = {
             "cohort_id": cohort.cohort_id,
             "wing_id": wing,
@@ -150,28 +151,29 @@ def pooled(before_after_table: pd.DataFrame) -> stats.RateRatioOfChanges | None:
 def wing_summary(wing_rates: pd.DataFrame) -> pd.DataFrame:
     """Per wing: rate over the latest 12 months, over the 12 before, the change, and the SPC signal
     of the latest special cause in those 12 months (limits from the wing's whole series)."""
-    last = pd.to_datetime(wing_rates["month"]).max()
-    latest_start = last - pd.DateOffset(months=11)
-    previous_start = latest_start - pd.DateOffset(months=12)
+    ordered = wing_rates.assign(month=pd.to_datetime(wing_rates["month"])).sort_values("month")
+    last = ordered["month"].max()
+    latest_start = (last - pd.DateOffset(months=11)).to_datetime64()
+    previous_start = (last - pd.DateOffset(months=23)).to_datetime64()
     rows = []
-    for (wing_id, wing_name), frame in wing_rates.groupby(["wing_id", "wing_name"]):
-        months = pd.to_datetime(frame["month"])
-        latest = frame[months >= latest_start]
-        previous = frame[(months >= previous_start) & (months < latest_start)]
-        chart = spc_for(frame)
-        recent = chart[pd.to_datetime(chart["month"]) >= latest_start]
-        special = recent[recent["signal"] != "common cause"]
-        latest_rate = incident_rate(latest["incidents"].sum(), latest["prisoner_years"].sum())
-        previous_rate = incident_rate(previous["incidents"].sum(), previous["prisoner_years"].sum()) if len(previous) == 12 else float("nan")
+    for (wing_id, wing_name), frame in ordered.groupby(["wing_id", "wing_name"]):
+        months = frame["month"].to_numpy()
+        incidents, years = frame["incidents"].to_numpy(dtype=float), frame["prisoner_years"].to_numpy(dtype=float)
+        latest = months >= latest_start
+        previous = (months >= previous_start) & ~latest
+        signals = np.array(stats.xmr(frame["rate"].fillna(0).tolist()).signals(lower_is_better=True))[latest]
+        special = signals[signals != "common cause"]
+        latest_rate = incident_rate(incidents[latest].sum(), years[latest].sum())
+        previous_rate = incident_rate(incidents[previous].sum(), years[previous].sum()) if previous.sum() == 12 else float("nan")
         rows.append({
             "wing_id": wing_id,
             "wing_name": wing_name,
-            "incidents_latest_12_months": int(latest["incidents"].sum()),
-            "prisoner_years_latest_12_months": float(latest["prisoner_years"].sum()),
+            "incidents_latest_12_months": int(incidents[latest].sum()),
+            "prisoner_years_latest_12_months": float(years[latest].sum()),
             "rate_latest_12_months": latest_rate,
             "rate_previous_12_months": previous_rate,
             "change": latest_rate / previous_rate - 1 if previous_rate and previous_rate > 0 else float("nan"),
-            "spc_signal": special["signal"].iloc[-1] if len(special) else "common cause",
+            "spc_signal": special[-1] if len(special) else "common cause",
         })
     return pd.DataFrame(rows)
 
