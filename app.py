@@ -20,6 +20,7 @@ PAGES = [
 ]
 started, page_path = time.perf_counter(), "sign-in"
 try:
+    ui.start_run()
     ui.synthetic_banner(ui.database())
     viewer = identity.resolve_viewer()
     if viewer is None:

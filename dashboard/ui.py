@@ -25,14 +25,25 @@ def _database(data_dir: str, fingerprint: tuple) -> Database:
     return db
 
 
-def _current() -> tuple[str, tuple]:
+_RUN_EXTRACTS = "_extracts_this_run"
+
+
+def start_run() -> None:
+    """Look at the extracts once at the start of each run (a few stat calls), so every query of the
+    run reads the same load even if a file is replaced while the page is drawn."""
     data_dir = configured_data_dir()
-    return str(data_dir), extracts_fingerprint(data_dir)
+    st.session_state[_RUN_EXTRACTS] = (str(data_dir), extracts_fingerprint(data_dir))
+
+
+def _current() -> tuple[str, tuple]:
+    if _RUN_EXTRACTS not in st.session_state:
+        start_run()
+    return st.session_state[_RUN_EXTRACTS]
 
 
 def database() -> Database:
     """The one validated DuckDB database for the configured data directory, reloaded when a file
-    in it changes (checked on every run: a few stat calls)."""
+    in it has changed since the last run."""
     return _database(*_current())
 
 
