@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-requirements
 
-.PHONY: run test browser sample bench clean
+.PHONY: run test browser sample bench sessions clean
 
 $(INSTALLED): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ sample: $(INSTALLED)
 # loading, queries and page renders; writes docs/benchmarks.md (takes several minutes).
 bench: $(INSTALLED)
 	$(BIN)/python -m bench.run
+
+# Size one replica: concurrent readers one core serves within the page targets, at national scale
+# (browserless WebSocket sessions; see docs/scaling.md; takes about ten minutes).
+sessions: $(INSTALLED)
+	$(BIN)/python -m bench.sessions --scale national
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis artifacts

@@ -193,6 +193,45 @@ def task_pandas(data_dir: str, runs: int) -> dict:
     return results
 
 
+def task_served(data_dir: str, runs: int) -> dict:
+    """Each page as served by the real server (`streamlit run`, the project's .streamlit/config.toml)
+    to one WebSocket client: from the request to the server's "script finished", over `runs` new
+    sessions opened from varied links, each first showing the Overview (as a link opens) and then the page."""
+    import asyncio
+    import os
+    from urllib.parse import quote
+
+    import websockets
+
+    from bench.run import PAGES, summary
+    from bench.sessions import links_for, view
+    from tests.e2e.conftest import start_server
+
+    server, url = start_server({**os.environ, "PRISON_DASHBOARD_DATA": data_dir}, timeout=900)
+    ws_url = url.replace("http", "ws", 1) + "/_stcore/stream"
+    links = links_for(Path(data_dir), count=runs)
+    paths = {page: page.removeprefix("app_pages/").replace(".py", "").replace("_", "-").replace("overview", "") for page in PAGES}
+
+    async def measure() -> dict:
+        times = {page: [] for page in PAGES}
+        for i in range(-1, runs):  # the first session (-1) loads the extracts and is not counted
+            for page in PAGES:  # a session per page view, so a tab is read from its link like a shared URL
+                path, _, tab = paths[page].partition("?tab=")
+                link = links[max(i, 0)] + (f"&tab={quote(tab)}" if tab else "")
+                async with websockets.connect(ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=900) as ws:
+                    await view(ws, link, "")
+                    seconds = await view(ws, link, path)
+                if i >= 0:
+                    times[page].append(seconds)
+        return {page: summary(values) for page, values in times.items()}
+
+    try:
+        return asyncio.run(measure())
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def task_browser(data_dir: str, runs: int) -> dict:
     """Time to first chart in headless Chromium: a fresh browser context opens the page's URL on a
     warm server; the clock stops when Plotly has drawn its first mark (the Data page has no chart:

@@ -28,7 +28,7 @@ SCALES = {  # name: generator settings (comparison prisons, volume, prisons runn
     "tenth": {"n_comparison_prisons": 15, "volume": 3.3, "conversation_prisons": 10},
     "national": {"n_comparison_prisons": 115, "volume": 8.0, "conversation_prisons": 100},
 }
-TASKS = ("load", "cold_start", "queries", "pages", "pandas", "browser")
+TASKS = ("load", "cold_start", "queries", "pages", "served", "pandas", "browser")
 PAGES = [
     "app_pages/overview.py",
     "app_pages/wing_trends.py",
@@ -122,6 +122,20 @@ def write_markdown(results: list[dict], out: Path, runs: int, command: str) -> N
             m = r.get("pages", {}).get(page, {})
             cells += [f"{m.get('median_ms', float('nan')):.0f}", f"{m.get('p95_ms', float('nan')):.0f}"]
         lines.append(f"| {page} | " + " | ".join(cells) + " |")
+    if any("served" in r for r in results):
+        lines += ["", "## Page views served by the real server, ms", "",
+                  "`streamlit run` with the project's `.streamlit/config.toml`, one WebSocket client speaking Streamlit's",
+                  "protocol: from the request to the server's \"script finished\", each in a new session opened from a varied",
+                  "link (its Overview first, then the page). This includes what AppTest leaves out (the session's",
+                  "messages, serialisation and sending).", "",
+                  "| page | " + " | ".join(f"{r['scale']} median | {r['scale']} p95" for r in results) + " |",
+                  "|---|" + "---|---|" * len(results)]
+        for page in PAGES:
+            cells = []
+            for r in results:
+                m = r.get("served", {}).get(page, {})
+                cells += [f"{m.get('median_ms', float('nan')):.0f}", f"{m.get('p95_ms', float('nan')):.0f}"]
+            lines.append(f"| {page} | " + " | ".join(cells) + " |")
     lines += ["", "## Named queries, ms", "", "| query | " + " | ".join(f"{r['scale']} median | {r['scale']} p95" for r in results) + " |",
               "|---|" + "---|---|" * len(results)]
     for query in sorted(results[0].get("queries", {})):

@@ -1,6 +1,6 @@
 """Size one replica: how many concurrent sessions one core serves within the page targets.
 
-    python -m bench.sessions [--data DIR] [--sessions 2,4,8,16,32] [--seconds 60] [--think 5]
+    python -m bench.sessions [--data DIR | --scale national] [--sessions 2,4,8,16,32] [--seconds 60] [--think 5]
     python -m bench.sessions --url http://replica:8501 ...   (a server already running elsewhere)
 
 Virtual readers speak Streamlit's own WebSocket protocol (`/_stcore/stream`, protobuf BackMsg and
@@ -24,6 +24,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -133,13 +134,21 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=None, help="extracts folder (default: the configured one, else the bundled sample)")
+    parser.add_argument("--scale", default=None, help="generate extracts at a scale of bench.run (sample, tenth, national) in a temporary folder")
     parser.add_argument("--url", default=None, help="measure a server already running there instead of starting one")
     parser.add_argument("--sessions", default="2,4,8,16,32")
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--think", type=float, default=5)
     parser.add_argument("--views", type=int, default=5, help="page views per session before a reader opens a new link")
     args = parser.parse_args(argv)
-    data_dir = Path(args.data) if args.data else configured_data_dir()
+    if args.scale:
+        from bench.run import SCALES
+        from dashboard.sample_data import generate
+
+        data_dir = Path(tempfile.mkdtemp(prefix=f"sessions-{args.scale}-"))
+        generate(data_dir, **SCALES[args.scale])
+    else:
+        data_dir = Path(args.data) if args.data else configured_data_dir()
     links = links_for(data_dir)
     server, log = None, None
     if args.url:
@@ -163,6 +172,8 @@ def main(argv: list[str] | None = None) -> None:
         if server:
             server.terminate()
             server.wait(timeout=30)
+        if args.scale:
+            shutil.rmtree(data_dir, ignore_errors=True)
     within = [r["sessions"] for r in results if r["response_p95_ms"] < TARGET_P95_MS]
     print(json.dumps({"sessions_per_core_within_target": max(within) if within else 0, "think_seconds": args.think,
                       "data": str(data_dir)}))

@@ -47,7 +47,7 @@ def database() -> Database:
     return _database(*_current())
 
 
-@st.cache_data(show_spinner=False, max_entries=1024)
+@st.cache_data(show_spinner=False, max_entries=256)
 def _cached_query(data_dir: str, fingerprint: tuple, name: str, scope: tuple, params: tuple) -> pd.DataFrame:
     role, prisons, sdm = scope
     viewer = Viewer(role=role, prisons=prisons, sdm=sdm)
