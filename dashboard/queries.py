@@ -46,7 +46,8 @@ def query_parameters(name: str) -> frozenset[str]:
 
 
 def define_macros(con) -> None:
-    """Create the shared table macros (`queries/macros/<name>.sql`), such as the cohort filter."""
+    """Create the shared macros (`queries/macros/<name>.sql`), such as the cohort filter, in name
+    order: a macro may use one whose name sorts before it."""
     for path in sorted(MACROS_DIR.glob("*.sql")):
         con.execute(path.read_text())
 

@@ -5,7 +5,7 @@ WITH population AS (
     JOIN wings w USING (wing_id)
     WHERE list_contains($prison_ids, w.prison_id)
       AND ($wing_ids IS NULL OR list_contains($wing_ids, w.wing_id))
-      AND ($wing_ids IS NULL OR $scope_prisons IS NULL OR list_contains($scope_prisons, w.prison_id))  -- wing detail only in scope
+      AND ($wing_ids IS NULL OR can_see_wings(w.prison_id, $scope_prisons))
       AND wp.month >= $period_start AND wp.month < $period_end
     GROUP BY wp.month
 ),
@@ -14,7 +14,7 @@ counts AS (
     FROM incident_months i
     WHERE list_contains($prison_ids, i.prison_id)
       AND ($wing_ids IS NULL OR list_contains($wing_ids, i.wing_id))
-      AND ($wing_ids IS NULL OR $scope_prisons IS NULL OR list_contains($scope_prisons, i.prison_id))  -- wing detail only in scope
+      AND ($wing_ids IS NULL OR can_see_wings(i.prison_id, $scope_prisons))
       AND i.month >= $period_start AND i.month < $period_end
     GROUP BY ALL
 )

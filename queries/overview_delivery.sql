@@ -6,7 +6,7 @@ WITH chosen_cohorts AS (
     FROM cohorts
     WHERE list_contains($prison_ids, prison_id)
       AND ($wing_ids IS NULL OR list_contains($wing_ids, wing_id))
-      AND ($wing_ids IS NULL OR $scope_prisons IS NULL OR list_contains($scope_prisons, prison_id))  -- wing detail only in scope
+      AND ($wing_ids IS NULL OR can_see_wings(prison_id, $scope_prisons))
       AND start_date >= $period_start AND start_date < $period_end
 )
 SELECT

@@ -5,4 +5,4 @@ SELECT
 FROM wings w
 WHERE list_contains($prison_ids, w.prison_id)
   AND ($wing_ids IS NULL OR list_contains($wing_ids, w.wing_id))
-  AND ($wing_ids IS NULL OR $scope_prisons IS NULL OR list_contains($scope_prisons, w.prison_id))  -- wing detail only in scope
+  AND ($wing_ids IS NULL OR can_see_wings(w.prison_id, $scope_prisons))

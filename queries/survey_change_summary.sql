@@ -8,7 +8,7 @@ WITH chosen AS (
     JOIN cohorts c USING (cohort_id)
     WHERE list_contains($prison_ids, c.prison_id)
       AND ($wing_ids IS NULL OR list_contains($wing_ids, c.wing_id))
-      AND ($wing_ids IS NULL OR $scope_prisons IS NULL OR list_contains($scope_prisons, c.prison_id))  -- wing detail only in scope
+      AND ($wing_ids IS NULL OR can_see_wings(c.prison_id, $scope_prisons))
       AND c.start_date >= $period_start AND c.start_date < $period_end
 ),
 sums AS (

@@ -5,7 +5,7 @@ WITH wing_months AS (
     FROM wings w
     JOIN wing_population wp USING (wing_id)
     WHERE w.prison_id = $prison_id
-      AND ($scope_prisons IS NULL OR list_contains($scope_prisons, w.prison_id))  -- wing detail only in scope
+      AND can_see_wings(w.prison_id, $scope_prisons)
       AND wp.month >= $period_start AND wp.month < $period_end
 ),
 counts AS (
@@ -17,7 +17,7 @@ counts AS (
         sum(i.serious_incidents)::BIGINT AS serious_incidents
     FROM incident_months i
     WHERE i.prison_id = $prison_id
-      AND ($scope_prisons IS NULL OR list_contains($scope_prisons, i.prison_id))  -- wing detail only in scope
+      AND can_see_wings(i.prison_id, $scope_prisons)
       AND i.wing_id IS NOT NULL
       AND i.month >= $period_start AND i.month < $period_end
     GROUP BY ALL

@@ -7,5 +7,5 @@ SELECT
     (SELECT count(*) FROM cohorts c WHERE c.wing_id = w.wing_id) AS cohorts
 FROM wings w
 WHERE list_contains($prison_ids, w.prison_id)
-  AND ($scope_prisons IS NULL OR list_contains($scope_prisons, w.prison_id))  -- wing detail only in scope
+  AND can_see_wings(w.prison_id, $scope_prisons)
 ORDER BY w.prison_id, w.wing_id

@@ -8,6 +8,6 @@ FROM cohorts c
 WHERE list_contains(prison_ids, c.prison_id)
   AND (wing_ids IS NULL OR list_contains(wing_ids, c.wing_id))
   AND c.start_date >= period_start AND c.start_date < period_end
-  AND (scope_prisons IS NULL OR list_contains(scope_prisons, c.prison_id) OR c.sdm = scope_sdm)
+  AND can_see_cohort(c.prison_id, c.sdm, scope_prisons, scope_sdm)
   AND (chosen_sdm IS NULL OR c.sdm = chosen_sdm)
   AND (chosen_cohort IS NULL OR c.cohort_id = chosen_cohort)
