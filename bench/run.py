@@ -88,6 +88,20 @@ def _machine() -> str:
     return f"{platform.machine()}, {cpus} cores, {memory:.0f} GiB RAM, Python {platform.python_version()}, {platform.system()}"
 
 
+def timing_table(results: list[dict], task: str, title: str, rows: list[str], intro: list[str] = (), digits: int = 0) -> list[str]:
+    """A markdown section: one row per page or query, median and p95 at each scale."""
+    lines = ["", f"## {title}", "", *intro, *([""] if intro else []),
+             "| " + ("query" if task == "queries" else "page") + " | " + " | ".join(f"{r['scale']} median | {r['scale']} p95" for r in results) + " |",
+             "|---|" + "---|---|" * len(results)]
+    for row in rows:
+        cells = []
+        for r in results:
+            m = r.get(task, {}).get(row, {})
+            cells += [f"{m.get('median_ms', float('nan')):.{digits}f}", f"{m.get('p95_ms', float('nan')):.{digits}f}"]
+        lines.append(f"| {row} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def write_markdown(results: list[dict], out: Path, runs: int, command: str) -> None:
     lines = [
         "# Benchmarks",
@@ -114,48 +128,18 @@ def write_markdown(results: list[dict], out: Path, runs: int, command: str) -> N
                f"| {r['load']['peak_mb']:,.0f} " if "load" in r else "| – | – | – | – ")
             + (f"| {r['cold_start']['seconds']:.1f} |" if "cold_start" in r else "| – |")
         )
-    lines += ["", "## Page renders (server side, AppTest), ms", "", "| page | " + " | ".join(f"{r['scale']} median | {r['scale']} p95" for r in results) + " |",
-              "|---|" + "---|---|" * len(results)]
-    for page in PAGES:
-        cells = []
-        for r in results:
-            m = r.get("pages", {}).get(page, {})
-            cells += [f"{m.get('median_ms', float('nan')):.0f}", f"{m.get('p95_ms', float('nan')):.0f}"]
-        lines.append(f"| {page} | " + " | ".join(cells) + " |")
+    lines += timing_table(results, "pages", "Page renders (server side, AppTest), ms", PAGES)
     if any("served" in r for r in results):
-        lines += ["", "## Page views served by the real server, ms", "",
-                  "`streamlit run` with the project's `.streamlit/config.toml`, one WebSocket client speaking Streamlit's",
-                  "protocol: from the request to the server's \"script finished\", each in a new session opened from a varied",
-                  "link (its Overview first, then the page). This includes what AppTest leaves out (the session's",
-                  "messages, serialisation and sending).", "",
-                  "| page | " + " | ".join(f"{r['scale']} median | {r['scale']} p95" for r in results) + " |",
-                  "|---|" + "---|---|" * len(results)]
-        for page in PAGES:
-            cells = []
-            for r in results:
-                m = r.get("served", {}).get(page, {})
-                cells += [f"{m.get('median_ms', float('nan')):.0f}", f"{m.get('p95_ms', float('nan')):.0f}"]
-            lines.append(f"| {page} | " + " | ".join(cells) + " |")
-    lines += ["", "## Named queries, ms", "", "| query | " + " | ".join(f"{r['scale']} median | {r['scale']} p95" for r in results) + " |",
-              "|---|" + "---|---|" * len(results)]
-    for query in sorted(results[0].get("queries", {})):
-        cells = []
-        for r in results:
-            m = r.get("queries", {}).get(query, {})
-            cells += [f"{m.get('median_ms', float('nan')):.1f}", f"{m.get('p95_ms', float('nan')):.1f}"]
-        lines.append(f"| {query} | " + " | ".join(cells) + " |")
+        lines += timing_table(results, "served", "Page views served by the real server, ms", PAGES, [
+            "`streamlit run` with the project's `.streamlit/config.toml`, one WebSocket client speaking Streamlit's",
+            "protocol: from the request to the server's \"script finished\", each in a new session opened from a varied",
+            "link (its Overview first, then the page). This includes what AppTest leaves out (the session's",
+            "messages, serialisation and sending)."])
+    lines += timing_table(results, "queries", "Named queries, ms", sorted(results[0].get("queries", {})), digits=1)
     if all("browser" in r for r in results):
-        lines += ["", "## Time to first chart in headless Chromium, ms", "",
-                  "A new browser context opens the page's URL on a warm server; the clock stops when Plotly has drawn",
-                  "its first mark (the Data page: its first table).", "",
-                  "| page | " + " | ".join(f"{r['scale']} median | {r['scale']} p95" for r in results) + " |",
-                  "|---|" + "---|---|" * len(results)]
-        for page in results[0]["browser"]:
-            cells = []
-            for r in results:
-                m = r["browser"].get(page, {})
-                cells += [f"{m.get('median_ms', float('nan')):.0f}", f"{m.get('p95_ms', float('nan')):.0f}"]
-            lines.append(f"| {page} | " + " | ".join(cells) + " |")
+        lines += timing_table(results, "browser", "Time to first chart in headless Chromium, ms", list(results[0]["browser"]), [
+            "A new browser context opens the page's URL on a warm server; the clock stops when Plotly has drawn",
+            "its first mark (the Data page: its first table)."])
     lines += ["", "## The same computations in pandas over the Parquet", "",
               "| computation | scale | DuckDB query median (ms) | pandas median (ms) | pandas ÷ DuckDB |", "|---|---|---|---|---|"]
     for r in results:
