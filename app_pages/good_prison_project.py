@@ -2,7 +2,6 @@
 before, during and after the coordinator period."""
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from dashboard import analysis, charts, disclosure, filters, ui
@@ -27,7 +26,6 @@ st.caption(
 
 # --- Services and gaps ------------------------------------------------------------------------
 st.subheader("Services mapped and gaps")
-grid = services.pivot_table(index="category", columns=["prison", "status"], values="service_id", aggfunc="count", fill_value=0)
 gaps = services[services["status"] == "gap"]
 ttg = services[services["status"] == "available"]["through_the_gate"]
 st.markdown(
@@ -37,12 +35,7 @@ st.markdown(
 )
 shown = services.assign(category=services["category"].str.replace("_", " "))
 counts = shown.groupby(["prison", "category", "status"], as_index=False).size()
-figure = px.bar(counts, x="size", y="category", color="status", facet_col="prison", orientation="h",
-                color_discrete_map={"available": "#1e88e5", "gap": "#d81b60"}, height=420,
-                labels={"size": "Services", "category": "", "status": ""})
-figure.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
-figure.update_layout(title="Provision and gaps by category, prison by prison", margin={"t": 80})
-st.plotly_chart(figure, width="stretch")
+st.plotly_chart(charts.services_by_category(counts), width="stretch")
 table = services.assign(count=1).pivot_table(index="category", columns=["prison_id", "status"], values="count", aggfunc="sum", fill_value=0)
 table.columns = [f"{p} {s}" for p, s in table.columns]
 st.dataframe(table.reset_index(), hide_index=True, width="stretch")
@@ -75,10 +68,7 @@ if protected and not referrals.empty:
 elif not referrals.empty:
     quarterly = referrals.assign(quarter=pd.to_datetime(referrals["month"]).dt.to_period("Q").dt.to_timestamp()).groupby(
         ["quarter", "outcome"], as_index=False)["referrals"].sum()
-    figure = px.bar(quarterly, x="quarter", y="referrals", color="outcome", color_discrete_sequence=charts.PALETTE,
-                    labels={"quarter": "Quarter", "referrals": "Referrals", "outcome": "Outcome"}, title="Referrals per quarter by outcome")
-    figure.add_vrect(x0=during[0], x1=during[1], fillcolor="#6a1b9a", opacity=0.08, line_width=0, annotation_text="coordinator period")
-    st.plotly_chart(figure, width="stretch")
+    st.plotly_chart(charts.referrals_by_quarter(quarterly, during), width="stretch")
     ui.download_csv(referrals, "gpp_referrals_monthly.csv", "Download referrals by month (CSV)")
 
 st.subheader("Outside In and other events")

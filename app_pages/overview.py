@@ -1,10 +1,9 @@
 """Overview: reach, delivery, incident rates and survey change for the current filters."""
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
-from dashboard import disclosure, filters, metrics, stats, ui
+from dashboard import charts, disclosure, filters, metrics, stats, ui
 from dashboard.contract import INCIDENT_TYPES
 
 st.title("Overview")
@@ -116,22 +115,7 @@ if ui.require_tables(db, "incidents"):
         if monthly.empty:
             st.info("No population months in this period, so no monthly rates can be drawn.")
         else:
-            figure = px.line(
-                monthly,
-                x="month",
-                y="rate",
-                color="type",
-                custom_data=["incidents", "prisoner_years"],
-                labels={"month": "Month", "rate": "Incidents per 1,000 prisoners per year (annualised)", "type": "Incident type"},
-                color_discrete_sequence=px.colors.qualitative.Safe,
-                title="Monthly incident rates, annualised",
-            )
-            figure.update_traces(
-                hovertemplate="%{x|%b %Y}: %{y:.0f} per 1,000 per year<br>%{customdata[0]} incidents / "
-                "%{customdata[1]:.1f} prisoner-years<extra></extra>"
-            )
-            figure.update_layout(legend_title_text="", hovermode="x unified", margin={"t": 50})
-            st.plotly_chart(figure, width="stretch")
+            st.plotly_chart(charts.monthly_incident_rates(monthly), width="stretch")
             ui.download_csv(monthly.drop(columns=["type"]), "incidents_monthly.csv", "Download monthly data (CSV)")
 
 # --- Survey change ------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import plotly.express as px
+from plotly.colors import qualitative
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -14,7 +14,7 @@ from dashboard import stats
 SIGNAL_COLOURS = {"improvement": "#289de0", "concern": "#fab428", "common cause": "#7b7d7d"}
 PROGRAMME_COLOUR = "#d81b60"
 OTHER_COLOUR = "#9e9e9e"
-PALETTE = px.colors.qualitative.Safe
+PALETTE = qualitative.Safe
 
 
 def _layout(figure: go.Figure, title: str, y_title: str, x_title: str = "Month") -> go.Figure:
@@ -23,6 +23,53 @@ def _layout(figure: go.Figure, title: str, y_title: str, x_title: str = "Month")
         legend_title_text="", margin={"t": 60, "r": 20}, font={"size": 13},
     )
     return figure
+
+
+def monthly_incident_rates(monthly: pd.DataFrame) -> go.Figure:
+    """One line per incident type (`type`): the monthly rate, with its count and prisoner-years on hover."""
+    figure = go.Figure([
+        go.Scatter(
+            x=part["month"], y=part["rate"], name=kind, mode="lines", line={"color": colour},
+            customdata=part[["incidents", "prisoner_years"]].to_numpy(),
+            hovertemplate="%{x|%b %Y}: %{y:.0f} per 1,000 per year<br>%{customdata[0]} incidents / %{customdata[1]:.1f} prisoner-years<extra></extra>",
+        )
+        for (kind, part), colour in zip(monthly.sort_values("month").groupby("type"), PALETTE)
+    ])
+    _layout(figure, "Monthly incident rates, annualised", "Incidents per 1,000 prisoners per year (annualised)")
+    figure.update_layout(hovermode="x unified", margin={"t": 50})
+    return figure
+
+
+def services_by_category(counts: pd.DataFrame) -> go.Figure:
+    """Services available and gaps per category, a panel per prison (`prison`, `category`, `status`, `size`)."""
+    prisons = sorted(counts["prison"].unique())
+    colours = {"available": "#1e88e5", "gap": "#d81b60"}
+    figure = make_subplots(rows=1, cols=len(prisons), subplot_titles=prisons, shared_yaxes=True, horizontal_spacing=0.03)
+    for column, prison in enumerate(prisons, start=1):
+        for status, colour in colours.items():
+            part = counts[(counts["prison"] == prison) & (counts["status"] == status)]
+            figure.add_trace(go.Bar(
+                x=part["size"], y=part["category"], orientation="h", name=status, marker_color=colour,
+                legendgroup=status, showlegend=column == 1, hovertemplate="%{y}: %{x} " + status + "<extra>" + prison + "</extra>",
+            ), row=1, col=column)
+    figure.update_layout(barmode="stack", height=420)
+    figure.update_xaxes(title_text="Services")
+    _layout(figure, "Provision and gaps by category, prison by prison", "", "Services")
+    figure.update_layout(margin={"t": 80})
+    return figure
+
+
+def referrals_by_quarter(quarterly: pd.DataFrame, coordinator_period: tuple) -> go.Figure:
+    """Stacked referrals per quarter by outcome (`quarter`, `outcome`, `referrals`), the coordinator period shaded."""
+    figure = go.Figure([
+        go.Bar(x=part["quarter"], y=part["referrals"], name=outcome, marker_color=colour,
+               hovertemplate="quarter from %{x|%b %Y}: %{y} " + outcome + "<extra></extra>")
+        for (outcome, part), colour in zip(quarterly.groupby("outcome"), PALETTE)
+    ])
+    figure.add_vrect(x0=coordinator_period[0], x1=coordinator_period[1], fillcolor="#6a1b9a", opacity=0.08, line_width=0,
+                     annotation_text="coordinator period")
+    figure.update_layout(barmode="stack")
+    return _layout(figure, "Referrals per quarter by outcome", "Referrals", "Quarter")
 
 
 def wing_rate_heatmap(rates: pd.DataFrame, unit: str) -> go.Figure:

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from dashboard.contract import TABLES
-from tests.apptest import DEFAULT_PAGE, metric, open_page, plotly_figures, rerun, start
+from tests.apptest import DEFAULT_PAGE, metric, open_page, plotly_figures, rerun, start, trace_values
 
 def test_overview_on_the_sample(monkeypatch, raw):
     at = start(monkeypatch)
@@ -40,6 +40,10 @@ def test_overview_incident_rates_match_pandas(monkeypatch, raw):
     months = pd.to_datetime(population["month"]).nunique()
     assert all(len(t["y"]["bdata"] if isinstance(t["y"], dict) else t["y"]) > 0 for t in traces.values())
     assert len(traces["Self-harm"]["x"]) == months
+    first = pd.to_datetime(population["month"]).min()
+    in_first = incidents[(occurred >= first) & (occurred < first + pd.DateOffset(months=1)) & (incidents["incident_type"] == "self_harm")]
+    first_years = population[pd.to_datetime(population["month"]) == first]["average_population"].sum() / 12
+    assert trace_values(traces["Self-harm"]["y"])[0] == pytest.approx(len(in_first) / first_years * 1000)
 
 
 def test_overview_survey_change_matches_pandas(monkeypatch, raw):
