@@ -201,24 +201,20 @@ def task_served(data_dir: str, runs: int) -> dict:
     import os
     from urllib.parse import quote
 
-    import websockets
-
     from bench.run import PAGES, summary
-    from bench.sessions import links_for, view
+    from bench.sessions import connect, links_for, view
     from tests.e2e.conftest import start_server
 
     server, url = start_server({**os.environ, "PRISON_DASHBOARD_DATA": data_dir}, timeout=900)
-    ws_url = url.replace("http", "ws", 1) + "/_stcore/stream"
     links = links_for(Path(data_dir), count=runs)
-    paths = {page: page.removeprefix("app_pages/").replace(".py", "").replace("_", "-").replace("overview", "") for page in PAGES}
 
     async def measure() -> dict:
         times = {page: [] for page in PAGES}
         for i in range(-1, runs):  # the first session (-1) loads the extracts and is not counted
             for page in PAGES:  # a session per page view, so a tab is read from its link like a shared URL
-                path, _, tab = paths[page].partition("?tab=")
+                path, _, tab = PAGES[page].partition("?tab=")
                 link = links[max(i, 0)] + (f"&tab={quote(tab)}" if tab else "")
-                async with websockets.connect(ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=900) as ws:
+                async with connect(url, open_timeout=900) as ws:
                     await view(ws, link, "")
                     seconds = await view(ws, link, path)
                 if i >= 0:

@@ -29,17 +29,17 @@ SCALES = {  # name: generator settings (comparison prisons, volume, prisons runn
     "national": {"n_comparison_prisons": 115, "volume": 8.0, "conversation_prisons": 100},
 }
 TASKS = ("load", "cold_start", "queries", "pages", "served", "pandas", "browser")
-PAGES = [
-    "app_pages/overview.py",
-    "app_pages/wing_trends.py",
-    "app_pages/prison_comparison.py",
-    "app_pages/cohorts.py",
-    "app_pages/cohorts.py?tab=Attendance",  # a tab is computed only when opened: each is its own render
-    "app_pages/cohorts.py?tab=Survey outcomes",
-    "app_pages/campaign.py",
-    "app_pages/good_prison_project.py",
-    "app_pages/data.py",
-]
+PAGES = {  # each measured page script (a Cohorts tab is its own render) and its URL path and query
+    "app_pages/overview.py": "",
+    "app_pages/wing_trends.py": "wing-trends",
+    "app_pages/prison_comparison.py": "prison-comparison",
+    "app_pages/cohorts.py": "cohorts",
+    "app_pages/cohorts.py?tab=Attendance": "cohorts?tab=Attendance",  # only the open tab is computed
+    "app_pages/cohorts.py?tab=Survey outcomes": "cohorts?tab=Survey outcomes",
+    "app_pages/campaign.py": "campaign",
+    "app_pages/good_prison_project.py": "good-prison-project",
+    "app_pages/data.py": "data",
+}
 
 
 def percentile(values: list[float], p: float) -> float:

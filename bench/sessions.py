@@ -29,13 +29,23 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.e2e.conftest import PAGES as E2E_PAGES, start_server
+
 TARGET_P95_MS = 300
-PAGES = ["", "wing-trends", "prison-comparison", "cohorts", "campaign", "good-prison-project", "data"]  # url paths
+PAGES = list(E2E_PAGES)  # url paths
 MEASURES = ["all_assaults", "self_harm", "use_of_force", "serious_assaults"]
 
 
 class PageError(RuntimeError):
     pass
+
+
+def connect(server_url: str, open_timeout: float = 120):
+    """A WebSocket to the server's session stream, as Streamlit's own client opens it."""
+    import websockets
+
+    stream = server_url.replace("http", "ws", 1) + "/_stcore/stream"
+    return websockets.connect(stream, subprotocols=["streamlit"], max_size=None, open_timeout=open_timeout)
 
 
 async def view(ws, query_string: str, page: str) -> float:
@@ -59,14 +69,12 @@ async def view(ws, query_string: str, page: str) -> float:
             return time.perf_counter() - started
 
 
-async def reader(ws_url: str, seed: int, deadline: float, think: float, views: int, links: list[str], times: list[float]) -> None:
-    import websockets
-
+async def reader(server_url: str, seed: int, deadline: float, think: float, views: int, links: list[str], times: list[float]) -> None:
     rng = random.Random(seed)
     await asyncio.sleep(rng.uniform(0, think))  # readers do not all arrive at once
     while time.monotonic() < deadline:
         link = rng.choice(links)
-        async with websockets.connect(ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=120) as ws:
+        async with connect(server_url) as ws:
             pages = [""] + [rng.choice(PAGES) for _ in range(views - 1)]  # a link opens the Overview first
             for page in pages:
                 if time.monotonic() >= deadline:
@@ -105,7 +113,7 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round((len(ordered) - 1) * p)))] if ordered else float("nan")
 
 
-def measure(ws_url: str, sessions: int, seconds: float, think: float, views: int, links: list[str],
+def measure(server_url: str, sessions: int, seconds: float, think: float, views: int, links: list[str],
             server_pid: int | None, log: Path | None) -> dict:
     if log:
         log.write_text("")
@@ -114,7 +122,7 @@ def measure(ws_url: str, sessions: int, seconds: float, think: float, views: int
 
     async def drive():
         deadline = time.monotonic() + seconds
-        await asyncio.gather(*(reader(ws_url, i, deadline, think, views, links, times) for i in range(sessions)))
+        await asyncio.gather(*(reader(server_url, i, deadline, think, views, links, times) for i in range(sessions)))
 
     asyncio.run(drive())
     elapsed = time.monotonic() - started
@@ -154,18 +162,15 @@ def main(argv: list[str] | None = None) -> None:
     if args.url:
         url = args.url.rstrip("/")
     else:
-        from tests.e2e.conftest import start_server
-
         log = Path(tempfile.mkdtemp(prefix="render-log-")) / "renders.tsv"
         env = {**os.environ, "PRISON_DASHBOARD_RENDER_LOG": str(log), "PRISON_DASHBOARD_DATA": str(data_dir)}
         server, url = start_server(env, prefix=("taskset", "-c", "0"), timeout=900)
         os.sched_setaffinity(0, {1 % os.cpu_count()})  # the load generator: the other core
-    ws_url = url.replace("http", "ws", 1) + "/_stcore/stream"
     results = []
     try:
-        measure(ws_url, 1, 1, 0, 1, links[:1], None, None)  # warm: the first session loads the extracts
+        measure(url, 1, 1, 0, 1, links[:1], None, None)  # warm: the first session loads the extracts
         for sessions in (int(n) for n in args.sessions.split(",")):
-            row = measure(ws_url, sessions, args.seconds, args.think, args.views, links, server.pid if server else None, log)
+            row = measure(url, sessions, args.seconds, args.think, args.views, links, server.pid if server else None, log)
             results.append(row)
             print(json.dumps(row), flush=True)
     finally:

@@ -19,7 +19,7 @@ from dashboard.access import Viewer
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
 ROLLUPS_DIR = QUERIES_DIR / "rollups"  # tables derived once at load: `<name>.sql` is a SELECT
-MACROS_DIR = QUERIES_DIR / "macros"  # table macros the named queries share: `<name>.sql` creates one
+MACROS_DIR = QUERIES_DIR / "macros"  # macros the named queries share (scope rules, the cohort filter): `<name>.sql` creates one
 _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _COMMENT = re.compile(r"--[^\n]*")
 

@@ -4,13 +4,11 @@ Streamlit's WebSocket protocol well enough to open a session and see every page 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
-import websockets
-
-from bench.sessions import PAGES, view
+from bench.sessions import PAGES, connect, view
 
 
 async def _views(server: str, link: str, pages: list[str]) -> list[float]:
-    async with websockets.connect(server.replace("http", "ws", 1) + "/_stcore/stream", subprotocols=["streamlit"], max_size=None) as ws:
+    async with connect(server) as ws:
         return [await asyncio.wait_for(view(ws, link, page), timeout=120) for page in pages]
 
 
