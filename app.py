@@ -29,6 +29,12 @@ try:
     navigation = st.navigation([page for page in PAGES if page.url_path in viewer.pages])
     page_path = navigation.url_path
     filters.sidebar_filters()
+    notice = st.container()  # above the page: filled once the page has run its queries
+    ui.record_inputs()
     navigation.run()
+    with notice:
+        ui.inputs_notice(ui.database())
+except Exception as error:  # st.stop() and reruns are not Exceptions: they pass through
+    ui.show_failure(error)
 finally:  # st.stop() and reruns end a run early: they count too
     ui.log_render(page_path, time.perf_counter() - started)

@@ -67,9 +67,9 @@ st.session_state["_cohort_table_ids"] = list(shown["Cohort"])
 
 
 def pick_cohort():
-    rows = st.session_state["cohort_table"].selection.rows
-    if rows:
-        st.session_state["cohort"] = st.session_state["_cohort_table_ids"][rows[0]]
+    rows, ids = st.session_state["cohort_table"].selection.rows, st.session_state["_cohort_table_ids"]
+    if rows and rows[0] < len(ids):  # the table may have been redrawn from a refreshed extract since
+        st.session_state["cohort"] = ids[rows[0]]
 
 
 st.dataframe(

@@ -16,8 +16,8 @@ report = db.report
 is_admin = ui.viewer().role == "admin"  # row keys and rejected values can name people and wings
 source = "synthetic sample made by `dashboard.sample_data`" if db.synthetic else "extracts"
 st.markdown(
-    f"Reading **{source}** from `{report.data_dir}` (set `PRISON_DASHBOARD_DATA` to read another folder). "
-    f"Loaded and validated in {report.seconds:.1f} s."
+    f"Reading **{source}**" + (f" from `{report.data_dir}` (set `PRISON_DASHBOARD_DATA` to read another folder)" if is_admin else "")
+    + f". Loaded and validated in {report.seconds:.1f} s."
 )
 
 summary = pd.DataFrame(

@@ -142,6 +142,9 @@ class Extract(BaseModel):
     # The column that dates a row, for the Data page's date range.
     date_column: ClassVar[Optional[str]] = None
     description: ClassVar[str] = ""
+    # What a reader must know about the figures built on this table when some of its rows are
+    # rejected (shown at the top of every page whose queries read it).
+    when_rows_lost: ClassVar[str] = "counts and totals built on it are too low"
 
     @model_validator(mode="after")
     def _check_row_rules(self):
@@ -189,6 +192,9 @@ class WingPopulation(Extract):
     row_rules: ClassVar[tuple[RowRule, ...]] = (FirstOfMonth("month"),)
     date_column: ClassVar[Optional[str]] = "month"
     description: ClassVar[str] = "Average monthly population of each wing: the denominator of every rate."
+    when_rows_lost: ClassVar[str] = (
+        "rates per 1,000 prisoners divide by fewer prisoner-months than there were and can be far too high"
+    )
 
     wing_id: Id
     month: date

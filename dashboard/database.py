@@ -68,11 +68,15 @@ def open_database(data_dir: str | Path | None = None, previous: Database | None 
     def last_good(table: str):
         if previous is None or not previous.report.tables[table].available:
             return None
-        cursor = previous.con.cursor()
-        try:
-            return cursor.sql(f'SELECT * FROM main."{table}"').to_arrow_table(), previous.report.tables[table]
-        finally:
-            cursor.close()
+
+        def rows():  # copied only when the replacement is not served
+            cursor = previous.con.cursor()
+            try:
+                return cursor.sql(f'SELECT * FROM main."{table}"').to_arrow_table()
+            finally:
+                cursor.close()
+
+        return rows, previous.report.tables[table]
 
     report = load_extracts(con, data_dir, last_good)
     build_rollups(con)

@@ -162,6 +162,7 @@ def sidebar_filters() -> Filters | None:
         format_func=lambda w: f"{w} · {int(wings.set_index('wing_id').at[w, 'cohorts'])} cohorts",
         help="With no wing chosen, incidents off the wings count too.",
     )
+    _fit_period_to(months)
     first, last = sidebar.select_slider(
         "Period", options=months, key="f_period", format_func=month_label,
         value=st.session_state.setdefault(_INITIAL_PERIOD, (months[0], months[-1])),
@@ -178,6 +179,29 @@ def sidebar_filters() -> Filters | None:
     _write_url(filters, months)
     st.session_state[CURRENT] = filters
     return filters
+
+
+def _fit_period_to(months: list[date]) -> None:
+    """Keep the chosen period inside the months the data now covers. A refresh can move them (a
+    rolling window drops its first months) while sessions are open; the slider's kept values must
+    be options or it cannot be drawn. A period that still overlaps the data is cut to it; one that
+    no longer does becomes the whole range, and the reader is told either way."""
+    for key in (_INITIAL_PERIOD, "f_period"):
+        kept = st.session_state.get(key)
+        if kept is None or all(m in months for m in kept):
+            continue
+        first, last = kept
+        if last < months[0] or first > months[-1]:
+            fitted = (months[0], months[-1])
+        else:
+            fitted = (max(first, months[0]), min(last, months[-1]))
+        st.session_state[key] = fitted
+        if key == "f_period":
+            st.info(
+                f"The data now covers {month_label(months[0])} to {month_label(months[-1])}, so the period "
+                f"{month_label(first)} to {month_label(last)} became {month_label(fitted[0])} to {month_label(fitted[1])}.",
+                icon="📅",
+            )
 
 
 def refuse_link_values(refused: list[str]) -> None:
@@ -235,6 +259,9 @@ def one_prison(current: Filters, prisons: pd.DataFrame, allowed=lambda prison_id
 
     def choose():
         st.session_state["f_prisons"] = [st.session_state["_one_prison"]]
+
+    if st.session_state.get("_one_prison") not in options:  # a refresh or a filter took it away
+        st.session_state.pop("_one_prison", None)
 
     st.selectbox(
         "Prison", options, index=options.index(default), key="_one_prison", on_change=choose,

@@ -5,6 +5,8 @@ configured, and a role never comes from the URL."""
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
@@ -39,7 +41,10 @@ def _signed_in_viewer() -> Viewer | None:
     try:
         entries = access.read_access_file(access.access_file_path())
     except access.AccessFileError as error:
-        st.error(f"The dashboard's access file could not be read, so nothing can be shown: {error}", icon="🚫")
+        # the reason names the file's path and other people's entries: for the server's log only
+        logging.getLogger("prison_dashboard").error("access file refused: %s", error)
+        st.error("The dashboard's access settings could not be read, so nothing can be shown. The reason is in the "
+                 "server's log for the dashboard's administrators.", icon="🚫")
         return None
     viewer = access.viewer_for(email, entries)
     if viewer is None:

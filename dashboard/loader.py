@@ -26,6 +26,10 @@ import pyarrow as pa
 from dashboard.contract import MODELS, ColumnSpec, Extract, Reference, column_specs
 
 PROBLEM_SAMPLE_ROWS = 10
+# A replacement that keeps less than this share of the rows the last load had is flagged: it is
+# still served (a shorter extract can be right), but every page that uses it says so.
+SHRINK_FLAG_SHARE = 0.5
+SHRANK = "rows fell sharply"
 
 TableState = Literal["loaded", "loaded with problems", "missing", "unreadable", "kept last good"]
 
@@ -71,8 +75,15 @@ class TableLoad:
 
     @property
     def lost_everything(self) -> bool:
-        """Missing, unreadable, or every row rejected: a replacement not worth serving over a good one."""
-        return not self.available or (self.rows_read > 0 and self.rows_loaded == 0)
+        """Missing, unreadable, empty, or every row rejected: a replacement not worth serving over a
+        good one (an extract that is emptied on purpose is far rarer than an export that failed)."""
+        return not self.available or self.rows_loaded == 0
+
+    @property
+    def degraded(self) -> bool:
+        """Figures built on this table may be wrong or stale: rows were rejected, the table shrank
+        sharply since the last load, or an older version is being served."""
+        return self.state == "kept last good" or self.rows_rejected > 0 or any(p.rule == SHRANK for p in self.problems)
 
 
 @dataclass
@@ -363,14 +374,34 @@ def _keep_rejected(con, model: type[Extract]) -> int:
 
 
 def load_table(con, data_dir: Path, model: type[Extract], available: set[str]) -> TableLoad:
+    """Load one table; a folder or file the operating system will not let us read makes the table
+    unreadable (a problem on the Data page), never an exception."""
     started = time.perf_counter()
+    try:
+        result = _load_table(con, data_dir, model, available, started)
+    except OSError as exc:
+        _create_empty(con, model)
+        why = exc.strerror or type(exc).__name__
+        result = TableLoad(
+            table=model.table, state="unreadable", date_column=model.date_column,
+            problems=[Problem(model.table, None, "unreadable file", f"the {model.table} extract could not be read: {why}")],
+            seconds=time.perf_counter() - started,
+        )
+    # Messages quote DuckDB's errors, which name files by their full path: readers see paths
+    # relative to the data folder, never the server's folders.
+    folder = str(data_dir).rstrip("/") + "/"
+    result.problems = [replace(p, message=p.message.replace(folder, "")) for p in result.problems]
+    return result
+
+
+def _load_table(con, data_dir: Path, model: type[Extract], available: set[str], started: float) -> TableLoad:
     table = model.table
     files, hive = find_extract_files(data_dir, table)
     result = TableLoad(table=table, state="missing", date_column=model.date_column)
     if not files:
         _create_empty(con, model)
         result.problems.append(
-            Problem(table, None, "missing table", f"no {table}.parquet or {table}/ folder in {data_dir}", rejects_rows=False)
+            Problem(table, None, "missing table", f"no {table}.parquet or {table}/ folder in the data folder", rejects_rows=False)
         )
         result.seconds = time.perf_counter() - started
         return result
@@ -394,22 +425,30 @@ def load_table(con, data_dir: Path, model: type[Extract], available: set[str]) -
         result.date_min, result.date_max = con.execute(
             f"SELECT min({quote(model.date_column)}), max({quote(model.date_column)}) FROM main.{quote(table)}"
         ).fetchone()
+    if result.rows_read == 0:
+        result.problems.append(Problem(table, None, "no rows", "the extract has no rows", rejects_rows=False))
     result.state = "loaded with problems" if result.rows_rejected or read_problems else "loaded"
     result.seconds = time.perf_counter() - started
     return result
 
 
-LastGood = tuple[pa.Table, TableLoad]  # a table's rows and report from an earlier load
+LastGood = tuple[Callable[[], pa.Table], TableLoad]  # a table's rows (read on demand) and report from an earlier load
 
 
 def _keep_last_good(con, model: type[Extract], new: TableLoad, last_good: LastGood) -> TableLoad:
     """Serve the previous load of a table whose replacement lost every row (half-written, corrupt,
-    removed), and say so."""
+    removed, emptied), and say so."""
     rows, previous = last_good
-    con.register("_last_good", rows)
-    con.execute(f"CREATE OR REPLACE TABLE main.{quote(model.table)} AS SELECT * FROM _last_good")
-    con.unregister("_last_good")
-    why = "; ".join(p.message for p in new.problems if p.rejects_rows or not new.available) or new.state
+    # Its own cursor: a result left open on `con` (DuckDB 2.0 keeps one after fetchone) would make
+    # register refuse, and the registered view stays private to this cursor.
+    cursor = con.cursor()
+    try:
+        cursor.register("_last_good", rows())
+        cursor.execute(f"CREATE OR REPLACE TABLE main.{quote(model.table)} AS SELECT * FROM _last_good")
+    finally:
+        cursor.close()
+    why = "; ".join(p.message for p in new.problems if p.rejects_rows or not new.available)
+    why = why or ("it has no rows" if new.available and new.rows_read == 0 else new.state)
     loaded_at = previous.loaded_at.strftime("%Y-%m-%d %H:%M UTC") if previous.loaded_at else "earlier"
     note = Problem(
         model.table, None, "kept last good",
@@ -436,6 +475,14 @@ def load_extracts(con, data_dir: str | Path, last_good: Callable[[str], LastGood
     for model in MODELS:
         available = {name for name, t in tables.items() if t.available}
         result = load_table(con, data_dir, model, available)
-        previous = last_good(model.table) if last_good and result.lost_everything else None
-        tables[model.table] = _keep_last_good(con, model, result, previous) if previous else result
+        previous = last_good(model.table) if last_good else None
+        if previous and result.lost_everything:
+            result = _keep_last_good(con, model, result, previous)
+        elif previous and result.rows_loaded < SHRINK_FLAG_SHARE * previous[1].rows_loaded:
+            result.problems.insert(0, Problem(
+                model.table, None, SHRANK,
+                f"this load has {result.rows_loaded:,} rows where the last one had {previous[1].rows_loaded:,}: "
+                "check that the extract is complete", rejects_rows=False,
+            ))
+        tables[model.table] = result
     return LoadReport(data_dir=data_dir, tables=tables, seconds=time.perf_counter() - started)

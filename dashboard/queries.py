@@ -45,6 +45,46 @@ def query_parameters(name: str) -> frozenset[str]:
     return frozenset(_PARAMETER.findall(_COMMENT.sub("", query_text(name))))
 
 
+def _sql_of(path: Path) -> str:
+    return _COMMENT.sub("", path.read_text())
+
+
+@lru_cache(maxsize=None)
+def _reads() -> dict[str, frozenset[str]]:
+    """For every rollup and macro: the extracts it reads, directly or through another rollup or macro."""
+    from dashboard.contract import TABLES
+
+    derived = {p.stem: _sql_of(p) for folder in (ROLLUPS_DIR, MACROS_DIR) for p in folder.glob("*.sql")}
+    direct = {name: _words(sql) & (set(TABLES) | set(derived)) - {name} for name, sql in derived.items()}
+    reads: dict[str, frozenset[str]] = {}
+
+    def resolve(name: str, seen: frozenset[str] = frozenset()) -> frozenset[str]:
+        if name not in reads:
+            found: set[str] = set()
+            for used in direct[name] - seen:
+                found |= resolve(used, seen | {name}) if used in derived else {used}
+            reads[name] = frozenset(found)
+        return reads[name]
+
+    for name in derived:
+        resolve(name)
+    return reads
+
+
+def _words(sql: str) -> set[str]:
+    return set(re.findall(r"[a-z_][a-z0-9_]*", sql.lower()))
+
+
+@lru_cache(maxsize=None)
+def query_tables(name: str) -> frozenset[str]:
+    """The extracts (contract tables) named query `name` reads, directly or through rollups and
+    macros: the pages use it to say when a figure's inputs lost rows."""
+    from dashboard.contract import TABLES
+
+    words, reads = _words(_COMMENT.sub("", query_text(name))), _reads()
+    return frozenset(words & set(TABLES)).union(*(reads[w] for w in words & reads.keys()))
+
+
 def define_macros(con) -> None:
     """Create the shared macros (`queries/macros/<name>.sql`), such as the cohort filter, in name
     order: a macro may use one whose name sorts before it."""

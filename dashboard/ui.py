@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 
@@ -10,7 +11,9 @@ import streamlit as st
 
 from dashboard.access import Viewer
 from dashboard.database import Database, configured_data_dir, extracts_fingerprint, open_database
-from dashboard.queries import query_parameters
+from dashboard.contract import MODELS_BY_TABLE
+from dashboard.loader import SHRANK
+from dashboard.queries import query_parameters, query_tables
 
 VIEWER = "_viewer"  # set by dashboard.identity at the top of every run
 
@@ -28,11 +31,25 @@ def _database(data_dir: str, fingerprint: tuple) -> Database:
 _RUN_EXTRACTS = "_extracts_this_run"
 
 
+_RUN_TABLES = "_extracts_used_this_run"
+
+
 def start_run() -> None:
     """Look at the extracts once at the start of each run (a few stat calls), so every query of the
     run reads the same load even if a file is replaced while the page is drawn."""
     data_dir = configured_data_dir()
     st.session_state[_RUN_EXTRACTS] = (str(data_dir), extracts_fingerprint(data_dir))
+    st.session_state.pop(_RUN_TABLES, None)
+
+
+def record_inputs() -> None:
+    """From here on, note the extracts this run's queries read (the page's, not the sidebar's)."""
+    st.session_state[_RUN_TABLES] = set()
+
+
+def _used(tables) -> None:
+    if _RUN_TABLES in st.session_state:
+        st.session_state[_RUN_TABLES].update(tables)
 
 
 def _current() -> tuple[str, tuple]:
@@ -63,12 +80,29 @@ def query_as(who: Viewer, name: str, **params) -> pd.DataFrame:
     """Run named query `name` for `who` with bound parameters; cached per scope and parameter set."""
     needed = query_parameters(name)
     frozen = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items() if k in needed))
+    _used(query_tables(name))
     return _cached_query(*_current(), name, who.key, frozen)
 
 
 def query(name: str, **params) -> pd.DataFrame:
     """Run named query `name` in the session viewer's scope."""
     return query_as(viewer(), name, **params)
+
+
+FAILURE_MESSAGE = "This page could not be drawn."
+_log = logging.getLogger("prison_dashboard")
+
+
+def show_failure(error: Exception) -> None:
+    """What a reader sees when a page fails: what happened in plain words, never a traceback, an
+    exception's text or a server path (those go to the server's log for the administrators)."""
+    _log.error("page run failed", exc_info=error)
+    st.error(
+        f"**{FAILURE_MESSAGE}** Something unexpected went wrong; it has been logged for the dashboard's "
+        "administrators. The other pages still work, and the figures everywhere come from the last extracts "
+        "that loaded: the Data page says which.",
+        icon="🚧",
+    )
 
 
 RENDER_LOG_VARIABLE = "PRISON_DASHBOARD_RENDER_LOG"
@@ -92,8 +126,39 @@ def synthetic_banner(db: Database) -> None:
         )
 
 
+def data_source(db: Database) -> str:
+    """The data's origin as a reader may see it (never the server's folder)."""
+    loaded = max((t.loaded_at for t in db.report.tables.values() if t.available and t.loaded_at), default=None)
+    kind = "synthetic sample" if db.synthetic else "extracts"
+    return f"{kind} loaded {loaded:%d %b %Y %H:%M} UTC" if loaded else kind
+
+
+def inputs_notice(db: Database) -> None:
+    """Say, at the top of the page, which extracts behind this run's figures lost rows, shrank or
+    are an older version: a rate over a denominator that lost months is too high, a count over
+    rows that were rejected too low, and nothing else on the page would tell the reader."""
+    lines = []
+    for table in sorted(st.session_state.get(_RUN_TABLES, ())):
+        load = db.report.tables[table]
+        if not load.available or not load.degraded:
+            continue
+        if load.state == "kept last good":
+            lines.append(f"**{table}**: the newest extract could not be used, so these figures use the version loaded "
+                         f"{load.loaded_at:%d %b %Y %H:%M} UTC.")
+        elif load.rows_rejected:
+            lines.append(f"**{table}**: {load.rows_rejected:,} of {load.rows_read:,} rows "
+                         f"({load.rows_rejected / load.rows_read:.0%}) were rejected and are left out, so "
+                         f"{MODELS_BY_TABLE[table].when_rows_lost}.")
+        if any(p.rule == SHRANK for p in load.problems):
+            lines.append(f"**{table}** has far fewer rows than at the last load ({load.rows_loaded:,}): it may be incomplete.")
+    if lines:
+        st.warning("**Some figures on this page rest on incomplete data.** " + " ".join(lines)
+                   + " The Data page lists every problem.", icon="⚠️")
+
+
 def require_tables(db: Database, *tables: str) -> bool:
     """Show why a section cannot be drawn when an extract it needs is missing or unreadable."""
+    _used(tables)
     missing = db.report.unavailable(*tables)
     if missing:
         st.error(

@@ -7,13 +7,17 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
+from dashboard.ui import FAILURE_MESSAGE
+
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 DEFAULT_PAGE = "app_pages/overview.py"
 TIMEOUT = 120
 
 
-def _check(at: AppTest) -> AppTest:
+def check(at: AppTest) -> AppTest:
     assert not at.exception, [e.value for e in at.exception]
+    # the app catches a page's error and shows a plain message instead: that is a failure too
+    assert not any(FAILURE_MESSAGE in e.value for e in at.error), "a page failed: see the log for its traceback"
     return at
 
 
@@ -27,17 +31,17 @@ def start(monkeypatch, data_dir=None, query_params=None, session_state=None) -> 
         at.query_params[key] = value
     for key, value in (session_state or {}).items():
         at.session_state[key] = value
-    return _check(at.run())
+    return check(at.run())
 
 
 def rerun(at: AppTest) -> AppTest:
     """Run again after a widget change, as the browser does."""
-    return _check(at.run())
+    return check(at.run())
 
 
 def open_page(at: AppTest, page: str) -> AppTest:
     at.switch_page(page)
-    return _check(at.run())
+    return check(at.run())
 
 
 def metric(at: AppTest, label: str) -> str:

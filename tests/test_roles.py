@@ -9,7 +9,7 @@ import re
 import pytest
 
 from dashboard import disclosure
-from tests.apptest import APP, DEFAULT_PAGE, open_page, rerun, start
+from tests.apptest import APP, DEFAULT_PAGE, check, open_page, rerun, start
 
 PAGE_FILES = {
     "": DEFAULT_PAGE,
@@ -157,9 +157,7 @@ def signed_in(monkeypatch, tmp_path, user: dict):
     at = AppTest.from_file(APP, default_timeout=120)
     at.secrets["auth"] = AUTH
     at.user = user
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return check(at.run())
 
 
 def test_with_sign_in_configured_a_signed_out_user_sees_no_data(monkeypatch, tmp_path):
