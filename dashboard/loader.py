@@ -175,7 +175,10 @@ def _column_checks(spec: ColumnSpec, raw_type: Optional[str]) -> tuple[str, list
         checks = [] if spec.nullable else [("TRUE", "missing column", "NULL")]
         return typed, checks
     shown = f"CAST(r.{raw} AS VARCHAR)"
-    if raw_type == spec.sql_type or _lossless(raw_type, spec.sql_type):
+    if spec.sql_type == "DATE" and raw_type == ZONED:
+        # the calendar day where the programme runs, not UTC's (00:30 BST is the day before in UTC)
+        typed, checks = f"CAST(timezone({literal(LOCAL_ZONE)}, {raw}) AS DATE)", []
+    elif raw_type == spec.sql_type or _lossless(raw_type, spec.sql_type):
         typed = raw if raw_type == spec.sql_type else f"CAST({raw} AS {spec.sql_type})"
         checks = []
     else:
@@ -234,10 +237,10 @@ def _validate(con, model: type[Extract], source: _Source, available: set[str]) -
             checks.append(_Check(flag, spec.name, rule, detail))
         if raw_type is None and spec.nullable:
             notes.append(Problem(table, spec.name, "missing column", "optional column absent: read as empty", rejects_rows=False))
-        elif raw_type is not None and raw_type != spec.sql_type and not _lossless(raw_type, spec.sql_type):
-            notes.append(
-                Problem(table, spec.name, "column type", f"stored as {raw_type}, expected {spec.type_name}: values converted", rejects_rows=False)
-            )
+        elif raw_type is not None and raw_type != spec.sql_type:
+            rule = _conversion_rule(raw_type, spec)
+            if rule:
+                notes.append(Problem(table, spec.name, "column type", f"stored as {raw_type}, expected {spec.type_name}: {rule}", rejects_rows=False))
 
     row_flags = []
     for rule in model.row_rules:
@@ -323,6 +326,21 @@ def _validate(con, model: type[Extract], source: _Source, available: set[str]) -
     return notes, extras
 
 
+LOCAL_ZONE = "Europe/London"
+ZONED = "TIMESTAMP WITH TIME ZONE"
+
+
+def _conversion_rule(raw_type: str, spec: ColumnSpec) -> str | None:
+    """How a column stored in another type is read, in words for the Data page (None: nothing to say)."""
+    if spec.sql_type == "DATE" and raw_type == ZONED:
+        return f"each value's calendar date in {LOCAL_ZONE} (UK local time) is taken"
+    if spec.sql_type == "DATE" and raw_type.startswith("TIMESTAMP"):
+        return "the date part is taken, the times being read as UK local time"
+    if _lossless(raw_type, spec.sql_type):
+        return None
+    return "values converted"
+
+
 def _lossless(raw_type: str, sql_type: str) -> bool:
     widening = {
         "BIGINT": ("TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT", "UINTEGER"),
@@ -330,6 +348,37 @@ def _lossless(raw_type: str, sql_type: str) -> bool:
         "TIMESTAMP": ("TIMESTAMP WITH TIME ZONE", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S"),
     }
     return raw_type in widening.get(sql_type, ())
+
+
+def _uneven_files(con, model: type[Extract], source: _Source, data_dir: Path) -> list[Problem]:
+    """A table read from several files (hive partitions) whose columns differ: a file that lacks a
+    column its siblings have gives its rows an empty value there (union by name). Say which files,
+    and what was done: an optional column reads as empty, a required one rejects those rows."""
+    if len(source.files) < 2:
+        return []
+    rows = con.execute(
+        "SELECT file_name, list(name) FROM parquet_schema($files) WHERE coalesce(num_children, 0) = 0 GROUP BY ALL",
+        {"files": list(source.files)},
+    ).fetchall()
+    columns = {file: set(names) for file, names in rows}
+    contract = {s.name: s for s in column_specs(model)}
+    problems = []
+    for column in sorted(set().union(*columns.values())):
+        lacking = sorted(f for f, names in columns.items() if column not in names)
+        if not lacking or len(lacking) == len(columns):
+            continue
+        shown = ", ".join(str(Path(f).relative_to(data_dir)) for f in lacking[:3]) + (" …" if len(lacking) > 3 else "")
+        if column not in contract:
+            done = "it is not in the contract and is ignored"
+        elif contract[column].nullable:
+            done = "their rows read it as empty"
+        else:
+            done = "their rows are rejected as missing a required value"
+        problems.append(Problem(
+            model.table, column, "files differ",
+            f"{len(lacking)} of {len(columns)} files lack this column ({shown}): {done}", rejects_rows=False,
+        ))
+    return problems
 
 
 def _summarise_rejections(con, model: type[Extract]) -> list[Problem]:
@@ -416,6 +465,7 @@ def _load_table(con, data_dir: Path, model: type[Extract], available: set[str], 
         result.seconds = time.perf_counter() - started
         return result
     notes, result.extra_columns = _validate(con, model, source, available)
+    result.problems += _uneven_files(con, model, source, data_dir)
     result.problems += notes
     result.problems += _summarise_rejections(con, model)
     result.rows_rejected = _keep_rejected(con, model)

@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from dashboard.contract import MODELS, TABLES, column_specs
+from dashboard.database import open_database
 from dashboard.loader import load_extracts
 
 
@@ -269,3 +270,71 @@ def test_pydantic_model_agrees_on_one_row(row):
 
     with pytest.raises(ValidationError):
         WingPopulation.model_validate(row)
+
+
+# --- Partitions whose columns differ, and dates from time-zone-aware timestamps ------------------
+
+
+def _partitioned_incidents(folder, raw, drop_in_2020: str):
+    """incidents as hive partitions by year; the 2020 partition lacks `drop_in_2020`."""
+    (folder / "incidents.parquet").unlink()
+    frame = raw("incidents")
+    years = pd.to_datetime(frame["occurred_on"]).dt.year
+    for year in sorted(years.unique()):
+        part = frame[years == year]
+        if year == 2020:
+            part = part.drop(columns=[drop_in_2020])
+        target = folder / "incidents" / f"year={year}"
+        target.mkdir(parents=True)
+        part.to_parquet(target / "part-0.parquet", index=False)
+    return frame, years
+
+
+def test_a_partition_lacking_an_optional_column_is_reported_and_read_as_empty(sample_copy, raw):
+    frame, years = _partitioned_incidents(sample_copy, raw, drop_in_2020="wing_id")
+    db = open_database(sample_copy)
+    table = db.report.tables["incidents"]
+    (problem,) = [p for p in table.problems if p.rule == "files differ"]
+    assert problem.column == "wing_id" and "1 of 9 files lack this column (incidents/year=2020/part-0.parquet)" in problem.message
+    assert "read it as empty" in problem.message and str(sample_copy) not in problem.message
+    assert table.rows_loaded == len(frame)  # nothing rejected: the column is optional
+    (empty,) = db.con.execute(
+        "SELECT count(*) FROM incidents WHERE wing_id IS NULL AND year(occurred_on) = 2020").fetchall()[0]
+    assert empty == int((years == 2020).sum())
+
+
+def test_a_partition_lacking_a_required_column_says_its_rows_are_rejected(sample_copy, raw):
+    frame, years = _partitioned_incidents(sample_copy, raw, drop_in_2020="serious")
+    table = open_database(sample_copy).report.tables["incidents"]
+    (problem,) = [p for p in table.problems if p.rule == "files differ"]
+    assert problem.column == "serious" and "rejected as missing a required value" in problem.message
+    assert table.rows_rejected == int((years == 2020).sum())
+
+
+@pytest.mark.parametrize("utc, london_day", [
+    ("2024-03-30 23:30", "2024-03-30"),  # GMT, the night before the clocks go forward: the same day
+    ("2024-03-31 23:30", "2024-04-01"),  # BST: 00:30 on 1 April in London
+    ("2024-10-26 23:30", "2024-10-27"),  # BST, the last night of summer time
+    ("2024-10-27 23:30", "2024-10-27"),  # GMT again: the same day
+])
+def test_a_time_zone_aware_timestamp_in_a_date_column_is_its_calendar_date_in_london(sample_copy, raw, utc, london_day):
+    frame = raw("incidents").head(50).copy()
+    frame["occurred_on"] = pd.Timestamp(utc, tz="UTC")
+    frame.to_parquet(sample_copy / "incidents.parquet", index=False)
+    db = open_database(sample_copy)
+    (days,) = db.con.execute("SELECT list(DISTINCT occurred_on) FROM incidents").fetchall()[0]
+    assert [str(d) for d in days] == [london_day]
+    (note,) = [p for p in db.report.tables["incidents"].problems if p.rule == "column type"]
+    assert "calendar date in Europe/London" in note.message
+
+
+def test_a_time_zone_aware_timestamp_in_a_timestamp_column_keeps_its_instant(sample_copy, raw):
+    frame = raw("donations")
+    frame["donated_at"] = pd.to_datetime(frame["donated_at"]).dt.tz_convert("Europe/London")
+    frame.to_parquet(sample_copy / "donations.parquet", index=False)
+    db = open_database(sample_copy)
+    loaded = db.con.execute("SELECT donation_id, donated_at FROM donations ORDER BY donation_id").df()
+    expected = raw("donations").sort_values("donation_id")
+    assert (loaded["donated_at"].to_numpy() == pd.to_datetime(expected["donated_at"]).dt.tz_localize(None).to_numpy()).all()
+    # an instant is exact in any zone: nothing was guessed, so there is nothing to report
+    assert not [p for p in db.report.tables["donations"].problems if p.rule == "column type"]
