@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, disclosure, filters, funding, report, ui
+from dashboard.text import md
 
 st.title("Campaign impact")
 db = ui.database()
@@ -24,10 +25,10 @@ impact = funding.campaign_impact(ui.query, campaign, months, threshold=disclosur
 totals = impact.totals
 
 st.markdown(
-    f"**{campaign['name']} raised {funding.money(impact.total_with_match)} with the match, "
+    f"**{md(campaign['name'])} raised {funding.money(impact.total_with_match)} with the match, "
     f"{impact.total_with_match / campaign['target_gbp']:.0%} of its {funding.money(campaign['target_gbp'])} target**, "
     f"from {int(totals['gifts']):,} gifts and {funding.money(totals['matched_gbp'])} released by "
-    f"{campaign.get('champion') or 'no match funder'} · {campaign['platform']}, "
+    f"{md(campaign.get('champion') or 'no match funder')} · {md(campaign['platform'])}, "
     f"{pd.Timestamp(campaign['opens_at']):%d %b %Y %H:%M} to {pd.Timestamp(campaign['closes_at']):%d %b %Y %H:%M} UTC."
 )
 giving = st.columns(4)
@@ -56,7 +57,7 @@ st.subheader("In their words")
 if impact.testimonials.empty:
     st.info("No testimonial with consent to publish.")
 for quote in impact.testimonials.itertuples():
-    st.markdown(f"> {quote.quote}\n>\n> — *{quote.display_name}, {quote.prison}*")
+    st.markdown(f"> {md(quote.quote, limit=None)}\n>\n> — *{md(quote.display_name)}, {md(quote.prison)}*")
 
 st.subheader("Funder report")
 st.download_button(

@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard import analysis, charts, disclosure, filters, metrics, ui
 from dashboard.contract import SURVEY_ITEMS
+from dashboard.text import md
 
 MAX_TIMELINE_COHORTS = 60  # a bar per cohort: more would not be readable
 MAX_SESSION_ROWS = 600  # a table of sessions longer than this is for the download
@@ -101,7 +102,7 @@ def show_delivery():
         st.info("No workshop of these cohorts was cancelled.")
     else:
         reasons = cancelled["cancellation_reason"].value_counts()
-        st.markdown(f"**{len(cancelled)} workshops cancelled; most often for {reasons.index[0]} ({reasons.iloc[0]}).**")
+        st.markdown(f"**{len(cancelled)} workshops cancelled; most often for {md(reasons.index[0])} ({reasons.iloc[0]}).**")
         st.plotly_chart(charts.cancellation_reasons(cancelled), width="stretch")
         ui.download_csv(cancelled, "cancelled_workshops.csv", "Download cancelled workshops (CSV)")
 

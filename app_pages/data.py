@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import ui
 from dashboard.contract import MODELS_BY_TABLE
+from dashboard.text import md
 
 REJECTED_ROWS_SHOWN = 1000
 
@@ -97,4 +98,4 @@ st.markdown(
 )
 extra = {t.table: t.extra_columns for t in report.tables.values() if t.extra_columns}
 if extra:
-    st.caption("Extra columns ignored: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in extra.items()))
+    st.caption("Extra columns ignored: " + "; ".join(f"{k}: {', '.join(md(c) for c in v)}" for k, v in extra.items()))

@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard import analysis, charts, filters, ui
 from dashboard.metrics import INCIDENT_RATE, MEASURES
+from dashboard.text import md
 
 MAX_PANELS = 12
 
@@ -39,9 +40,9 @@ table = result.table
 outliers = table[table["position"].str.startswith("above 99.8")]
 programme = table[table["programme"]]
 st.markdown(
-    f"**{period}: the {('all-prison' if group == 'all' else group)} reference rate is {result.reference_rate:,.0f} {unit}; "
+    f"**{period}: the {('all-prison' if group == 'all' else md(group))} reference rate is {result.reference_rate:,.0f} {unit}; "
     f"{len(outliers)} of {len(table)} prisons lie above the 99.8% limit.** Programme prisons: "
-    + "; ".join(f"{r.prison_id} {r.rate:,.0f} ({r.position})" for r in programme.itertuples())
+    + "; ".join(f"{md(r.prison_id)} {r.rate:,.0f} ({r.position})" for r in programme.itertuples())
     + "."
 )
 if widen:

@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard import analysis, charts, filters, ui
 from dashboard.contract import INCIDENT_TYPES
 from dashboard.metrics import INCIDENT_RATE, MEASURES
+from dashboard.text import label, md
 
 st.title("Wing trends")
 db = ui.database()
@@ -25,7 +26,7 @@ measure = MEASURES[
 counts = ui.query("wing_monthly_counts", prison_id=prison_id, **current.params(), incident_types=list(INCIDENT_TYPES))
 rates = analysis.wing_measure(counts, measure)
 if rates.empty:
-    st.info(f"No population months for {prison_name} in this period, so no rates can be drawn.")
+    st.info(f"No population months for {md(prison_name)} in this period, so no rates can be drawn.")
     st.stop()
 if current.wing_ids:
     rates_shown = rates[rates["wing_id"].isin(current.wing_ids)]
@@ -35,7 +36,7 @@ delivered = ui.query("delivered_workshops", prison_id=prison_id)
 cohorts = analysis.cohort_windows(delivered)
 unit = f"{measure.label.lower()} per 1,000 prisoners per year"
 st.caption(
-    f"{prison_name} · {filters.month_label(current.period_start)} to {filters.month_label(current.last_month)}. "
+    f"{md(prison_name)} · {filters.month_label(current.period_start)} to {filters.month_label(current.last_month)}. "
     f"Rates are {INCIDENT_RATE.formula}, from incidents recorded on a wing (incidents off the wings have no wing denominator)."
 )
 
@@ -45,9 +46,9 @@ summary = analysis.wing_summary(rates_shown)
 top = summary.sort_values("rate_latest_12_months", ascending=False).iloc[0]
 concerns = summary[summary["spc_signal"] == "concern"]["wing_name"].tolist()
 st.markdown(
-    f"**{top['wing_name']} had the highest rate over the last 12 months: {top['rate_latest_12_months']:,.0f} {unit} "
+    f"**{md(top['wing_name'])} had the highest rate over the last 12 months: {top['rate_latest_12_months']:,.0f} {unit} "
     f"({top['incidents_latest_12_months']:,} incidents over {top['prisoner_years_latest_12_months']:,.1f} prisoner-years).** "
-    + (f"Special-cause concern in the last 12 months on {', '.join(concerns)}." if concerns else "No wing shows special-cause concern in the last 12 months.")
+    + (f"Special-cause concern in the last 12 months on {', '.join(md(c) for c in concerns)}." if concerns else "No wing shows special-cause concern in the last 12 months.")
 )
 table = summary.rename(columns={
     "wing_name": "Wing",
@@ -96,12 +97,12 @@ series = analysis.spc_for(rates_shown[rates_shown["wing_id"] == wing_id], None i
 signals = series["signal"].value_counts()
 latest = series.iloc[-1]
 st.markdown(
-    f"**{wing_names[wing_id]}: the latest month ({filters.month_label(pd.Timestamp(latest['month']).date())}) shows "
+    f"**{md(wing_names[wing_id])}: the latest month ({filters.month_label(pd.Timestamp(latest['month']).date())}) shows "
     f"{latest['signal']}{' variation' if latest['signal'] == 'common cause' else ''}.** Over the period, "
     f"{signals.get('improvement', 0)} months signal improvement and {signals.get('concern', 0)} signal concern "
     "(lower is better)."
 )
-st.plotly_chart(charts.spc_chart(series, wing_cohorts, delivered[delivered["wing_id"] == wing_id], f"{wing_names[wing_id]}: {unit}", unit), width="stretch")
+st.plotly_chart(charts.spc_chart(series, wing_cohorts, delivered[delivered["wing_id"] == wing_id], f"{label(wing_names[wing_id])}: {unit}", unit), width="stretch")
 st.caption(
     "XmR chart (NHS Making Data Count): limits at the mean ± 2.66 × the mean moving range. Special cause: a point "
     "outside the limits, 7 in a row on one side of the mean, 7 in a row rising or falling, or 2 of 3 beyond "
@@ -112,7 +113,7 @@ ui.download_csv(series, f"spc_{wing_id}_{measure.key}.csv", "Download the chart'
 # --- Before and after each cohort ------------------------------------------------------------------
 st.subheader("Before and after each cohort, against wings without the programme")
 if cohorts.empty:
-    st.info(f"The Conversation has not run at {prison_name}, so there is nothing to compare.")
+    st.info(f"The Conversation has not run at {md(prison_name)}, so there is nothing to compare.")
     st.stop()
 window = filters.page_choice("Months before and after", [3, 6, 9, 12], "window", 6, format_func=lambda n: f"{n} months")
 comparison = analysis.before_after(rates, cohorts, window, window)

@@ -9,12 +9,54 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard import stats
+from dashboard.text import label
 
 # NHS "Making Data Count" icon colours: blue improvement, orange concern, grey common cause.
 SIGNAL_COLOURS = {"improvement": "#289de0", "concern": "#fab428", "common cause": "#7b7d7d"}
 PROGRAMME_COLOUR = "#d81b60"
 OTHER_COLOUR = "#9e9e9e"
 PALETTE = qualitative.Safe
+
+
+_TEXT_FIELDS = ("x", "y", "z", "text", "hovertext", "customdata", "name", "legendgroup", "labels", "ids")
+
+
+def _escaped_values(value):
+    """Strings in `value` (a string, a sequence, an object array, nested) escaped for Plotly."""
+    if isinstance(value, str):
+        return label(value)
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "OUS":
+            return np.vectorize(_escaped_values, otypes=[object])(value) if value.size else value
+        return value
+    if isinstance(value, (list, tuple)):
+        return type(value)(_escaped_values(v) for v in value)
+    return value
+
+
+def escaped(build):
+    """Every figure builder's output with the data's text escaped: names, ids and categories from
+    the extracts show as text, never as Plotly's HTML (links, images). The builders' own
+    templates keep their markup; a value spliced into a template is escaped where it is spliced."""
+
+    def wrapper(*args, **kwargs) -> go.Figure:
+        figure = build(*args, **kwargs)
+        for trace in figure.data:
+            for field in _TEXT_FIELDS:
+                value = getattr(trace, field, None)
+                if value is not None:
+                    trace[field] = _escaped_values(value)
+        for annotation in figure.layout.annotations:  # subplot titles are prison names
+            annotation.text = label(annotation.text) if annotation.text else annotation.text
+        for axis in (a for a in figure.layout if a.startswith(("xaxis", "yaxis"))):
+            for field in ("categoryarray", "ticktext"):
+                value = figure.layout[axis][field]
+                if value is not None:
+                    figure.layout[axis][field] = _escaped_values(value)
+        return figure
+
+    wrapper.__name__, wrapper.__doc__, wrapper.__wrapped__ = build.__name__, build.__doc__, build
+    return wrapper
 
 
 def _layout(figure: go.Figure, title: str, y_title: str, x_title: str = "Month") -> go.Figure:
@@ -25,6 +67,7 @@ def _layout(figure: go.Figure, title: str, y_title: str, x_title: str = "Month")
     return figure
 
 
+@escaped
 def monthly_incident_rates(monthly: pd.DataFrame) -> go.Figure:
     """One line per incident type (`type`): the monthly rate, with its count and prisoner-years on hover."""
     figure = go.Figure([
@@ -40,6 +83,7 @@ def monthly_incident_rates(monthly: pd.DataFrame) -> go.Figure:
     return figure
 
 
+@escaped
 def services_by_category(counts: pd.DataFrame) -> go.Figure:
     """Services available and gaps per category, a panel per prison (`prison`, `category`, `status`, `size`)."""
     prisons = sorted(counts["prison"].unique())
@@ -50,7 +94,7 @@ def services_by_category(counts: pd.DataFrame) -> go.Figure:
             part = counts[(counts["prison"] == prison) & (counts["status"] == status)]
             figure.add_trace(go.Bar(
                 x=part["size"], y=part["category"], orientation="h", name=status, marker_color=colour,
-                legendgroup=status, showlegend=column == 1, hovertemplate="%{y}: %{x} " + status + "<extra>" + prison + "</extra>",
+                legendgroup=status, showlegend=column == 1, hovertemplate="%{y}: %{x} " + status + "<extra>" + label(prison) + "</extra>",
             ), row=1, col=column)
     figure.update_layout(barmode="stack", height=420)
     figure.update_xaxes(title_text="Services")
@@ -59,6 +103,7 @@ def services_by_category(counts: pd.DataFrame) -> go.Figure:
     return figure
 
 
+@escaped
 def referrals_by_quarter(quarterly: pd.DataFrame, coordinator_period: tuple) -> go.Figure:
     """Stacked referrals per quarter by outcome (`quarter`, `outcome`, `referrals`), the coordinator period shaded."""
     figure = go.Figure([
@@ -72,6 +117,7 @@ def referrals_by_quarter(quarterly: pd.DataFrame, coordinator_period: tuple) -> 
     return _layout(figure, "Referrals per quarter by outcome", "Referrals", "Quarter")
 
 
+@escaped
 def wing_rate_heatmap(rates: pd.DataFrame, unit: str) -> go.Figure:
     """Wing × month rates as a heatmap: readable for many wings where lines would tangle."""
     grid = rates.pivot_table(index="wing_name", columns="month", values="rate")
@@ -87,6 +133,7 @@ def wing_rate_heatmap(rates: pd.DataFrame, unit: str) -> go.Figure:
     return _layout(figure, f"Monthly rate by wing ({unit}, annualised)", "Wing")
 
 
+@escaped
 def spc_chart(series: pd.DataFrame, cohorts: pd.DataFrame, workshops: pd.DataFrame, title: str, unit: str) -> go.Figure:
     # One layout update for all spans: add_vrect per cohort re-validates the figure each time.
     figure = go.Figure(layout={"shapes": [
@@ -117,6 +164,7 @@ def spc_chart(series: pd.DataFrame, cohorts: pd.DataFrame, workshops: pd.DataFra
     return _layout(figure, title, f"Rate ({unit}, annualised)")
 
 
+@escaped
 def funnel_plot(prisons: pd.DataFrame, reference_rate: float, phi: float, title: str, unit: str) -> go.Figure:
     """Funnel of rate against prisoner-years with 95% and 99.8% limits around the reference rate."""
     exposure = np.linspace(max(prisons["prisoner_years"].min() * 0.8, 1.0), prisons["prisoner_years"].max() * 1.1, 120)
@@ -144,6 +192,7 @@ def funnel_plot(prisons: pd.DataFrame, reference_rate: float, phi: float, title:
     return _layout(figure, title, f"Rate ({unit})", "Prisoner-years (exposure)")
 
 
+@escaped
 def trend_small_multiples(quarterly: pd.DataFrame, unit: str) -> go.Figure:
     """Each programme prison's quarterly rate against its comparison group, one panel each."""
     panels = list(dict.fromkeys(quarterly["panel"]))
@@ -174,6 +223,7 @@ def trend_small_multiples(quarterly: pd.DataFrame, unit: str) -> go.Figure:
 DELIVERY_COLOURS = {"all three sessions": "#1e88e5", "2 of 3 sessions": "#ffc107", "1 of 3 sessions": "#d81b60", "0 of 3 sessions": "#616161"}
 
 
+@escaped
 def cohort_timeline(delivery: pd.DataFrame) -> go.Figure:
     frame = delivery.dropna(subset=["first_scheduled"]).sort_values("first_scheduled").copy()
     start = pd.to_datetime(frame["first_scheduled"])
@@ -198,6 +248,7 @@ def cohort_timeline(delivery: pd.DataFrame) -> go.Figure:
     return _layout(figure, "Cohorts from first scheduled to last delivered workshop", "", "Date")
 
 
+@escaped
 def cancellation_reasons(cancelled: pd.DataFrame) -> go.Figure:
     frame = cancelled.assign(quarter=pd.to_datetime(cancelled["scheduled_on"]).dt.to_period("Q").dt.to_timestamp())
     counts = frame.groupby(["quarter", "cancellation_reason"], as_index=False).size()
@@ -212,6 +263,7 @@ def cancellation_reasons(cancelled: pd.DataFrame) -> go.Figure:
     return _layout(figure, "Cancelled workshops by quarter and reason", "Workshops cancelled", "Quarter")
 
 
+@escaped
 def days_first_to_last(delivery: pd.DataFrame, planned_days: int) -> go.Figure:
     frame = delivery[delivery["sessions_delivered"] >= 3].dropna(subset=["days_first_to_last"])
     jitter = np.linspace(-0.3, 0.3, len(frame)) if len(frame) > 1 else np.zeros(len(frame))
@@ -226,6 +278,7 @@ def days_first_to_last(delivery: pd.DataFrame, planned_days: int) -> go.Figure:
     return _layout(figure, "Days from first to last workshop, cohorts that delivered all three sessions", "", "Days")
 
 
+@escaped
 def retention_chart(retention: pd.DataFrame) -> go.Figure:
     colours = {"prisoner": "#1e88e5", "staff": "#d81b60"}
     figure = go.Figure([
@@ -241,6 +294,7 @@ def retention_chart(retention: pd.DataFrame) -> go.Figure:
     return _layout(figure, "Retention: share of participants at each session", "Share attending", "")
 
 
+@escaped
 def likert_diverging(shares: pd.DataFrame, item_labels: dict) -> go.Figure:
     """Diverging stacked bars: scores 1-2 to the left of zero, 4-5 to the right, 3 split across it."""
     colours = {1: "#b2182b", 2: "#ef8a62", 3: "#bababa", 4: "#67a9cf", 5: "#2166ac"}
@@ -266,6 +320,7 @@ def likert_diverging(shares: pd.DataFrame, item_labels: dict) -> go.Figure:
     return _layout(figure, "Answers before (pre) and after (post): share at each score", "", "Share of answers (left: 1-3, right: 3-5)")
 
 
+@escaped
 def cumulative_giving(cumulative: pd.DataFrame, target: float, opens_at, closes_at) -> go.Figure:
     figure = go.Figure()
     figure.add_trace(go.Scatter(x=cumulative["hour"], y=cumulative["cumulative_total_gbp"], mode="lines", name="Gifts + match",

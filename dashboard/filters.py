@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import ui
+from dashboard.text import md
 
 PROGRAMMES = {
     "all": "All prisons",
@@ -53,12 +54,12 @@ class Filters:
 
     def describe(self) -> str:
         places = (
-            ", ".join(self.chosen_prisons)
+            ", ".join(md(p) for p in self.chosen_prisons)
             if self.chosen_prisons
             else f"{PROGRAMMES[self.programme].lower() if self.programme != 'all' else 'all prisons'}"
             f" ({len(self.prison_ids)} prisons)"
         )
-        wings = f" · wings {', '.join(self.wing_ids)}" if self.wing_ids else ""
+        wings = f" · wings {', '.join(md(w) for w in self.wing_ids)}" if self.wing_ids else ""
         return f"{places}{wings} · {month_label(self.period_start)} to {month_label(self.last_month)}"
 
 
@@ -205,9 +206,10 @@ def _fit_period_to(months: list[date]) -> None:
 
 
 def refuse_link_values(refused: list[str]) -> None:
+    """Say which link values were not obeyed; each is quoted as text (a link can carry Markdown) and cut short."""
     if refused:
         st.warning(
-            f"This link asks for {', '.join(refused)}, which you cannot see or which matches nothing in the data; "
+            f"This link asks for {', '.join(md(r, limit=40) for r in refused)}, which you cannot see or which matches nothing in the data; "
             "it was left out.", icon="🚫",
         )
 
@@ -250,7 +252,7 @@ def one_prison(current: Filters, prisons: pd.DataFrame, allowed=lambda prison_id
     options = [p for p in current.prison_ids if p in names and allowed(p)]
     refused = [p for p in current.chosen_prisons if not allowed(p)]
     if refused:
-        st.info(f"This page's detail is not available to you for {', '.join(refused)}.", icon="🔒")
+        st.info(f"This page's detail is not available to you for {', '.join(md(p) for p in refused)}.", icon="🔒")
     if not options:
         st.info("None of the prisons in the sidebar's filter is one this page can show you.", icon="🔒")
         st.stop()

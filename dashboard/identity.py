@@ -12,6 +12,7 @@ from streamlit.errors import StreamlitSecretNotFoundError
 
 from dashboard import access, ui
 from dashboard.access import Viewer
+from dashboard.text import md
 
 VIEW_AS = "view_as"
 
@@ -49,11 +50,11 @@ def _signed_in_viewer() -> Viewer | None:
     viewer = access.viewer_for(email, entries)
     if viewer is None:
         st.title("Prison impact dashboard")
-        st.info(f"You are signed in as **{email}**, but the dashboard has not been opened to this address. "
+        st.info(f"You are signed in as **{md(email)}**, but the dashboard has not been opened to this address. "
                 "Ask the dashboard's administrator to add you to the access file, then sign in again.")
         st.button("Sign out", on_click=st.logout)
         return None
-    st.sidebar.caption(f"Signed in as {email} · {viewer.describe()}")
+    st.sidebar.caption(f"Signed in as {md(email)} · {md(viewer.describe())}")
     st.sidebar.button("Sign out", on_click=st.logout)
     return viewer
 
@@ -82,6 +83,6 @@ def _development_viewer() -> Viewer:
         help="Development mode only: with sign-in configured, each user's role comes from the access file.",
     )
     st.sidebar.caption("**Development mode**: no sign-in is configured, so anyone can view as any role.")
-    st.info(f"**Development mode**, viewing as {choices[key].describe()}: "
+    st.info(f"**Development mode**, viewing as {md(choices[key].describe())}: "
             "no sign-in is configured, so the sidebar's \"View as\" chooses the role.", icon=":material/science:")
     return choices[key]

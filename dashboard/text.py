@@ -1,0 +1,40 @@
+"""Text from an extract or a link, made safe for where it is shown.
+
+Streamlit renders messages, captions and Markdown as (GitHub-flavoured) Markdown, and Plotly renders
+a subset of HTML (links included) in labels and hover text. A value the app did not write itself —
+a prison or campaign name, a testimonial, a wing id, a link parameter — is therefore escaped before
+either sees it, so it can only ever show as the text it is.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+# Every ASCII punctuation character is written as a numeric character reference (`&#58;`), which
+# CommonMark always reads as literal text: no link, image, heading, emphasis, directive
+# (`:red[...]`), maths (`$`) or HTML. A backslash escape is not enough: GitHub's autolinking of bare
+# URLs (`https://…`, `www.…`, e-mail addresses), which Streamlit's renderer applies, still links
+# `https\:\/\/…`, but it cannot see `://` through character references.
+_ASCII_PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
+# GitHub's autolinking runs on the decoded text after parsing (remark-gfm's find-and-replace over
+# text nodes), so no escape can hide `https://`, `www.` or `name@domain.org` from it; a zero-width
+# space before the `:`, `.` or `@` that follows a letter or digit breaks every pattern it looks
+# for, and shows as nothing.
+_LINKABLE = re.compile(r"(?<=\w)(?=[:.@])")
+ZERO_WIDTH_SPACE = "\u200b"
+_WHITESPACE = re.compile(r"\s+")
+MESSAGE_LIMIT = 60  # characters of an outside value quoted in a message
+
+
+def md(value: object, limit: int | None = MESSAGE_LIMIT) -> str:
+    """`value` as literal text inside Markdown: one line, at most `limit` characters (then "…")."""
+    text = _WHITESPACE.sub(" ", str(value)).strip()
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return _ASCII_PUNCTUATION.sub(lambda m: f"&#{ord(m.group())};", _LINKABLE.sub(ZERO_WIDTH_SPACE, text))
+
+
+def label(value: object) -> str:
+    """`value` as literal text in a Plotly label or hover text (Plotly reads tags and entities)."""
+    return html.escape(str(value), quote=False)

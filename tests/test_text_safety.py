@@ -1,0 +1,155 @@
+"""Text from extracts and links is shown as text: no page renders a link, image, heading or HTML
+from it, in Markdown or in a chart. Checked with a CommonMark parser with GitHub's extensions
+(markdown-it-py's gfm-like preset, bare URLs included), property-based (hypothesis)."""
+
+import json
+import re
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+
+from dashboard.contract import MODELS, column_specs
+from dashboard.text import ZERO_WIDTH_SPACE, label, md
+from tests.apptest import open_page, start
+
+PARSER = MarkdownIt("gfm-like")
+MARKER = "injected.example"  # every link or image a payload carries points here
+HEADING = "INJECTEDHEADING"
+
+# Markdown and HTML that would render as something other than text.
+FRAGMENTS = [
+    f"[sign in again](https://{MARKER}/login)", f"![p](https://{MARKER}/pixel.png)", f"\n# {HEADING}\n",
+    f"{HEADING}\n===", f"<a href='https://{MARKER}/a'>x</a>", f"<img src='https://{MARKER}/i.png'>", f"<https://{MARKER}/auto>",
+    f"https://{MARKER}/bare", f"www.{MARKER}", ":red[alarm]", "$x^2$", "**bold** _it_", "`code`", "> quoted", "- item",
+    "| a | b |\n|---|---|", "<script>window.__injected=1</script>", "&amp; &lt;", "\\", "<br>",
+]
+payloads = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=8)), min_size=1, max_size=6).map("".join)
+
+
+def rendered_tokens(markdown: str):
+    for block in PARSER.parse(markdown):
+        yield block
+        yield from block.children or []
+
+
+def renders_something_from(markdown: str) -> list[str]:
+    """What a Markdown text would render from a payload: links or images to the marker, headings
+    with the marker text, raw HTML."""
+    found, heading = [], False
+    for token in rendered_tokens(markdown):
+        if token.type in ("link_open", "image") and MARKER in (token.attrGet("href") or token.attrGet("src") or ""):
+            found.append(f"{token.type} {token.attrGet('href') or token.attrGet('src')}")
+        if token.type in ("html_inline", "html_block"):
+            found.append(f"html {token.content!r}")
+        if token.type == "heading_open":
+            heading = True
+        elif token.type == "inline" and heading:
+            heading = False
+            if HEADING in token.content:
+                found.append(f"heading {token.content!r}")
+    return found
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=payloads, before=st.text(max_size=10))
+def test_an_escaped_value_renders_as_exactly_its_text(value, before):
+    shown = f"**Note** {md(before)}: {md(value, limit=None)} and more"
+    assert not renders_something_from(shown)
+    (inline,) = [t for t in PARSER.parse(md(value, limit=None)) if t.type == "inline"] or [None]
+    if inline is not None:  # the text read back is the value, whitespace collapsed
+        expected = " ".join(value.split()).replace("\x00", "\ufffd")  # CommonMark replaces NUL
+        read_back = "".join(c.content for c in inline.children if c.type == "text").replace(ZERO_WIDTH_SPACE, "")
+        assert read_back == expected
+
+
+@given(value=st.text(min_size=61))
+def test_a_long_value_is_cut_in_messages(value):
+    collapsed = " ".join(value.split())
+    assert md(value).endswith("…") or len(collapsed) <= 60
+
+
+@given(value=payloads)
+def test_a_chart_label_carries_no_tag(value):
+    assert "<" not in label(value) and ">" not in label(value)
+
+
+# --- Every page, with payloads in every text column and link value ------------------------------
+
+
+def _is_free_text(spec) -> bool:
+    return spec.python_type is str and not spec.domain
+
+
+def write_payloads(folder, payload: str) -> None:
+    """Every free-text column gets the payload in front; every id gets it appended, the same way
+    in every table, so references still hold and the payload reaches chart axes and messages."""
+    for model in MODELS:
+        path = folder / f"{model.table}.parquet"
+        frame = pd.read_parquet(path)
+        for spec in column_specs(model):
+            if _is_free_text(spec) and spec.name in frame:
+                present = frame[spec.name].notna()
+                text = frame[spec.name].astype("object")
+                if spec.name.endswith("_id") or spec.name == "sdm":
+                    text[present] = text[present] + " " + payload
+                else:
+                    text[present] = payload + " " + text[present]
+                frame[spec.name] = text
+        frame.to_parquet(path, index=False)
+
+
+TEXT_ELEMENTS = ("markdown", "caption", "info", "warning", "error", "success", "title", "header", "subheader")
+PAGES = ["app_pages/overview.py", "app_pages/wing_trends.py", "app_pages/prison_comparison.py", "app_pages/cohorts.py",
+         "app_pages/campaign.py", "app_pages/good_prison_project.py", "app_pages/data.py"]
+FUNDER_PAGES = ["app_pages/campaign.py", "app_pages/good_prison_project.py", "app_pages/data.py"]
+
+
+def strings_in(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from strings_in(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from strings_in(v)
+
+
+def page_findings(at, page: str) -> list[str]:
+    findings = []
+    texts = [e.value for kind in TEXT_ELEMENTS for e in getattr(at, kind)] + [m.label for m in at.metric]
+    for text in texts:
+        findings += [f"{page}: {f}" for f in renders_something_from(str(text))]
+    for chart in at.get("plotly_chart"):
+        for text in strings_in(json.loads(chart.proto.spec)):
+            if re.search(rf"<(a|img)\b[^>]*{re.escape(MARKER)}", text) or re.search(r"<script", text):
+                findings.append(f"{page}: chart text {text[:80]!r}")
+    return findings
+
+
+@settings(max_examples=3, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(payload=payloads.filter(lambda p: p.strip()))
+def test_no_page_renders_markup_from_an_extract_or_a_link(monkeypatch, tmp_path_factory, sample_dir, payload):
+    folder = tmp_path_factory.mktemp("payload") / "extracts"
+    import shutil
+
+    shutil.copytree(sample_dir, folder)
+    write_payloads(folder, payload)
+    link = {"prison": [payload, f"[x](https://{MARKER}/p) ![p](https://{MARKER}/q.png)"], "wing": payload,
+            "campaign": payload, "measure": f"# {HEADING}", "from": payload}
+    findings = []
+    for role in ("admin", "funder"):
+        at = start(monkeypatch, data_dir=folder, query_params=link, session_state={"view_as": role})
+        findings += page_findings(at, f"{role} overview")
+        for page in PAGES[1:] if role == "admin" else FUNDER_PAGES:
+            at = open_page(at, page)
+            findings += page_findings(at, f"{role} {page}")
+    assert not findings, sorted(set(findings))
+
+
+@pytest.mark.parametrize("fragment", FRAGMENTS)
+def test_every_fragment_alone_is_text(fragment):
+    assert not renders_something_from(f"The link asks for {md(fragment)}.")
