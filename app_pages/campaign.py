@@ -27,7 +27,7 @@ totals = impact.totals
 st.markdown(
     f"**{md(campaign['name'])} raised {funding.money(impact.total_with_match)} with the match, "
     f"{impact.total_with_match / campaign['target_gbp']:.0%} of its {funding.money(campaign['target_gbp'])} target**, "
-    f"from {int(totals['gifts']):,} gifts and {funding.money(totals['matched_gbp'])} released by "
+    f"from {disclosure.shown_count(int(totals['gifts']), impact.threshold)} gifts and {funding.money(totals['matched_gbp'])} released by "
     f"{md(campaign.get('champion') or 'no match funder')} · {md(campaign['platform'])}, "
     f"{pd.Timestamp(campaign['opens_at']):%d %b %Y %H:%M} to {pd.Timestamp(campaign['closes_at']):%d %b %Y %H:%M} UTC."
 )

@@ -65,7 +65,7 @@ if report.problems:
                 "Severity": p.severity,
                 "Problem": p.message,
                 "Rows": p.rows,
-                **({"Example rows": "; ".join(p.sample_rows)} if is_admin else {}),
+                **({"Example values": ", ".join(p.examples), "Example rows": "; ".join(p.sample_rows)} if is_admin else {}),
             }
             for p in report.problems
         ]
@@ -76,7 +76,7 @@ else:
     st.write("None.")
 
 if not is_admin and any(t.rows_rejected for t in report.tables.values()):
-    st.caption("The rejected rows themselves, and the keys of example rows, are shown to administrators only.")
+    st.caption("The rejected rows themselves, their values and the keys of example rows are shown to administrators only.")
 for t in report.tables.values():
     if not t.rows_rejected or not is_admin:
         continue

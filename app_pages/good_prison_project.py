@@ -95,34 +95,28 @@ measure = MEASURES[filters.page_choice("Measure", list(MEASURES), "measure", "se
 window = {"period_start": analysis.GPP_PERIODS["before"][0].date(), "period_end": analysis.GPP_PERIODS["after"][1].date()}
 monthly = ui.query("prison_monthly_counts", **window, **measure.params())
 prisons = ui.query("prisons")
-safety = analysis.gpp_safety(monthly, prisons)
+# for a funder every rate and ratio is worked out from rounded counts, so none gives a count back
+safety = analysis.gpp_safety(monthly, prisons, count_as=(lambda n: disclosure.rounded(n, k)) if protected else None)
 if safety.empty:
     st.info("No Good Prison Project prison in the extracts.")
     st.stop()
-if protected:  # a rate beside its prisoner-years gives its count back
-    for period in analysis.GPP_PERIODS:
-        for who in ("prison", "comparison"):
-            count = f"{who}_{period}_incidents"
-            hidden = safety[count].between(1, k - 1)
-            safety[count] = disclosure.protect_column(safety[count], with_total=False, threshold=k)[0]
-            safety.loc[hidden, f"{who}_{period}_rate"] = None
-            for ratio in ("during", "after"):
-                if period in ("before", ratio):
-                    safety.loc[hidden, [f"ratio_{ratio}", f"ratio_{ratio}_low", f"ratio_{ratio}_high"]] = None
+if protected:
+    for column in [c for c in safety.columns if c.endswith("_incidents")]:
+        safety[column] = disclosure.protect_column(safety[column], threshold=k)[0]
 unit = f"{measure.label.lower()} per 1,000 prisoners per year"
 st.markdown(
     f"Each prison's rate ({unit}) in the 12 months before the coordinator arrived (as far as the data go back), during the "
     "period, and the 12 months after, against prisons of the same type that ran neither programme. A ratio of changes below "
     "1 means the rate fell more (or rose less) than in the comparison prisons. Not randomised; the prisons chose to take part."
 )
-view = pd.DataFrame({
+view = analysis.rounded_to_shown(pd.DataFrame({
     "Prison": safety["name"],
     "Before": safety["prison_before_rate"], "During": safety["prison_during_rate"], "After": safety["prison_after_rate"],
     "Comparison before": safety["comparison_before_rate"], "Comparison during": safety["comparison_during_rate"],
     "Comparison after": safety["comparison_after_rate"], "Comparison prisons": safety["comparison_prisons"],
-    "Ratio, during": safety["ratio_during"], "95% CI (during)": safety.apply(lambda r: f"{r.ratio_during_low:.2f} to {r.ratio_during_high:.2f}", axis=1),
-    "Ratio, after": safety["ratio_after"], "95% CI (after)": safety.apply(lambda r: f"{r.ratio_after_low:.2f} to {r.ratio_after_high:.2f}", axis=1),
-})
+    "Ratio, during": safety["ratio_during"], "95% CI (during)": analysis.interval_text(safety["ratio_during_low"], safety["ratio_during_high"]),
+    "Ratio, after": safety["ratio_after"], "95% CI (after)": analysis.interval_text(safety["ratio_after_low"], safety["ratio_after_high"]),
+}), {"Ratio, during": 2, "Ratio, after": 2}, default=0)
 st.dataframe(view, hide_index=True, width="stretch", column_config={
     **{c: st.column_config.NumberColumn(format="%.0f") for c in view.columns if c.startswith(("Before", "During", "After", "Comparison b", "Comparison d", "Comparison a"))},
     "Ratio, during": st.column_config.NumberColumn(format="%.2f"), "Ratio, after": st.column_config.NumberColumn(format="%.2f"),

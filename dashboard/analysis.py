@@ -292,30 +292,52 @@ GPP_PERIODS = {  # [start, end): the coordinator period, and a year either side 
 }
 
 
-def gpp_safety(monthly: pd.DataFrame, prisons: pd.DataFrame) -> pd.DataFrame:
+def gpp_safety(monthly: pd.DataFrame, prisons: pd.DataFrame, count_as=None) -> pd.DataFrame:
     """For each Good Prison Project prison: rates before, during and after the coordinator period,
     the same for prisons of its type that run neither programme, and the ratio of changes (during
-    and after, each against before) with 95% CIs. `monthly` is `prison_monthly_counts`."""
+    and after, each against before) with 95% CIs. `monthly` is `prison_monthly_counts`.
+
+    `count_as(count)` gives the count every figure is computed from (for a funder, the rounded
+    count, None when it is hidden): rates and ratios then give back no more than is shown."""
     monthly = monthly.assign(month=pd.to_datetime(monthly["month"])).merge(
         prisons[["prison_id", "prison_type", "runs_the_conversation", "runs_good_prison_project"]], on="prison_id")
     rows = []
     for prison in prisons[prisons["runs_good_prison_project"]].itertuples():
         own = monthly[monthly["prison_id"] == prison.prison_id]
         group = monthly[(monthly["prison_type"] == prison.prison_type) & ~monthly["runs_the_conversation"] & ~monthly["runs_good_prison_project"]]
-        cells = {}
+        cells, exact = {}, {}
         for name, (start, end) in GPP_PERIODS.items():
             for who, frame in (("prison", own), ("comparison", group)):
                 inside = frame[(frame["month"] >= start) & (frame["month"] < end)]
-                cells[(who, name)] = (float(inside["incidents"].sum()), float(inside["prisoner_years"].sum()))
+                exact[(who, name)] = float(inside["incidents"].sum())
+                used = count_as(exact[(who, name)]) if count_as else exact[(who, name)]
+                cells[(who, name)] = (None if used is None else float(used), float(inside["prisoner_years"].sum()))
         row = {"prison_id": prison.prison_id, "name": prison.name, "prison_type": prison.prison_type,
                "comparison_prisons": group["prison_id"].nunique()}
         for (who, name), (count, years) in cells.items():
-            row[f"{who}_{name}_incidents"] = count
+            row[f"{who}_{name}_incidents"] = exact[(who, name)]  # the page shows it as the viewer may see it
             row[f"{who}_{name}_prisoner_years"] = years
-            row[f"{who}_{name}_rate"] = incident_rate(count, years)
+            row[f"{who}_{name}_rate"] = None if count is None else incident_rate(count, years)
         for name in ("during", "after"):
-            result = stats.ratio_of_rate_changes(cells[("prison", "before")], cells[("prison", name)],
-                                                 cells[("comparison", "before")], cells[("comparison", name)])
+            used = (cells[("prison", "before")], cells[("prison", name)], cells[("comparison", "before")], cells[("comparison", name)])
+            if any(count is None for count, _ in used):
+                row |= {f"ratio_{name}": None, f"ratio_{name}_low": None, f"ratio_{name}_high": None}
+                continue
+            result = stats.ratio_of_rate_changes(*used)
             row |= {f"ratio_{name}": result.ratio, f"ratio_{name}_low": result.lower, f"ratio_{name}_high": result.upper}
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def rounded_to_shown(frame: pd.DataFrame, digits: dict[str, int], default: int) -> pd.DataFrame:
+    """Every float column rounded to the digits it is shown with (`digits` by column, else
+    `default`): what is sent to the browser carries no more precision than the reader sees."""
+    floats = frame.select_dtypes("floating").columns
+    return frame.assign(**{c: frame[c].round(digits.get(c, default)) for c in floats})
+
+
+def interval_text(low: pd.Series, high: pd.Series) -> pd.Series:
+    """Intervals as "0.71 to 0.93"; a dash where there is none (too few incidents, or hidden)."""
+    present = low.notna() & high.notna()
+    text = low.astype(float).map("{:.2f}".format) + " to " + high.astype(float).map("{:.2f}".format)
+    return text.where(present, "–")

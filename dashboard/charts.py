@@ -323,13 +323,13 @@ def likert_diverging(shares: pd.DataFrame, item_labels: dict) -> go.Figure:
 @escaped
 def cumulative_giving(cumulative: pd.DataFrame, target: float, opens_at, closes_at) -> go.Figure:
     figure = go.Figure()
-    figure.add_trace(go.Scatter(x=cumulative["hour"], y=cumulative["cumulative_total_gbp"], mode="lines", name="Gifts + match",
+    figure.add_trace(go.Scatter(x=cumulative["day"], y=cumulative["cumulative_total_gbp"], mode="lines", name="Gifts + match",
                                 line={"color": "#1e88e5", "width": 2.5, "shape": "hv"},
-                                hovertemplate="%{x|%d %b %H:00}: £%{y:,.0f} with match<extra></extra>"))
-    figure.add_trace(go.Scatter(x=cumulative["hour"], y=cumulative["cumulative_raised_gbp"], mode="lines", name="Gifts only",
+                                hovertemplate="by the end of %{x|%d %b}: £%{y:,.0f} with match<extra></extra>"))
+    figure.add_trace(go.Scatter(x=cumulative["day"], y=cumulative["cumulative_raised_gbp"], mode="lines", name="Gifts only",
                                 line={"color": "#d81b60", "width": 2, "dash": "dot", "shape": "hv"},
-                                hovertemplate="%{x|%d %b %H:00}: £%{y:,.0f} from gifts<extra></extra>"))
+                                hovertemplate="by the end of %{x|%d %b}: £%{y:,.0f} from gifts<extra></extra>"))
     figure.add_hline(y=target, line={"color": "#231f20", "dash": "dash"}, annotation_text=f"target £{target:,.0f}", annotation_position="top left")
     figure.update_xaxes(range=[opens_at, closes_at])
     figure.update_yaxes(tickprefix="£", rangemode="tozero")
-    return _layout(figure, "Cumulative giving over the campaign window", "Raised (£)", "Date and hour (UTC)")
+    return _layout(figure, "Cumulative giving over the campaign window", "Raised (£)", "Day (UTC)")

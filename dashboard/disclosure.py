@@ -1,18 +1,67 @@
-"""Small-number rules: the one place that decides whether a count may be shown.
+"""Small-number rules: the one place that decides how a count may be shown to a funder or the public.
 
-Counts from 1 to k-1 (k = 5 unless configured) are shown as "<k" wherever a funder or a public
-export can see them, with secondary suppression so no total, difference or share gives one back.
+The design, as official statistics use it (ONS and DfE round to base 5), survives differencing:
+
+- a count of 0 is shown as 0; a count from 1 to k-1 as "<k" (k = 5 unless configured);
+- every other count is rounded to the nearest multiple of k (halves up), so a shown count is 0,
+  "<k" or a multiple of k;
+- a rate is computed from the rounded count, and its interval too, so rate × prisoner-years gives
+  back only the rounded count;
+- a share is shown only when neither its part nor the rest is a count from 1 to k-1;
+- a total with a hidden part is shown as "hidden".
+
+A funder may choose any prisons and any months, and compare any two views: the difference of two
+shown counts is always a multiple of k, never a count from 1 to k-1. A total and its parts are
+each rounded on their own, so a hidden part cannot be worked out from the others either, and no
+cell needs hiding to protect another (the old secondary suppression showed such a cell as "<5",
+which was false). Rounding bounds a count, it does not pin it: that is the protection. A total with a
+hidden part is shown as hidden (see `protect`).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 
 import pandas as pd
 
 DEFAULT_THRESHOLD = 5
 THRESHOLD_VARIABLE = "PRISON_DASHBOARD_SMALL_COUNT"
+HIDDEN_TOTAL = "hidden"  # a total with a hidden part (see `protect`)
+
+
+def configured_threshold() -> int:
+    """k: counts from 1 to k-1 are hidden, others rounded to base k. 5 unless PRISON_DASHBOARD_SMALL_COUNT says otherwise."""
+    value = os.environ.get(THRESHOLD_VARIABLE, "")
+    return int(value) if value.strip().isdigit() and int(value) >= 2 else DEFAULT_THRESHOLD
+
+
+def rounded(n: int | float | None, threshold: int = DEFAULT_THRESHOLD) -> int | None:
+    """The count as it may be used for a funder: None when it is from 1 to k-1 (hidden), otherwise
+    rounded to the nearest multiple of k, halves up (0 stays 0)."""
+    if n is None or pd.isna(n):
+        return None
+    n = int(n)
+    if 0 < n < threshold:
+        return None
+    return (2 * n + threshold) // (2 * threshold) * threshold  # nearest multiple, halves up, in integers
+
+
+def shown_count(n: int | float | str | None, threshold: int = DEFAULT_THRESHOLD, protected: bool = True) -> str:
+    """A count as text: exact for viewers who may see small counts, else 0, "<k" or rounded to base k
+    (a count already shown as text is returned as it is)."""
+    if isinstance(n, str):
+        return n
+    if n is None or pd.isna(n):
+        return "–"
+    if not protected:
+        return f"{int(n):,}"
+    value = rounded(n, threshold)
+    return f"<{threshold}" if value is None else f"{value:,}"
+
+
+def is_hidden(shown: str) -> bool:
+    """Whether a shown count stands for a hidden value ("<k", or a total shown as hidden)."""
+    return shown.startswith("<") or shown == HIDDEN_TOTAL
 
 
 def is_reportable(n: int | None, threshold: int = DEFAULT_THRESHOLD) -> bool:
@@ -24,66 +73,33 @@ def too_few_message(n: int, threshold: int = DEFAULT_THRESHOLD) -> str:
     return f"too few to report (fewer than {threshold})" if n else "none yet"
 
 
-def suppress(n: int | None, threshold: int = DEFAULT_THRESHOLD) -> str:
-    """A count as shown to funders and the public: 1 to threshold-1 become "<threshold"."""
-    if n is None:
-        return "–"
-    return f"<{threshold}" if 0 < n < threshold else f"{int(n):,}"
-
-
 def share_is_reportable(part: int, whole: int, threshold: int = DEFAULT_THRESHOLD) -> bool:
     """A share part/whole may be shown when neither it nor its complement gives back a small count."""
     return whole >= threshold and not (0 < part < threshold) and not (0 < whole - part < threshold)
 
 
-def configured_threshold() -> int:
-    """k: counts from 1 to k-1 are suppressed. 5 unless PRISON_DASHBOARD_SMALL_COUNT says otherwise."""
-    value = os.environ.get(THRESHOLD_VARIABLE, "")
-    return int(value) if value.strip().isdigit() and int(value) >= 2 else DEFAULT_THRESHOLD
-
-
-def hidden_cells(parts: Sequence[int], total: int | None = None, threshold: int = DEFAULT_THRESHOLD) -> tuple[list[bool], bool]:
-    """Which of `parts` (and whether their `total`) must be hidden so none of 1..threshold-1 is shown
-    or can be worked out.
-
-    Primary suppression hides each small part. Secondary suppression: when the total is shown and
-    exactly one part is hidden, the total minus the shown parts would give it back, so the smallest
-    other non-zero part is hidden too (or, with none, the total).
-    """
-    parts = [int(p) for p in parts]
-    hide = [0 < p < threshold for p in parts]
-    hide_total = total is not None and 0 < int(total) < threshold
-    if total is not None and not hide_total and sum(hide) == 1:
-        others = [i for i, p in enumerate(parts) if not hide[i] and p > 0]
-        if others:
-            hide[min(others, key=lambda i: parts[i])] = True
-        else:
-            hide_total = True
-    return hide, hide_total
-
-
 def protect(parts: dict[str, int], total: tuple[str, int] | None = None, threshold: int = DEFAULT_THRESHOLD,
             enabled: bool = True) -> dict[str, str]:
-    """Counts as they may be shown: each part (and the total, if given as (label, value)) formatted,
-    or "<threshold" where `hidden_cells` hides it (nothing is hidden when not `enabled`, for viewers
-    who may see small counts). A share or rate built on a hidden cell must be hidden too: the caller
-    checks `is_hidden(shown[label])`."""
-    if enabled:
-        hide, hide_total = hidden_cells(list(parts.values()), total[1] if total else None, threshold)
-    else:
-        hide, hide_total = [False] * len(parts), False
-    shown = {label: (f"<{threshold}" if h else f"{int(v):,}") for (label, v), h in zip(parts.items(), hide)}
+    """Counts as they may be shown: each part (and the total, if given as (label, value)) through
+    `shown_count`, each rounded on its own.
+
+    A total with a hidden part is hidden too. Otherwise the total and the other parts bound the
+    hidden one, and at the edges of the rounding bands they pin it ("<5" and "<5" making "10" can
+    only be 4 and 4; "<5", "<5" and "5" making "5" only 1, 1 and 5). Hiding every such total, not
+    only those that pin, means "hidden" tells nothing that the "<5" beside it does not."""
+    shown = {label: shown_count(v, threshold, enabled) for label, v in parts.items()}
     if total:
-        shown[total[0]] = f"<{threshold}" if hide_total else f"{int(total[1]):,}"
+        any_hidden = any(is_hidden(v) for v in shown.values())
+        shown[total[0]] = HIDDEN_TOTAL if enabled and any_hidden else shown_count(total[1], threshold, enabled)
     return shown
 
 
-def is_hidden(shown: str) -> bool:
-    return shown.startswith("<")
+def protect_column(values: pd.Series, threshold: int = DEFAULT_THRESHOLD, enabled: bool = True) -> tuple[pd.Series, str]:
+    """A column of counts as shown (text), and its total as shown (`protect` down the column)."""
+    shown = protect(dict(enumerate(values.fillna(0))), ("total", values.fillna(0).sum()), threshold, enabled)
+    return pd.Series([shown[i] for i in range(len(values))], index=values.index), shown["total"]
 
 
-def protect_column(values: pd.Series, with_total: bool = True, threshold: int = DEFAULT_THRESHOLD) -> tuple[pd.Series, str]:
-    """A column of counts as shown (strings), and its total as shown (when `with_total`, the total is
-    on screen too, so secondary suppression applies down the column)."""
-    shown = protect(dict(enumerate(values.fillna(0))), ("total", values.sum()) if with_total else None, threshold)
-    return pd.Series([shown[i] for i in range(len(values))], index=values.index), shown.get("total", "")
+def rounded_column(values: pd.Series, threshold: int = DEFAULT_THRESHOLD) -> pd.Series:
+    """Counts rounded as for a funder (hidden ones as missing), to compute rates and intervals from."""
+    return values.map(lambda v: rounded(v, threshold)).astype("Float64")

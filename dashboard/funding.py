@@ -43,7 +43,7 @@ class CampaignImpact:
             ("Total with match", f"{money(self.total_with_match)} ({self.total_with_match / c['target_gbp']:.0%} of target)"),
             ("Share of the total from the match funder",
              f"{t['matched_gbp'] / self.total_with_match:.0%}" if self.total_with_match else "–"),
-            ("Gifts", disclosure.suppress(int(t["gifts"]), self.threshold)),
+            ("Gifts", disclosure.shown_count(int(t["gifts"]), self.threshold)),
             ("Median gift", money(t["median_gift_gbp"]) if t["gifts"] >= self.threshold else "not shown (few gifts)"),
             ("Mean gift", money(t["mean_gift_gbp"]) if t["gifts"] >= self.threshold else "not shown (few gifts)"),
         ]
@@ -52,19 +52,20 @@ class CampaignImpact:
         d, o, k = self.delivery, self.outcomes, self.threshold
         reached = int(d["prisoners_reached"] + d["staff_reached"])
         people = disclosure.protect({"prisoners": d["prisoners_reached"], "staff": d["staff_reached"]}, ("all", reached), k)
-        workshops = disclosure.suppress(int(d["workshops_delivered"]), k)
+        workshops = disclosure.shown_count(int(d["workshops_delivered"]), k)
         hours_hidden = disclosure.is_hidden(workshops)  # hours (and cost per hour) would give the count back
         rows = [
-            ("Cohorts started", disclosure.suppress(int(d["cohorts"]), k)),
+            ("Cohorts started", disclosure.shown_count(int(d["cohorts"]), k)),
             ("Workshops delivered", workshops + ("" if hours_hidden else f" ({d['workshop_hours']:,.1f} hours)")),
             ("Prisoners reached", people["prisoners"]),
             ("Staff reached", people["staff"]),
         ]
         costed_people = int(d["costed_participants_reached"])
         if d["costed_cohorts"] and costed_people >= k:
-            rows.append(("Cost per participant reached", f"{money(d['cost_gbp'] / costed_people)} "
-                         f"({money(d['cost_gbp'])} over {disclosure.suppress(int(d['costed_cohorts']), k)} cohorts with a recorded cost, "
-                         f"{disclosure.suppress(costed_people, k)} participants)"))
+            # over the rounded count: with the cost shown, an exact divisor would give the count back
+            rows.append(("Cost per participant reached", f"{money(d['cost_gbp'] / disclosure.rounded(costed_people, k))} "
+                         f"({money(d['cost_gbp'])} over {disclosure.shown_count(int(d['costed_cohorts']), k)} cohorts with a recorded cost, "
+                         f"{disclosure.shown_count(costed_people, k)} participants)"))
         else:
             rows.append(("Cost per participant reached", "not shown (too few costed cohorts or participants)"))
         if d["costed_workshop_hours"] and not hours_hidden:
@@ -72,12 +73,13 @@ class CampaignImpact:
                          f"(over {d['costed_workshop_hours']:,.1f} hours)"))
         pairs, improved = int(o["pairs"]), int(o["improved"])
         if disclosure.share_is_reportable(improved, pairs, k):
-            rows.append(("Paired participants who improved", f"{improved:,} of {pairs:,} ({improved / pairs:.0%})"))
+            rows.append(("Paired participants who improved",
+                         f"{disclosure.shown_count(improved, k)} of {disclosure.shown_count(pairs, k)} ({improved / pairs:.0%})"))
         else:
-            rows.append(("Paired participants who improved", f"not shown ({disclosure.suppress(pairs, k)} pairs)"))
+            rows.append(("Paired participants who improved", f"not shown ({disclosure.shown_count(pairs, k)} pairs)"))
         if pairs >= k:
             ci = stats.mean_interval(pairs, float(o["mean_change"]), float(o["sd_change"]))
-            rows.append(("Mean survey change (post − pre, 1–5 scale)", f"{o['mean_change']:+.2f} (95% CI {ci.lower:+.2f} to {ci.upper:+.2f}; n = {pairs:,})"))
+            rows.append(("Mean survey change (post − pre, 1–5 scale)", f"{o['mean_change']:+.2f} (95% CI {ci.lower:+.2f} to {ci.upper:+.2f}; n = {disclosure.shown_count(pairs, k)})"))
         else:
             rows.append(("Mean survey change (post − pre, 1–5 scale)", "too few pairs to report"))
         rows.append(("People reached in all", people["all"]))

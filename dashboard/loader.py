@@ -45,6 +45,8 @@ class Problem:
     rows: int = 0  # rows rejected for this reason; 0 for a table-level note
     sample_rows: tuple[str, ...] = ()  # "row 12 (incident_id=I00012)", first few
     rejects_rows: bool = True
+    # the offending values, first few: they can name people and wings, so only administrators see them
+    examples: tuple[str, ...] = ()
 
     @property
     def severity(self) -> str:
@@ -394,9 +396,8 @@ def _summarise_rejections(con, model: type[Extract]) -> list[Problem]:
     ).fetchall()
     problems = []
     for column, rule, n, sample, details in rows:
-        shown = [d for d in details if d is not None]
-        message = rule + (f": e.g. {', '.join(repr(d) for d in shown[:3])}" if shown else "")
-        problems.append(Problem(model.table, column, rule, message, rows=n, sample_rows=tuple(sample)))
+        shown = tuple(repr(d) for d in details if d is not None)[:3]
+        problems.append(Problem(model.table, column, rule, rule, rows=n, sample_rows=tuple(sample), examples=shown))
     return problems
 
 

@@ -1,6 +1,7 @@
 """Driving the app with Streamlit's AppTest, as a user would."""
 
 import base64
+import html
 import json
 from pathlib import Path
 
@@ -42,6 +43,16 @@ def rerun(at: AppTest) -> AppTest:
 def open_page(at: AppTest, page: str) -> AppTest:
     at.switch_page(page)
     return check(at.run())
+
+
+def rendered(markdown: str) -> str:
+    """Markdown text as the reader sees it: outside values are written with character references
+    and zero-width spaces (dashboard/text.py), which the browser shows as the plain characters."""
+    return html.unescape(markdown).replace("\u200b", "")
+
+
+def warnings_shown(at: AppTest) -> list[str]:
+    return [rendered(w.value) for w in at.warning]
 
 
 def metric(at: AppTest, label: str) -> str:

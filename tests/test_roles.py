@@ -9,7 +9,7 @@ import re
 import pytest
 
 from dashboard import disclosure
-from tests.apptest import APP, DEFAULT_PAGE, check, open_page, rerun, start
+from tests.apptest import APP, DEFAULT_PAGE, check, open_page, rerun, start, warnings_shown
 
 PAGE_FILES = {
     "": DEFAULT_PAGE,
@@ -129,7 +129,7 @@ def test_a_governor_sees_wing_detail_only_for_their_prison(monkeypatch, raw):
 def test_tampered_links_are_refused_and_change_nothing(monkeypatch):
     plain = as_role(monkeypatch, "governor", query_params={"prison": "PVI"})
     tampered = as_role(monkeypatch, "governor", query_params={"prison": "PVI", "wing": "PVI-B", "view_as": "admin", "role": "admin"})
-    assert any("wing=PVI-B" in w.value for w in tampered.warning)
+    assert any("wing=PVI-B" in w for w in warnings_shown(tampered))
     assert tampered.multiselect(key="f_wings").value == []
     assert tampered.selectbox(key="view_as").value == "governor:WSI"
     assert [(m.label, m.value) for m in tampered.metric] == [(m.label, m.value) for m in plain.metric]
@@ -137,7 +137,7 @@ def test_tampered_links_are_refused_and_change_nothing(monkeypatch):
 
     cohorts = as_role(monkeypatch, "sdm", query_params={"cohort": "C-PVI-2017-01"})  # Tom B.'s cohort, not Priya's
     cohorts = open_page(cohorts, PAGE_FILES["cohorts"])
-    assert any("cohort=C-PVI-2017-01" in w.value for w in cohorts.warning)
+    assert any("cohort=C-PVI-2017-01" in w for w in warnings_shown(cohorts))
     assert cohorts.selectbox(key="cohort").value == "all"
 
 

@@ -179,9 +179,11 @@ def test_cohens_dz_worked_example():
     assert math.isnan(stats.cohens_dz(0.4, 0.0))
 
 
-@pytest.mark.parametrize("n, shown", [(0, "0"), (1, "<5"), (4, "<5"), (5, "5"), (1234, "1,234"), (None, "–")])
-def test_small_counts_are_suppressed(n, shown):
-    assert disclosure.suppress(n) == shown
+@pytest.mark.parametrize("n, shown", [
+    (0, "0"), (1, "<5"), (4, "<5"), (5, "5"), (7, "5"), (8, "10"), (12, "10"), (13, "15"), (1234, "1,235"), (None, "–"),
+])
+def test_counts_are_hidden_under_5_and_rounded_to_the_nearest_5(n, shown):
+    assert disclosure.shown_count(n) == shown
 
 
 @pytest.mark.parametrize("part, whole, ok", [(61, 75, True), (3, 75, False), (73, 75, False), (2, 4, False), (0, 10, True), (10, 10, True)])
@@ -189,38 +191,48 @@ def test_a_share_never_gives_back_a_suppressed_count(part, whole, ok):
     assert disclosure.share_is_reportable(part, whole) is ok
 
 
-@pytest.mark.parametrize("parts, total, hidden, total_hidden", [
-    ([40, 12, 7], 59, [False, False, False], False),     # nothing small
-    ([3, 10], 13, [True, True], False),                  # 13 - 10 would give the 3 back: hide the 10 too
-    ([3, 10, 20], 33, [True, True, False], False),       # the smallest other part is the complement
-    ([3, 0, 0], 3, [True, False, False], True),          # the total is small itself
-    ([4, 0, 9], 13, [True, False, True], False),         # zeros are shown and never the complement
-    ([2, 3, 50], 55, [True, True, False], False),        # two hidden parts protect each other
-    ([3, 10], None, [True, False], False),               # no total on screen: primary only
-    ([6, 0], 6, [False, False], False),
-])
-def test_hidden_cells_primary_and_secondary_suppression(parts, total, hidden, total_hidden):
-    assert disclosure.hidden_cells(parts, total) == (hidden, total_hidden)
+def test_every_shown_count_differs_from_another_by_a_multiple_of_k():
+    """Any two views' counts, whatever they cover, never differ by 1 to k-1."""
+    for k in (5, 10):
+        shown = {disclosure.rounded(n, k) for n in range(0, 500)} - {None}
+        assert all(value % k == 0 for value in shown)
 
 
-def test_no_shown_total_or_difference_gives_a_hidden_cell_back():
-    """Brute force: for every small table, the total minus the shown parts is never one small part."""
+@pytest.mark.parametrize("size", [2, 3])
+def test_no_hidden_part_can_be_worked_out_from_its_total_and_the_other_parts(size):
+    """Brute force over small tables of two and three parts and their total: among every table that
+    shows the same cells, a hidden part always has more than one possible value."""
     import itertools
 
-    for parts in itertools.product([0, 1, 3, 4, 5, 9, 30], repeat=3):
-        hide, hide_total = disclosure.hidden_cells(list(parts), sum(parts))
-        hidden_values = [p for p, h in zip(parts, hide) if h]
-        if not hide_total:
-            assert len(hidden_values) != 1, parts
-        assert not any(0 < p < 5 and not h for p, h in zip(parts, hide)), parts
+    def cells(parts):
+        shown = disclosure.protect(dict(enumerate(parts)), ("total", sum(parts)))
+        return tuple(shown.values())
+
+    values = range(0, 40 if size == 2 else 18)
+    seen: dict[tuple, list[tuple]] = {}
+    for parts in itertools.product(values, repeat=size):
+        seen.setdefault(cells(parts), []).append(parts)
+    for parts in itertools.product(range(0, 30 if size == 2 else 14), repeat=size):
+        same = seen[cells(parts)]
+        for i, part in enumerate(parts):
+            if 0 < part < 5:
+                assert len({other[i] for other in same}) > 1, (parts, cells(parts))
+
+
+def test_a_total_with_a_hidden_part_is_shown_as_hidden_not_as_a_small_number():
+    assert disclosure.protect({"a": 4, "b": 4}, ("all", 8)) == {"a": "<5", "b": "<5", "all": "hidden"}
+    assert disclosure.protect({"a": 3, "b": 0}, ("all", 3)) == {"a": "<5", "b": "0", "all": "hidden"}
+    assert disclosure.protect({"a": 3, "b": 9}, ("all", 12)) == {"a": "<5", "b": "10", "all": "hidden"}
+    assert disclosure.protect({"a": 8, "b": 9}, ("all", 17)) == {"a": "10", "b": "10", "all": "15"}
 
 
 def test_protect_formats_and_threshold_is_configurable(monkeypatch):
-    assert disclosure.protect({"prisoners": 3, "staff": 10}, ("all", 13)) == {"prisoners": "<5", "staff": "<5", "all": "13"}
+    # each cell rounded on its own: the 10 is shown as 10, not hidden to protect the 3
+    assert disclosure.protect({"prisoners": 3, "staff": 10}, ("all", 13)) == {"prisoners": "<5", "staff": "10", "all": "hidden"}
     assert disclosure.protect({"prisoners": 3, "staff": 10}, ("all", 13), enabled=False) == {"prisoners": "3", "staff": "10", "all": "13"}
-    assert disclosure.protect({"a": 7}, None, threshold=10) == {"a": "<10"}
+    assert disclosure.protect({"a": 7, "b": 14}, None, threshold=10) == {"a": "<10", "b": "10"}
     shown, total = disclosure.protect_column(pd.Series([40, 2, 7, 0]))
-    assert list(shown) == ["40", "<5", "<5", "0"] and total == "49"
+    assert list(shown) == ["40", "<5", "5", "0"] and total == "hidden"
     monkeypatch.setenv("PRISON_DASHBOARD_SMALL_COUNT", "10")
     assert disclosure.configured_threshold() == 10
     monkeypatch.setenv("PRISON_DASHBOARD_SMALL_COUNT", "zero")
