@@ -11,7 +11,9 @@ from dashboard.metrics import MEASURES
 st.title("Good Prison Project")
 db = ui.database()
 k = disclosure.configured_threshold()
-protected = ui.viewer().suppresses_small_counts  # funders: counts 1 to k-1 shown as "<k"
+protected = ui.viewer().suppresses_small_counts  # funders: counts rounded, 1 to k-1 shown as "<k"
+if protected:
+    st.caption(disclosure.rule_statement(k))
 if not ui.require_tables(db, "services"):
     st.stop()
 services = ui.query("gpp_services")

@@ -20,9 +20,7 @@ protected = ui.viewer().suppresses_small_counts  # funders: counts 1 to k-1 show
 
 
 if protected:
-    st.caption(f"Counts are rounded to the nearest {k} and counts from 1 to {k - 1} shown as <{k}; rates and intervals "
-               "are worked out from the rounded counts. So no two views, whatever their prisons and months, give back a "
-               f"count under {k}.")
+    st.caption(disclosure.rule_statement(k))
 
 # --- Reach and delivery -------------------------------------------------------------------
 st.subheader("Reach and delivery of The Conversation")

@@ -59,6 +59,13 @@ def shown_count(n: int | float | str | None, threshold: int = DEFAULT_THRESHOLD,
     return f"<{threshold}" if value is None else f"{value:,}"
 
 
+def rule_statement(threshold: int = DEFAULT_THRESHOLD) -> str:
+    """The rule in words, for every page and report that applies it."""
+    return (f"Counts of people and incidents are rounded to the nearest {threshold}, counts from 1 to {threshold - 1} are "
+            f"shown as <{threshold}, and a total with such a count in it is hidden; rates and intervals are worked out "
+            f"from the rounded counts. So no two views, whatever their prisons and months, give back a count under {threshold}.")
+
+
 def is_hidden(shown: str) -> bool:
     """Whether a shown count stands for a hidden value ("<k", or a total shown as hidden)."""
     return shown.startswith("<") or shown == HIDDEN_TOTAL

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import plotly.io as pio
 
-from dashboard import charts
+from dashboard import charts, disclosure
 from dashboard.funding import CampaignImpact
 
 STYLE = """
@@ -53,9 +53,9 @@ def funder_report_html(impact: CampaignImpact, data_source: str, synthetic: bool
 {chart}
 <h2>What the programme delivered, {start:%d %b %Y} to {end:%d %b %Y}</h2>
 <p>Cohorts that started in the period after the campaign closed. Gifts are not earmarked to cohorts, so this is
-what the programme delivered while the campaign's money was being spent, not what it alone paid for. Counts from 1 to
-{impact.threshold - 1} are shown as &lt;{impact.threshold} so no one can be picked out; survey change is among
-participants with no comparison group, so it is not evidence of cause.</p>
+what the programme delivered while the campaign's money was being spent, not what it alone paid for.
+{html.escape(disclosure.rule_statement(impact.threshold))} Survey change is among participants with no comparison
+group, so it is not evidence of cause.</p>
 {_table(impact.delivery_rows(), 'delivery')}
 <h2>In their words</h2>
 {quotes}

@@ -66,25 +66,51 @@ class XmR:
         return (self.values[i] > self.mean[i]) - (self.values[i] < self.mean[i])
 
     def signals(self, lower_is_better: bool = True) -> list[str]:
-        """'improvement', 'concern' or 'common cause' for each point."""
+        """'improvement', 'concern' or 'common cause' for each point, as NHSRplotthedots classifies
+        them: the first rule a point meets decides, in the order outside the limits (by side of the
+        mean), a trend (by its direction, wherever it sits), 2 of 3 near a limit (by side), a run
+        (by side)."""
         out = []
-        for i, special in enumerate(self.special_cause):
-            if not special:
+        for i in range(len(self.values)):
+            if self.outside_limits[i] or not (self.trend[i] or self.two_of_three[i] or self.run[i]):
+                way = self.direction(i) if self.outside_limits[i] else 0
+            elif self.trend[i]:
+                way = self.trend_direction[i]
+            else:
+                way = self.direction(i)
+            if way == 0:
                 out.append("common cause")
-                continue
-            # A trend is judged by its slope, the other rules by the side of the mean.
-            by_side = self.outside_limits[i] or self.run[i] or self.two_of_three[i]
-            side = self.direction(i) if by_side else self.trend_direction[i]
-            good = side < 0 if lower_is_better else side > 0
-            out.append("improvement" if good else "concern")
+            else:
+                out.append("improvement" if (way < 0) == lower_is_better else "concern")
         return out
 
 
+MR_SCREEN = 3.267  # a moving range this many times the average or more is left out of the average
+
+
 def _segment_limits(values: list[float]) -> tuple[float, float]:
+    """Mean and half-width of the limits: 2.66 × the average moving range, the moving ranges of
+    3.267 × the average or more screened out first (NHSRplotthedots' default, screen_outliers)."""
     mean = sum(values) / len(values)
     moving_ranges = [abs(b - a) for a, b in zip(values, values[1:])]
-    mean_mr = sum(moving_ranges) / len(moving_ranges) if moving_ranges else 0.0
-    return mean, XMR_SCALE * mean_mr
+    if not moving_ranges:
+        return mean, 0.0
+    average = sum(moving_ranges) / len(moving_ranges)
+    kept = [r for r in moving_ranges if r < MR_SCREEN * average]
+    return mean, XMR_SCALE * (sum(kept) / len(kept) if kept else 0.0)
+
+
+def two_in_three(close: list[int], side: list[int]) -> list[bool]:
+    """The points flagged by "2 of 3": in 3 consecutive points all on the same side of the mean, at
+    least 2 are close to a limit (beyond two-thirds of the way to it, not beyond it); the close ones
+    are flagged. As NHSRplotthedots' ptd_two_in_three and ptd_part_of_two_in_three."""
+    flagged = [False] * len(close)
+    for i in range(len(close) - 2):
+        window = range(i, i + 3)
+        if sum(bool(close[j]) for j in window) >= 2 and abs(sum(side[j] for j in window)) == 3:
+            for j in window:
+                flagged[j] = flagged[j] or bool(close[j])
+    return flagged
 
 
 def _runs(flags_side: list[int], length: int) -> list[bool]:
@@ -104,9 +130,9 @@ def xmr(values: list[float], rebase_at: list[int] | None = None) -> XmR:
 
     Rules (each evaluated within a segment): a point outside the limits; 7 or more in a row on
     one side of the mean (a point on the mean breaks the run); 7 or more in a row each rising or
-    each falling (a repeated value breaks it); 2 of 3 consecutive points beyond two-thirds of the
-    way to a limit on the same side (the points beyond are flagged).
-    """
+    each falling (a repeated value breaks it); 2 of 3 consecutive points, all on one side of the
+    mean, between two-thirds of the way to a limit and the limit (those points are flagged).
+    Limits screen out large moving ranges (see `_segment_limits`)."""
     values = [float(v) for v in values]
     n = len(values)
     cuts = sorted({0, *[i for i in (rebase_at or []) if 0 < i < n], n})
@@ -130,14 +156,9 @@ def xmr(values: list[float], rebase_at: list[int] | None = None) -> XmR:
                 trend[start + i] = trend[start + i + 1] = True
                 trend_direction[start + i] = trend_direction[start + i + 1] = steps[i]
         zone = 2 / 3 * half_width
-        beyond = [(v > m + zone) - (v < m - zone) if half_width > 0 else 0 for v in segment]
-        for i in range(len(segment) - 2):
-            window = beyond[i : i + 3]
-            for side in (1, -1):
-                if window.count(side) >= 2:
-                    for j in range(3):
-                        if window[j] == side:
-                            two_of_three[start + i + j] = True
+        close = [int(not outside[start + i] and abs(v - m) > zone) if half_width > 0 else 0 for i, v in enumerate(segment)]
+        for i, flag in enumerate(two_in_three(close, sides)):
+            two_of_three[start + i] = flag
     return XmR(values, mean, upper, lower, outside, run, trend, two_of_three, trend_direction)
 
 

@@ -76,12 +76,23 @@ def test_xmr_limits_hand_worked():
 
 
 def test_point_outside_limits_and_run_below_the_mean():
-    # mean 6.5, mean MR 15/9, UCL 10.93: the 20 is outside; the nine 5s are a run below the mean.
-    chart = stats.xmr([5] * 9 + [20])
+    # nine points alternating 5 and 6, then 20: mean 69/10 = 6.9; moving ranges eight 1s and 15,
+    # average 23/9 = 2.556; 15 >= 3.267 x 2.556 is screened out, so the average is 1 and the
+    # limits 6.9 ± 2.66. The 20 is outside; the nine points below the mean are a run.
+    chart = stats.xmr([5, 6, 5, 6, 5, 6, 5, 6, 5, 20])
+    assert chart.upper[0] == pytest.approx(6.9 + 2.66)
     assert chart.outside_limits == [False] * 9 + [True]
     assert chart.run == [True] * 9 + [False]
     assert chart.signals() == ["improvement"] * 9 + ["concern"]
     assert chart.signals(lower_is_better=False)[-1] == "improvement"
+
+
+def test_large_moving_ranges_are_screened_out_of_the_limits():
+    # moving ranges 2, 2, 2, 2, 30: average 7.6; 30 >= 3.267 x 7.6 = 24.8 is left out, so the
+    # average is 2 and the half-width 5.32 (NHSRplotthedots, screen_outliers = TRUE by default).
+    chart = stats.xmr([10, 12, 10, 12, 10, 40])
+    assert chart.mean[0] == pytest.approx(94 / 6)
+    assert chart.upper[0] - chart.mean[0] == pytest.approx(2.66 * 2)
 
 
 def test_a_point_on_the_mean_breaks_a_run():
@@ -102,13 +113,60 @@ def test_seven_rising_points_are_a_trend_and_a_tie_breaks_it():
     assert falling.signals()[3] == "improvement"
 
 
-def test_two_of_three_beyond_two_thirds_of_the_way_to_a_limit():
-    # mean 265/23 = 11.5217; mean MR 55/22 = 2.5; UCL 18.17; two-thirds zone above 15.955.
+def test_two_of_three_needs_all_three_points_on_one_side_of_the_mean():
+    # mean 265/23 = 11.5217; mean MR 55/22 = 2.5; UCL 18.17; two-thirds zone above 15.955. The 11
+    # between the two 17s is below the mean, so the window does not count (issue #143 upstream).
     chart = stats.xmr([10, 12] * 10 + [17, 11, 17])
     assert chart.upper[0] == pytest.approx(11.521739 + 6.65, abs=1e-5)
     assert chart.outside_limits[-3:] == [False, False, False]
+    assert not any(chart.two_of_three)
+    # with the middle point above the mean too, the two near the limit are flagged
+    chart = stats.xmr([10, 12] * 10 + [17, 12, 17])
     assert chart.two_of_three[-3:] == [True, False, True]
-    assert not any(chart.two_of_three[:-3])
+
+
+# NHSRplotthedots' own cases (tests/testthat/test-ptd_calculate_point_type.R): close to a limit,
+# side of the mean, and the points ptd_part_of_two_in_three flags.
+@pytest.mark.parametrize("close, side, flagged", [
+    ([1, 0, 1], [1, 1, 1], [1, 0, 1]),
+    ([0, 1, 1], [1, 1, 1], [0, 1, 1]),
+    ([1, 1, 0], [1, 1, 1], [1, 1, 0]),
+    ([0, 0, 1, 0, 1, 0, 0], [1] * 7, [0, 0, 1, 0, 1, 0, 0]),
+    ([0, 0, 1, 1, 0, 0, 0], [1] * 7, [0, 0, 1, 1, 0, 0, 0]),
+    ([1, 0, 0, 1], [1] * 4, [0, 0, 0, 0]),
+    ([1, 0, 0, 1, 1], [1] * 5, [0, 0, 0, 1, 1]),
+    # points on opposite sides of the mean
+    ([1, 0, 1], [1, -1, 1], [0, 0, 0]),
+    ([0, 1, 1], [1, -1, 1], [0, 0, 0]),
+    ([1, 1, 0], [1, -1, 1], [0, 0, 0]),
+    ([0, 0, 1, 0, 1, 0, 0], [1, -1, 1, -1, 1, -1, 1], [0] * 7),
+    ([0, 0, 1, 1, 0, 0, 0], [-1, 1, -1, 1, -1, 1, -1], [0] * 7),
+    ([], [], []),
+])
+def test_two_in_three_matches_nhsrplotthedots(close, side, flagged):
+    assert stats.two_in_three(close, side) == [bool(f) for f in flagged]
+
+
+def test_the_first_rule_a_point_meets_decides_its_signal_as_nhsrplotthedots_does():
+    """Upstream's ptd_special_cause_type case: y = 1..8, above the mean for the first four; a trend
+    (increasing) on points 1-2, a run on 3-4, 2-in-3 on 5, outside the limits on 6-7. Expected
+    types there: trend increasing x2, 7 points above x2, 2 in 3 below, below LCL x2, common cause."""
+    chart = stats.XmR(
+        values=[1, 2, 3, 4, 5, 6, 7, 8], mean=[0] * 4 + [9] * 4, upper=[20] * 8, lower=[-20] * 8,
+        outside_limits=[False] * 5 + [True, True, False], run=[False, False, True, True] + [False] * 4,
+        trend=[True, True] + [False] * 6, two_of_three=[False] * 4 + [True] + [False] * 3,
+        trend_direction=[1, 1] + [0] * 6,
+    )
+    assert chart.signals() == ["concern"] * 4 + ["improvement"] * 3 + ["common cause"]
+    assert chart.signals(lower_is_better=False) == ["improvement"] * 4 + ["concern"] * 3 + ["common cause"]
+
+
+def test_a_falling_trend_above_the_mean_is_improvement_where_lower_is_better():
+    """Part of a trend and of a run above the mean: the trend decides, by its slope."""
+    chart = stats.XmR(values=[9, 8, 7, 6, 5, 4, 3], mean=[1] * 7, upper=[20] * 7, lower=[-20] * 7,
+                      outside_limits=[False] * 7, run=[True] * 7, trend=[True] * 7, two_of_three=[False] * 7,
+                      trend_direction=[-1] * 7)
+    assert chart.signals() == ["improvement"] * 7
 
 
 def test_rebasing_recalculates_limits_per_segment():
