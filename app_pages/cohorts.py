@@ -64,6 +64,7 @@ shown = table.rename(columns={
     "mean_change": "Mean change (post − pre)",
 })[["Cohort", "Prison", "Wing", "SDM", "Start", "Sessions delivered", "Rescheduled", "Cancelled", "Days first to last",
     "Prisoners", "Staff", "Attendance", "Pairs", "Survey pairs / participants", "Mean change (post − pre)"]]
+shown = analysis.rounded_to_shown(shown, {"Attendance": 4, "Survey pairs / participants": 4}, default=2)
 st.session_state["_cohort_table_ids"] = list(shown["Cohort"])
 
 
