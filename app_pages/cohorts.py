@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard import analysis, charts, disclosure, filters, metrics, ui
 from dashboard.contract import SURVEY_ITEMS
-from dashboard.text import md
+from dashboard.text import count_of, md, most_often
 
 MAX_TIMELINE_COHORTS = 60  # a bar per cohort: more would not be readable
 MAX_SESSION_ROWS = 600  # a table of sessions longer than this is for the download
@@ -103,7 +103,7 @@ def show_delivery():
         st.info("No workshop of these cohorts was cancelled.")
     else:
         reasons = cancelled["cancellation_reason"].value_counts()
-        st.markdown(f"**{len(cancelled)} workshops cancelled; most often for {md(reasons.index[0])} ({reasons.iloc[0]}).**")
+        st.markdown(f"**{count_of(len(cancelled), 'workshop')} cancelled; {most_often(reasons)}.**")
         st.plotly_chart(charts.cancellation_reasons(cancelled), width="stretch")
         ui.download_csv(cancelled, "cancelled_workshops.csv", "Download cancelled workshops (CSV)")
 

@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard import analysis, charts, disclosure, filters, ui
 from dashboard.contract import INCIDENT_TYPES
 from dashboard.metrics import MEASURES
+from dashboard.text import count_of
 
 st.title("Good Prison Project")
 db = ui.database()
@@ -84,7 +85,7 @@ else:
             events[column], totals[column] = disclosure.protect_column(events[column], threshold=k)
     else:
         totals = {c: f"{int(events[c].sum()):,}" for c in ("prisoners_attending", "connections_made")}
-    st.markdown(f"**{len(events)} events brought {int(events['providers_attending'].sum()):,} provider visits to "
+    st.markdown(f"**{count_of(len(events), 'event')} brought {int(events['providers_attending'].sum()):,} provider visits to "
                 f"{totals['prisoners_attending']} prisoners, making {totals['connections_made']} connections.**")
     st.dataframe(events.drop(columns=["event_id", "prison_id"]).rename(columns=lambda c: c.replace("_", " ").capitalize()),
                  hide_index=True, width="stretch", column_config={"Held on": st.column_config.DateColumn(format="D MMM YYYY")})

@@ -123,7 +123,7 @@ if overall is not None:
     direction = "fell more (or rose less)" if overall.ratio < 1 else "rose more (or fell less)"
     clear = overall.upper < 1 or overall.lower > 1
     st.markdown(
-        f"**All {len(usable)} cohorts together: after the workshops, {measure.label.lower()} on the cohort's wing {direction} than on "
+        f"**{'The one cohort' if len(usable) == 1 else f'All {len(usable)} cohorts together'}: after the workshops, {measure.label.lower()} on the cohort's wing {direction} than on "
         f"comparison wings — ratio of changes {overall.ratio:.2f} (95% CI {overall.lower:.2f} to {overall.upper:.2f})"
         f"{'' if clear else ', which cannot be told apart from no difference'}.**"
     )

@@ -38,3 +38,17 @@ def md(value: object, limit: int | None = MESSAGE_LIMIT) -> str:
 def label(value: object) -> str:
     """`value` as literal text in a Plotly label or hover text (Plotly reads tags and entities)."""
     return html.escape(str(value), quote=False)
+
+
+def count_of(n: int, singular: str, plural: str | None = None) -> str:
+    """"1 workshop", "3 workshops", "1,204 cohorts": a count with its noun in the right number."""
+    return f"{n:,} {singular if n == 1 else plural or singular + 's'}"
+
+
+def most_often(counts) -> str:
+    """The most frequent of `counts` (a Series of counts by label, largest first), saying so when
+    several are equally frequent instead of naming one of them as the most frequent."""
+    top = counts[counts == counts.iloc[0]]
+    if len(top) == 1:
+        return f"most often for {md(top.index[0])} ({counts.iloc[0]:,})"
+    return f"equally often for {', '.join(md(label) for label in top.index[:-1])} and {md(top.index[-1])} ({counts.iloc[0]:,} each)"

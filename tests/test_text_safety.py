@@ -153,3 +153,13 @@ def test_no_page_renders_markup_from_an_extract_or_a_link(monkeypatch, tmp_path_
 @pytest.mark.parametrize("fragment", FRAGMENTS)
 def test_every_fragment_alone_is_text(fragment):
     assert not renders_something_from(f"The link asks for {md(fragment)}.")
+
+
+def test_counts_take_the_right_number_and_ties_are_named_as_ties():
+    from dashboard.text import count_of, most_often
+
+    assert count_of(1, "workshop") == "1 workshop" and count_of(3, "workshop") == "3 workshops"
+    assert count_of(1204, "cohort") == "1,204 cohorts" and count_of(0, "event") == "0 events"
+    assert most_often(pd.Series({"staff shortage": 3, "lockdown": 1})) == "most often for staff shortage (3)"
+    tied = most_often(pd.Series({"lockdown": 2, "staff shortage": 2, "other": 1}))
+    assert tied.startswith("equally often for lockdown and staff shortage (2 each)")
