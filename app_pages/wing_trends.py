@@ -33,7 +33,8 @@ if current.wing_ids:
 else:
     rates_shown = rates
 delivered = ui.query("delivered_workshops", prison_id=prison_id)
-cohorts = analysis.cohort_windows(delivered)
+cohorts = analysis.cohort_windows(delivered)  # every cohort: they screen the comparison wings
+shown_cohorts = analysis.cohorts_in_view(cohorts, current.period_start, current.period_end, current.wing_ids)
 unit = f"{measure.label.lower()} per 1,000 prisoners per year"
 st.caption(
     f"{md(prison_name)} · {filters.month_label(current.period_start)} to {filters.month_label(current.last_month)}. "
@@ -85,7 +86,7 @@ wing_id = filters.page_choice(
     "Wing", wing_options, "spc_wing", default_wing, format_func=lambda w: f"{wing_names[w]} ({w})", container=spc_controls[0]
 )
 months = sorted(pd.to_datetime(rates_shown["month"]).dt.date.unique())
-wing_cohorts = cohorts[cohorts["wing_id"] == wing_id]
+wing_cohorts = shown_cohorts[shown_cohorts["wing_id"] == wing_id]
 starts = {pd.Timestamp(d).to_period("M").to_timestamp().date() for d in wing_cohorts["first_workshop"]}
 rebase = filters.page_choice(
     "Rebase the limits at", ["none", *months], "rebase", "none",
@@ -102,7 +103,7 @@ st.markdown(
     f"{signals.get('improvement', 0)} months signal improvement and {signals.get('concern', 0)} signal concern "
     "(lower is better)."
 )
-st.plotly_chart(charts.spc_chart(series, wing_cohorts, delivered[delivered["wing_id"] == wing_id], f"{label(wing_names[wing_id])}: {unit}", unit), width="stretch")
+st.plotly_chart(charts.spc_chart(series, wing_cohorts, analysis.workshops_in_period(delivered[delivered["wing_id"] == wing_id], current.period_start, current.period_end), f"{label(wing_names[wing_id])}: {unit}", unit), width="stretch")
 st.caption(
     "XmR chart (NHS Making Data Count): limits at the mean ± 2.66 × the mean moving range. Special cause: a point "
     "outside the limits, 7 in a row on one side of the mean, 7 in a row rising or falling, or 2 of 3 beyond "
@@ -115,8 +116,12 @@ st.subheader("Before and after each cohort, against wings without the programme"
 if cohorts.empty:
     st.info(f"The Conversation has not run at {md(prison_name)}, so there is nothing to compare.")
     st.stop()
+if shown_cohorts.empty:
+    st.info("No cohort started in this period" + (" on the chosen wings" if current.wing_ids else "")
+            + ": widen the period or the wings to compare before and after.")
+    st.stop()
 window = filters.page_choice("Months before and after", [3, 6, 9, 12], "window", 6, format_func=lambda n: f"{n} months")
-comparison = analysis.before_after(rates, cohorts, window, window)
+comparison = analysis.before_after(rates, cohorts, window, window, evaluate=shown_cohorts["cohort_id"])
 overall = analysis.pooled(comparison)
 usable = comparison.dropna(subset=["ratio"]) if "ratio" in comparison else comparison.iloc[0:0]
 if overall is not None:

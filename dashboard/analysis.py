@@ -78,8 +78,25 @@ def windows_for(first_workshop, last_workshop, months_before: int, months_after:
     )
 
 
+def cohorts_in_view(cohorts: pd.DataFrame, period_start, period_end, wing_ids=None) -> pd.DataFrame:
+    """The cohorts a view shows: those whose first workshop falls in [period_start, period_end)
+    (a cohort counts where it started), on the chosen wings if any."""
+    first = pd.to_datetime(cohorts["first_workshop"])
+    shown = (first >= pd.Timestamp(period_start)) & (first < pd.Timestamp(period_end))
+    if wing_ids:
+        shown &= cohorts["wing_id"].isin(list(wing_ids))
+    return cohorts[shown]
+
+
+def workshops_in_period(delivered: pd.DataFrame, period_start, period_end) -> pd.DataFrame:
+    """Delivered workshops in [period_start, period_end): the markers a chart of that period shows."""
+    on = pd.to_datetime(delivered["delivered_on"])
+    return delivered[(on >= pd.Timestamp(period_start)) & (on < pd.Timestamp(period_end))]
+
+
 def before_after(
-    wing_rates: pd.DataFrame, cohorts: pd.DataFrame, months_before: int = 6, months_after: int = 6, wing_of=None
+    wing_rates: pd.DataFrame, cohorts: pd.DataFrame, months_before: int = 6, months_after: int = 6, wing_of=None,
+    evaluate=None,
 ) -> pd.DataFrame:
     """For each cohort: counts, prisoner-years and rates before and after on its wing and on the
     comparison wings, and the ratio of the two changes with its 95% CI.
@@ -87,7 +104,9 @@ def before_after(
     The comparison wings are the prison's other wings that had no workshop of any cohort between
     the start of the before window and the end of the after window, so the comparison is not
     itself treated. `wing_rates` is `wing_measure(...)` for one prison; `wing_of` can map a cohort
-    to another wing (a placebo test: the same dates on a wing that had no programme).
+    to another wing (a placebo test: the same dates on a wing that had no programme). `evaluate`
+    (cohort ids) limits the cohorts compared; every cohort in `cohorts` still screens the
+    comparison wings, so a wing treated outside the view is never taken as untreated.
     """
     incidents = wing_rates.pivot_table(index="wing_id", columns="month", values="incidents", aggfunc="sum")
     years = wing_rates.pivot_table(index="wing_id", columns="month", values="prisoner_years", aggfunc="sum").reindex_like(incidents)
@@ -103,7 +122,8 @@ def before_after(
         return (lo, hi) if hi - lo == needed else None  # the window runs off the data
 
     rows = []
-    for cohort in cohorts.itertuples():
+    chosen = cohorts if evaluate is None else cohorts[cohorts["cohort_id"].isin(list(evaluate))]
+    for cohort in chosen.itertuples():
         wing = wing_of(cohort) if wing_of else cohort.wing_id
         windows = windows_for(cohort.first_workshop, cohort.last_workshop, months_before, months_after)
         busy = cohort_wings[(last_workshops >= windows.before[0].to_datetime64()) & (first_workshops < windows.after[1].to_datetime64())]

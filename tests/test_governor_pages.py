@@ -106,3 +106,23 @@ def test_prison_comparison_same_type_and_overdispersion(monkeypatch, raw):
     assert set(ranked["Type"]) == {"Category C training"}
     assert any("over-dispersion factor phi" in c.value for c in at.caption)
     assert at.query_params["compare_with"] == "Category C training"
+
+
+def test_wing_trends_on_a_short_period_and_one_wing_shows_only_that_view(monkeypatch, raw):
+    """Markers and cohorts follow the period and the wing filter; the comparison still screens out
+    wings treated outside the view."""
+    at = start(monkeypatch, query_params={"prison": "WSI", "wing": "WSI-F", "from": "2019-01", "to": "2020-12"})
+    at = open_page(at, WING_TRENDS)
+    (_, spc) = plotly_figures(at)
+    (markers,) = [t for t in spc["data"] if t.get("name") == "Workshop delivered"]
+    shown = pd.to_datetime(markers["x"])
+    assert len(shown) and shown.min() >= pd.Timestamp("2019-01-01") and shown.max() < pd.Timestamp("2021-01-01")
+    table = table_with(at, "Ratio of changes")
+    assert set(table["Wing"]) == {"WSI-F"}
+    assert pd.to_datetime(table["First workshop"]).between("2019-01-01", "2020-12-31").all()
+    cohorts, workshops = raw("cohorts"), raw("workshops").query("status == 'delivered'")
+    first = workshops.merge(cohorts, on="cohort_id").groupby(["cohort_id", "wing_id"])["delivered_on"].min().reset_index()
+    first = first[(first["wing_id"] == "WSI-F") & pd.to_datetime(first["delivered_on"]).between("2019-01-01", "2020-12-31")]
+    assert set(table["Cohort"]) == set(first["cohort_id"])
+    headline = " ".join(m.value for m in at.markdown)
+    assert "None" not in headline and "1 cohorts" not in headline
