@@ -31,9 +31,11 @@ try:
     filters.sidebar_filters()
     notice = st.container()  # above the page: filled once the page has run its queries
     ui.record_inputs()
-    navigation.run()
-    with notice:
-        ui.inputs_notice(ui.database())
+    try:
+        navigation.run()
+    finally:  # a page that stops early (st.stop) still says what its figures rest on
+        with notice:
+            ui.inputs_notice(ui.database())
 except Exception as error:  # st.stop() and reruns are not Exceptions: they pass through
     ui.show_failure(error)
 finally:  # st.stop() and reruns end a run early: they count too

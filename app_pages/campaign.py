@@ -36,7 +36,7 @@ giving[0].metric("Raised from gifts", funding.money(totals["raised_gbp"]))
 giving[1].metric("Match released", funding.money(totals["matched_gbp"]),
                  help="Share of the total released by the match funder: " + (f"{totals['matched_gbp'] / impact.total_with_match:.0%}" if impact.total_with_match else "–"))
 giving[2].metric("Total with match", funding.money(impact.total_with_match))
-giving[3].metric("Median gift", funding.money(totals["median_gift_gbp"]), help=f"Mean gift {funding.money(totals['mean_gift_gbp'])}")
+giving[3].metric("Median gift", impact.median_gift, help=f"Mean gift {impact.mean_gift}")
 if impact.cumulative.empty:
     st.info("No gifts recorded for this campaign.")
 else:

@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard import analysis, charts, disclosure, filters, metrics, ui
 from dashboard.contract import SURVEY_ITEMS
-from dashboard.text import count_of, md, most_often
+from dashboard.text import count_of, most_often
 
 MAX_TIMELINE_COHORTS = 60  # a bar per cohort: more would not be readable
 MAX_SESSION_ROWS = 600  # a table of sessions longer than this is for the download

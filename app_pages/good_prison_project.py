@@ -59,9 +59,9 @@ else:
     decided = outcomes.drop("pending", errors="ignore").sum()
     shown = disclosure.protect(outcomes.to_dict(), ("all", outcomes.sum()), k, protected)
     # with the engaged count beside it, the share would give back a hidden pending count
-    share_hidden = protected and (not disclosure.share_is_reportable(int(outcomes.get("engaged", 0)), int(decided), k)
-                                  or disclosure.is_hidden(shown.get("pending", "0")))
-    engaged = "a share not shown (small counts)" if share_hidden or not decided else f"{outcomes.get('engaged', 0) / decided:.0%}"
+    engaged_share = disclosure.share(int(outcomes.get("engaged", 0)), int(decided), k, protected)
+    share_hidden = engaged_share is None or (protected and disclosure.is_hidden(shown.get("pending", "0")))
+    engaged = "a share not shown (small counts)" if share_hidden else f"{engaged_share:.0%}"
     st.markdown(f"**{shown['all']} referrals; {engaged} of those decided led to engagement** "
                 f"({shown.get('pending', '0')} still pending).")
     st.dataframe(pd.DataFrame({"Outcome": list(shown), "Referrals": list(shown.values())}).replace({"Outcome": {"all": "all referrals"}}),

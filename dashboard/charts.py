@@ -59,6 +59,11 @@ def escaped(build):
     return wrapper
 
 
+def template_text(value: object) -> str:
+    """An outside value spliced into a hover template: escaped, and no `%{` to be read as a field."""
+    return label(value).replace("%{", "%\u200b{")
+
+
 def _layout(figure: go.Figure, title: str, y_title: str, x_title: str = "Month") -> go.Figure:
     figure.update_layout(
         title=title, xaxis_title=x_title, yaxis_title=y_title, hovermode="closest",
@@ -94,7 +99,7 @@ def services_by_category(counts: pd.DataFrame) -> go.Figure:
             part = counts[(counts["prison"] == prison) & (counts["status"] == status)]
             figure.add_trace(go.Bar(
                 x=part["size"], y=part["category"], orientation="h", name=status, marker_color=colour,
-                legendgroup=status, showlegend=column == 1, hovertemplate="%{y}: %{x} " + status + "<extra>" + label(prison) + "</extra>",
+                legendgroup=status, showlegend=column == 1, hovertemplate="%{y}: %{x} " + status + "<extra>" + template_text(prison) + "</extra>",
             ), row=1, col=column)
     figure.update_layout(barmode="stack", height=420)
     figure.update_xaxes(title_text="Services")
@@ -255,7 +260,7 @@ def cancellation_reasons(cancelled: pd.DataFrame) -> go.Figure:
     figure = go.Figure([
         go.Bar(x=part["quarter"], y=part["size"], name=reason, marker_color=PALETTE[i % len(PALETTE)],
                width=1000 * 60 * 60 * 24 * 80, offset=0,  # a quarter wide (ms), whatever the span shown
-               hovertemplate="%{x|%b %Y} quarter: %{y} cancelled<extra>" + reason + "</extra>")
+               hovertemplate="%{x|%b %Y} quarter: %{y} cancelled<extra>" + template_text(reason) + "</extra>")
         for i, (reason, part) in enumerate(counts.groupby("cancellation_reason"))
     ])
     figure.update_layout(barmode="stack")

@@ -7,7 +7,8 @@ The design, as official statistics use it (ONS and DfE round to base 5), survive
   "<k" or a multiple of k;
 - a rate is computed from the rounded count, and its interval too, so rate × prisoner-years gives
   back only the rounded count;
-- a share is shown only when neither its part nor the rest is a count from 1 to k-1;
+- a share is shown only when neither its part nor the rest is a count from 1 to k-1, and is
+  worked out from the rounded counts (`share`), as is an average per person or per gift;
 - a total with a hidden part is shown as "hidden".
 
 A funder may choose any prisons and any months, and compare any two views: the difference of two
@@ -62,8 +63,9 @@ def shown_count(n: int | float | str | None, threshold: int = DEFAULT_THRESHOLD,
 def rule_statement(threshold: int = DEFAULT_THRESHOLD) -> str:
     """The rule in words, for every page and report that applies it."""
     return (f"Counts of people and incidents are rounded to the nearest {threshold}, counts from 1 to {threshold - 1} are "
-            f"shown as <{threshold}, and a total with such a count in it is hidden; rates and intervals are worked out "
-            f"from the rounded counts. So no two views, whatever their prisons and months, give back a count under {threshold}.")
+            f"shown as <{threshold}, and a total with such a count in it is hidden; rates, shares, averages and intervals "
+            f"are worked out from the rounded counts, and a total may differ from the sum of its rounded parts. So no two views, "
+            f"whatever their prisons and months, give back a count under {threshold}.")
 
 
 def is_hidden(shown: str) -> bool:
@@ -107,6 +109,14 @@ def protect_column(values: pd.Series, threshold: int = DEFAULT_THRESHOLD, enable
     return pd.Series([shown[i] for i in range(len(values))], index=values.index), shown["total"]
 
 
-def rounded_column(values: pd.Series, threshold: int = DEFAULT_THRESHOLD) -> pd.Series:
-    """Counts rounded as for a funder (hidden ones as missing), to compute rates and intervals from."""
-    return values.map(lambda v: rounded(v, threshold)).astype("Float64")
+def share(part: int, whole: int, threshold: int = DEFAULT_THRESHOLD, protected: bool = True) -> float | None:
+    """part / whole as a protected viewer may see it: None unless reportable (`share_is_reportable`),
+    and then worked out from the rounded counts (an exact share beside rounded counts gives them
+    back: 58% with "5 of 10" shown can only be 7 of 12)."""
+    if not whole:
+        return None
+    if not protected:
+        return part / whole
+    if not share_is_reportable(part, whole, threshold):
+        return None
+    return rounded(part, threshold) / rounded(whole, threshold)

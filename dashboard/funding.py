@@ -32,6 +32,16 @@ class CampaignImpact:
     def total_with_match(self) -> float:
         return self.totals["raised_gbp"] + self.totals["matched_gbp"]
 
+    @property
+    def median_gift(self) -> str:
+        return money(self.totals["median_gift_gbp"]) if self.totals["gifts"] >= self.threshold else "not shown (few gifts)"
+
+    @property
+    def mean_gift(self) -> str:
+        """Raised over the rounded gift count: beside the exact total, an exact mean gives the count back."""
+        gifts = disclosure.rounded(int(self.totals["gifts"]), self.threshold)
+        return money(self.totals["raised_gbp"] / gifts) if gifts else "not shown (few gifts)"
+
     def giving_rows(self) -> list[tuple[str, str]]:
         t, c = self.totals, self.campaign
         pledged = c["match_pledged_gbp"]
@@ -44,8 +54,8 @@ class CampaignImpact:
             ("Share of the total from the match funder",
              f"{t['matched_gbp'] / self.total_with_match:.0%}" if self.total_with_match else "–"),
             ("Gifts", disclosure.shown_count(int(t["gifts"]), self.threshold)),
-            ("Median gift", money(t["median_gift_gbp"]) if t["gifts"] >= self.threshold else "not shown (few gifts)"),
-            ("Mean gift", money(t["mean_gift_gbp"]) if t["gifts"] >= self.threshold else "not shown (few gifts)"),
+            ("Median gift", self.median_gift),
+            ("Mean gift", self.mean_gift),
         ]
 
     def delivery_rows(self) -> list[tuple[str, str]]:
@@ -54,9 +64,12 @@ class CampaignImpact:
         people = disclosure.protect({"prisoners": d["prisoners_reached"], "staff": d["staff_reached"]}, ("all", reached), k)
         workshops = disclosure.shown_count(int(d["workshops_delivered"]), k)
         hours_hidden = disclosure.is_hidden(workshops)  # hours (and cost per hour) would give the count back
+        # hours to the nearest 2k: a workshop is mostly 2.5 hours, so exact hours would give back the count
+        hours = disclosure.rounded(round(d["workshop_hours"]), 2 * k) or 0
+        costed_hours = disclosure.rounded(round(d["costed_workshop_hours"]), 2 * k) or 0
         rows = [
             ("Cohorts started", disclosure.shown_count(int(d["cohorts"]), k)),
-            ("Workshops delivered", workshops + ("" if hours_hidden else f" ({d['workshop_hours']:,.1f} hours)")),
+            ("Workshops delivered", workshops + ("" if hours_hidden else f" (about {hours:,} hours)")),
             ("Prisoners reached", people["prisoners"]),
             ("Staff reached", people["staff"]),
         ]
@@ -68,13 +81,13 @@ class CampaignImpact:
                          f"{disclosure.shown_count(costed_people, k)} participants)"))
         else:
             rows.append(("Cost per participant reached", "not shown (too few costed cohorts or participants)"))
-        if d["costed_workshop_hours"] and not hours_hidden:
-            rows.append(("Cost per delivered workshop hour", f"{money(d['cost_gbp'] / d['costed_workshop_hours'])} "
-                         f"(over {d['costed_workshop_hours']:,.1f} hours)"))
+        if costed_hours and not hours_hidden:
+            rows.append(("Cost per delivered workshop hour", f"{money(d['cost_gbp'] / costed_hours)} "
+                         f"(over about {costed_hours:,} hours)"))
         pairs, improved = int(o["pairs"]), int(o["improved"])
         if disclosure.share_is_reportable(improved, pairs, k):
             rows.append(("Paired participants who improved",
-                         f"{disclosure.shown_count(improved, k)} of {disclosure.shown_count(pairs, k)} ({improved / pairs:.0%})"))
+                         f"{disclosure.shown_count(improved, k)} of {disclosure.shown_count(pairs, k)} ({disclosure.share(improved, pairs, k):.0%})"))
         else:
             rows.append(("Paired participants who improved", f"not shown ({disclosure.shown_count(pairs, k)} pairs)"))
         if pairs >= k:

@@ -23,11 +23,11 @@ def delivery(query: Query, params: dict, protected: bool, k: int) -> dict[str, s
     planned, delivered = int(row["sessions_planned"]), int(row["sessions_delivered"])
     by_role = query("participants_by_role", **params).set_index("role")["participants"]
     people = {r: int(by_role.get(r, 0)) for r in ("prisoner", "staff")}
-    shown = disclosure.protect(
+    shown = disclosure.protect(  # counts of sessions and cohorts: no total among them on screen
         {"cohorts": row["cohorts"], "delivered": delivered, "planned": planned, "rescheduled": row["workshops_rescheduled"],
-         "cancelled": row["workshops_cancelled"], **people}, ("participants", sum(people.values())), k, protected)
-    reportable = not protected or disclosure.share_is_reportable(delivered, planned, k)
-    shown["delivered_share"] = metrics.share(delivered, planned) if reportable and planned else None
+         "cancelled": row["workshops_cancelled"]}, None, k, protected)
+    shown |= disclosure.protect(people, ("participants", sum(people.values())), k, protected)
+    shown["delivered_share"] = disclosure.share(delivered, planned, k, protected)
     return shown
 
 
@@ -56,6 +56,12 @@ def survey_table(query: Query, params: dict, protected: bool, k: int) -> pd.Data
     """Paired survey change for everyone and by role: participants, pairs, mean change and its 95%
     interval (not reported under k pairs)."""
     summary = query("survey_change_summary", **params)
+    # the Everyone row is the total of the role rows: protected together, so it cannot pin a hidden role
+    by_group = {("Everyone" if pd.isna(r.role) else r.role): r for r in summary.itertuples()}
+    roles = [g for g in by_group if g != "Everyone"]
+    shown = {column: disclosure.protect({g: int(getattr(by_group[g], column)) for g in roles},
+                                        ("Everyone", int(getattr(by_group["Everyone"], column))), k, protected)
+             for column in ("participants", "pairs")} if protected and "Everyone" in by_group else None
     rows = []
     for row in summary.itertuples():
         pairs = int(row.pairs)
@@ -63,8 +69,8 @@ def survey_table(query: Query, params: dict, protected: bool, k: int) -> pd.Data
         estimate = stats.mean_interval(pairs, float(row.mean_change), float(row.sd_change)) if reportable else None
         rows.append({
             "Group": "Everyone" if pd.isna(row.role) else metrics.ROLE_LABELS[row.role],
-            "Participants": _count(int(row.participants), k, protected),
-            "Pairs": _count(pairs, k, protected),
+            "Participants": shown["participants"]["Everyone" if pd.isna(row.role) else row.role] if shown else int(row.participants),
+            "Pairs": shown["pairs"]["Everyone" if pd.isna(row.role) else row.role] if shown else pairs,
             "pairs_exact": pairs,
             "Mean change": _round(estimate.value if estimate else None, 2),
             "95% CI low": _round(estimate.lower if estimate else None, 2),

@@ -144,3 +144,31 @@ def test_only_an_administrator_reads_rejected_values_on_the_data_page(monkeypatc
         tables = " ".join(frame.value.to_csv() for frame in at.dataframe)
         texts = " ".join(e.value for kind in ("markdown", "caption", "warning", "info") for e in getattr(at, kind))
         assert ("Secret-Name-4471" in tables + texts) is sees, role
+
+
+# --- What a reviewer found: figures beside rounded counts that gave the counts back -------------
+
+
+def test_a_share_is_worked_out_from_the_rounded_counts():
+    assert disclosure.share(7, 12) == 0.5  # shown as "5 of 10": an exact 58% would pin 7 of 12
+    assert disclosure.share(7, 12, protected=False) == 7 / 12
+    assert disclosure.share(3, 12) is None and disclosure.share(0, 0) is None
+
+
+def test_the_mean_gift_and_workshop_hours_do_not_give_back_their_counts(sample_db):
+    query = functools.partial(sample_db.query, viewer=FUNDER)
+    campaigns = query("campaigns").set_index("campaign_id")
+    campaign_id = campaigns.index[0]
+    impact = funding.campaign_impact(query, campaigns.loc[campaign_id].to_dict() | {"campaign_id": campaign_id}, 12)
+    gifts = disclosure.rounded(int(impact.totals["gifts"]))
+    assert impact.mean_gift == funding.money(impact.totals["raised_gbp"] / gifts)
+    rows = dict(impact.delivery_rows())
+    hours = rows["Workshops delivered"].split("(about ")[1].split(" hours")[0].replace(",", "")
+    assert int(hours) % 10 == 0  # to the nearest 2k hours: hours / 2.5 no longer counts workshops
+
+
+def test_the_everyone_row_is_protected_as_the_total_of_the_role_rows():
+    frame = pd.DataFrame({"role": [None, "prisoner", "staff"], "participants": [8, 4, 4], "pairs": [8, 4, 4],
+                          "mean_change": [0.5, 0.5, 0.5], "sd_change": [1.0, 1.0, 1.0]})
+    table = summary.survey_table(lambda name, **params: frame, {}, True, K).set_index("Group")
+    assert table.loc["Everyone", "Participants"] == "hidden" and table.loc["Prisoners", "Pairs"] == "<5"
