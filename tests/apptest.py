@@ -2,6 +2,7 @@
 
 import base64
 import html
+import re
 import json
 from pathlib import Path
 
@@ -13,6 +14,15 @@ from dashboard.ui import FAILURE_MESSAGE
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 DEFAULT_PAGE = "app_pages/overview.py"
 TIMEOUT = 120
+
+
+def page_files(role: str = "admin") -> list[str]:
+    """The page scripts `role` may open, in navigation order, read from app.py's page map and the
+    access rules (so a test never keeps its own list of pages)."""
+    from dashboard.access import PAGES
+
+    declared = re.findall(r'st\.Page\(\s*"([^"]+\.py)"(?:[^)]*url_path="([^"]*)")?', Path(APP).read_text())
+    return [f for f, url in declared if url in PAGES[role]]
 
 
 def check(at: AppTest) -> AppTest:

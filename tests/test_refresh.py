@@ -11,10 +11,9 @@ import pytest
 from dashboard.contract import MODELS, MODELS_BY_TABLE
 from dashboard.database import open_database
 from dashboard.ui import FAILURE_MESSAGE
-from tests.apptest import open_page, rerun, start
+from tests.apptest import open_page, page_files, rerun, start
 
-PAGES = ["app_pages/overview.py", "app_pages/wing_trends.py", "app_pages/prison_comparison.py", "app_pages/cohorts.py",
-         "app_pages/campaign.py", "app_pages/good_prison_project.py", "app_pages/data.py"]
+PAGES = page_files()
 
 
 def touch_later(path):

@@ -7,13 +7,13 @@ from urllib.parse import urlencode
 
 import pytest
 
+from dashboard.access import ALL_PAGES
 from dashboard.database import SAMPLE_DATA_DIR
 from tests.e2e.conftest import start_server
 from tests.e2e.test_browser import open_app, wait_for_idle
 from tests.test_text_safety import FRAGMENTS, HEADING, MARKER, write_payloads
 
 PAYLOAD = " ".join(FRAGMENTS)
-PAGES = ["", "wing-trends", "prison-comparison", "cohorts", "campaign", "good-prison-project", "data"]
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ RENDERED = f"""() => [
 ]"""
 
 
-@pytest.mark.parametrize("path", PAGES, ids=[p or "overview" for p in PAGES])
+@pytest.mark.parametrize("path", ALL_PAGES, ids=[p or "overview" for p in ALL_PAGES])
 def test_the_browser_renders_no_markup_from_extracts_or_the_link(payload_server, browser, path):
     link = urlencode({"prison": f"[x](https://{MARKER}/p) ![p](https://{MARKER}/q.png)", "wing": PAYLOAD}, doseq=True)
     context, page = open_app(browser, f"{payload_server}/{path}?{link}")
