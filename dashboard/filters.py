@@ -99,6 +99,21 @@ def _seed_from_url(prisons: pd.DataFrame, months: list[date]) -> list[str]:
     return ignored
 
 
+_DEFAULTED_FOR = "_prisons_defaulted_for"
+
+
+def _open_on_own_prisons(prisons: pd.DataFrame) -> None:
+    """A governor opens on her own prisons, not on every prison in the estate: once per viewer (the
+    development switcher can change the viewer mid-session), and never over a link that names prisons."""
+    viewer = ui.viewer()
+    if st.session_state.get(_DEFAULTED_FOR) == viewer.key:
+        return
+    st.session_state[_DEFAULTED_FOR] = viewer.key
+    if viewer.role == "governor" and not st.query_params.get_all("prison"):
+        known = set(prisons["prison_id"])
+        st.session_state["f_prisons"] = [p for p in viewer.prisons if p in known]
+
+
 def _write_url(filters: Filters, months: list[date]) -> None:
     wanted = {
         "programme": filters.programme if filters.programme != "all" else None,
@@ -132,6 +147,7 @@ def sidebar_filters() -> Filters | None:
         ignored = _seed_from_url(prisons, months)
         st.session_state[_SEEDED] = True
         refuse_link_values(ignored)
+    _open_on_own_prisons(prisons)
 
     sidebar = st.sidebar
     sidebar.header("Filters")

@@ -120,8 +120,8 @@ def test_a_governor_sees_wing_detail_only_for_their_prison(monkeypatch, raw):
     at = open_page(at, PAGE_FILES["wing-trends"])
     assert any("not available to you for PVI" in i.value for i in at.info)
     assert "PVI-" not in json.dumps([json.loads(c.proto.spec) for c in at.get("plotly_chart")])
-    at = open_page(as_role(monkeypatch, "governor"), PAGE_FILES["wing-trends"])  # no prison chosen: their own
-    assert at.selectbox(key="_one_prison").options == ["HMP Wormwood Scrubs (WSI)"]
+    at = open_page(as_role(monkeypatch, "governor"), PAGE_FILES["wing-trends"])  # no prison in the link: their own
+    assert at.multiselect(key="f_prisons").value == ["WSI"]
     traces = json.dumps([json.loads(c.proto.spec) for c in at.get("plotly_chart")])
     assert "WSI-" in traces and "PVI-" not in traces
 
@@ -179,3 +179,17 @@ def test_with_sign_in_configured_a_known_user_gets_their_role_and_no_switcher(mo
     assert not [s for s in at.selectbox if s.key == "view_as"]
     assert any("Governor of WSI" in c.value for c in at.sidebar.caption)
     assert at.metric  # the Overview drew
+
+
+def test_a_governor_opens_on_her_own_prison_and_a_link_still_wins(monkeypatch):
+    at = start(monkeypatch, session_state={"view_as": "governor:WSI"})
+    (prisons,) = [m for m in at.sidebar.multiselect if m.key == "f_prisons"]
+    assert prisons.value == ["WSI"] and at.query_params["prison"] == "WSI"
+    assert "HMP Wormwood Scrubs" in " ".join(c.value for c in at.caption) or "WSI" in " ".join(c.value for c in at.caption)
+    linked = start(monkeypatch, query_params={"prison": "PVI"}, session_state={"view_as": "governor:WSI"})
+    (prisons,) = [m for m in linked.sidebar.multiselect if m.key == "f_prisons"]
+    assert prisons.value == ["PVI"]
+    # an administrator still opens on the whole estate
+    admin = start(monkeypatch)
+    (prisons,) = [m for m in admin.sidebar.multiselect if m.key == "f_prisons"]
+    assert prisons.value == [] and "prison" not in admin.query_params
