@@ -12,11 +12,11 @@ The design, as official statistics use it (ONS and DfE round to base 5), survive
 - a total with a hidden part is shown as "hidden".
 
 A funder may choose any prisons and any months, and compare any two views: the difference of two
-shown counts is always a multiple of k, never a count from 1 to k-1. A total and its parts are
-each rounded on their own, so a hidden part cannot be worked out from the others either, and no
-cell needs hiding to protect another (the old secondary suppression showed such a cell as "<5",
-which was false). Rounding bounds a count, it does not pin it: that is the protection. A total with a
-hidden part is shown as hidden (see `protect`).
+shown counts is always a multiple of k, never a count from 1 to k-1. Rounding bounds a count, it
+does not pin it: that is the protection. A part is never hidden to protect another (the old
+secondary suppression showed such a cell as "<5", which was false); only a total with a hidden
+part is, and it is shown as "hidden", because at the edges of the rounding bands a total and its
+other parts could pin the hidden one (see `protect`).
 """
 
 from __future__ import annotations

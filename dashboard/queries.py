@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from dashboard.access import Viewer
+from dashboard.contract import TABLES
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
 ROLLUPS_DIR = QUERIES_DIR / "rollups"  # tables derived once at load: `<name>.sql` is a SELECT
@@ -42,19 +43,17 @@ def query_text(name: str) -> str:
 
 @lru_cache(maxsize=None)
 def query_parameters(name: str) -> frozenset[str]:
-    return frozenset(_PARAMETER.findall(_COMMENT.sub("", query_text(name))))
+    return frozenset(_PARAMETER.findall(_without_comments(query_text(name))))
 
 
-def _sql_of(path: Path) -> str:
-    return _COMMENT.sub("", path.read_text())
+def _without_comments(sql: str) -> str:
+    return _COMMENT.sub("", sql)
 
 
 @lru_cache(maxsize=None)
 def _reads() -> dict[str, frozenset[str]]:
     """For every rollup and macro: the extracts it reads, directly or through another rollup or macro."""
-    from dashboard.contract import TABLES
-
-    derived = {p.stem: _sql_of(p) for folder in (ROLLUPS_DIR, MACROS_DIR) for p in folder.glob("*.sql")}
+    derived = {p.stem: _without_comments(p.read_text()) for folder in (ROLLUPS_DIR, MACROS_DIR) for p in folder.glob("*.sql")}
     direct = {name: _words(sql) & (set(TABLES) | set(derived)) - {name} for name, sql in derived.items()}
     reads: dict[str, frozenset[str]] = {}
 
@@ -79,9 +78,7 @@ def _words(sql: str) -> set[str]:
 def query_tables(name: str) -> frozenset[str]:
     """The extracts (contract tables) named query `name` reads, directly or through rollups and
     macros: the pages use it to say when a figure's inputs lost rows."""
-    from dashboard.contract import TABLES
-
-    words, reads = _words(_COMMENT.sub("", query_text(name))), _reads()
+    words, reads = _words(_without_comments(query_text(name))), _reads()
     return frozenset(words & set(TABLES)).union(*(reads[w] for w in words & reads.keys()))
 
 
