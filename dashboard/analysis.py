@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from statsmodels.stats.meta_analysis import combine_effects
+
 from dashboard import stats
 from dashboard.metrics import Measure, incident_rate
 
@@ -94,28 +96,53 @@ def workshops_in_period(delivered: pd.DataFrame, period_start, period_end) -> pd
     return delivered[(on >= pd.Timestamp(period_start)) & (on < pd.Timestamp(period_end))]
 
 
+# A cohort may change its wing for a while after its last workshop. Until that time has passed the
+# wing is neither a clean comparison for another cohort nor a clean "before" for its own next
+# cohort. A year is the assumption (stated on the page); the sample's generator builds 12 months.
+EFFECT_CAN_LAST_MONTHS = 12
+LEFT_OUT_BEFORE_TREATED = "left out: its 'before' months fall inside an earlier cohort's effect on this wing"
+NO_COMPARISON = "left out: no wing of the prison was free of the programme in both windows"
+RUNS_OFF = "left out: a window runs beyond the data or the period"
+
+
+def _month(value) -> np.datetime64:
+    return np.datetime64(pd.Timestamp(value), "M")
+
+
+def influence_spans(cohorts: pd.DataFrame, effect_months: int = EFFECT_CAN_LAST_MONTHS) -> pd.DataFrame:
+    """Each cohort's wing and the months [start, end) it may have influenced: from its first
+    workshop's month to `effect_months` after its last workshop's month."""
+    first = np.array([_month(v) for v in cohorts["first_workshop"]], dtype="datetime64[M]")
+    last = np.array([_month(v) for v in cohorts["last_workshop"]], dtype="datetime64[M]")
+    return pd.DataFrame({
+        "cohort_id": cohorts["cohort_id"].to_numpy(), "wing_id": cohorts["wing_id"].to_numpy(),
+        "start": first, "end": last + 1 + effect_months,
+    })
+
+
 def before_after(
     wing_rates: pd.DataFrame, cohorts: pd.DataFrame, months_before: int = 6, months_after: int = 6, wing_of=None,
-    evaluate=None,
+    evaluate=None, effect_months: int = EFFECT_CAN_LAST_MONTHS,
 ) -> pd.DataFrame:
     """For each cohort: counts, prisoner-years and rates before and after on its wing and on the
     comparison wings, and the ratio of the two changes with its 95% CI.
 
-    The comparison wings are the prison's other wings that had no workshop of any cohort between
-    the start of the before window and the end of the after window, so the comparison is not
-    itself treated. `wing_rates` is `wing_measure(...)` for one prison; `wing_of` can map a cohort
-    to another wing (a placebo test: the same dates on a wing that had no programme). `evaluate`
-    (cohort ids) limits the cohorts compared; every cohort in `cohorts` still screens the
-    comparison wings, so a wing treated outside the view is never taken as untreated.
+    Staggered roll-out, done as clean two-by-two comparisons: a cohort's comparison wings are the
+    prison's other wings that no cohort influenced (first workshop to `effect_months` after the
+    last) at any time in the before or after window, so a comparison wing is neither being treated
+    nor still carrying an earlier cohort's effect; a cohort whose own before window falls inside an
+    earlier cohort's influence on the same wing is left out with a note (its "before" is not
+    untreated). `wing_rates` is `wing_measure(...)` for one prison; `wing_of` can map a cohort to
+    another wing (a placebo test: the same dates on a wing that had no programme). `evaluate`
+    (cohort ids) limits the cohorts compared; every cohort in `cohorts` still screens, so a wing
+    treated outside the view is never taken as untreated.
     """
     incidents = wing_rates.pivot_table(index="wing_id", columns="month", values="incidents", aggfunc="sum")
     years = wing_rates.pivot_table(index="wing_id", columns="month", values="prisoner_years", aggfunc="sum").reindex_like(incidents)
     months = pd.DatetimeIndex(pd.to_datetime(incidents.columns))
     wings = incidents.index.to_numpy()
     counts, exposure = incidents.fillna(0).to_numpy(), years.fillna(0).to_numpy()
-    first_workshops = pd.to_datetime(cohorts["first_workshop"]).to_numpy()
-    last_workshops = pd.to_datetime(cohorts["last_workshop"]).to_numpy()
-    cohort_wings = cohorts["wing_id"].to_numpy()
+    spans = influence_spans(cohorts, effect_months)
 
     def window(start, end, needed):
         lo, hi = months.searchsorted(start), months.searchsorted(end)
@@ -126,9 +153,14 @@ def before_after(
     for cohort in chosen.itertuples():
         wing = wing_of(cohort) if wing_of else cohort.wing_id
         windows = windows_for(cohort.first_workshop, cohort.last_workshop, months_before, months_after)
-        busy = cohort_wings[(last_workshops >= windows.before[0].to_datetime64()) & (first_workshops < windows.after[1].to_datetime64())]
+        start, end = _month(windows.before[0]), _month(windows.after[1])
+        touching = spans[(spans["start"] < end) & (spans["end"] > start)]
+        busy_wings = set(touching["wing_id"])
+        earlier_on_wing = spans[
+            (spans["wing_id"] == wing) & (spans["cohort_id"] != cohort.cohort_id)
+            & (spans["start"] < _month(windows.before[1])) & (spans["end"] > start)
+        ]
         on_wing = wings == wing
-        busy_wings = set(busy)
         others = ~on_wing & np.array([w not in busy_wings for w in wings], dtype=bool)
         row = {
             "cohort_id": cohort.cohort_id,
@@ -137,35 +169,148 @@ def before_after(
             "first_workshop": cohort.first_workshop,
             "last_workshop": cohort.last_workshop,
         }
-        spans = [window(*windows.before, months_before), window(*windows.after, months_after)]
-        if not others.any() or not on_wing.any() or None in spans:
-            rows.append({**row, "note": "no comparison wing free of the programme" if not others.any() else "window runs beyond the data"})
+        windows_found = [window(*windows.before, months_before), window(*windows.after, months_after)]
+        if None in windows_found or not on_wing.any():
+            rows.append({**row, "note": RUNS_OFF})
+            continue
+        if not earlier_on_wing.empty:
+            rows.append({**row, "note": LEFT_OUT_BEFORE_TREATED})
+            continue
+        if not others.any():
+            rows.append({**row, "note": NO_COMPARISON})
             continue
         # wing before, wing after, comparison before, comparison after
         cells = [
             (float(counts[rows_mask, lo:hi].sum()), float(exposure[rows_mask, lo:hi].sum()))
             for rows_mask in (on_wing, others)
-            for lo, hi in spans
+            for lo, hi in windows_found
         ]
         for name, (count, prisoner_years) in zip(("wing_before", "wing_after", "others_before", "others_after"), cells):
             row[f"{name}_incidents"] = count
             row[f"{name}_prisoner_years"] = prisoner_years
             row[f"{name}_rate"] = incident_rate(count, prisoner_years)
         result = stats.ratio_of_rate_changes(*cells)
-        rows.append({**row, "ratio": result.ratio, "ratio_low": result.lower, "ratio_high": result.upper, "note": ""})
+        rows.append({**row, "ratio": result.ratio, "ratio_low": result.lower, "ratio_high": result.upper,
+                     "log_ratio_se": result.log_se, "note": ""})
     return pd.DataFrame(rows)
 
 
-def pooled(before_after_table: pd.DataFrame) -> stats.RateRatioOfChanges | None:
-    """All cohorts together: counts and prisoner-years summed cell by cell, then one ratio."""
+@dataclass(frozen=True)
+class Pooled:
+    """Cohorts' ratios of changes combined: a random-effects meta-analysis on the log scale."""
+
+    ratio: float
+    lower: float
+    upper: float
+    cohorts: int
+    tau2: float  # between-cohort variance of the log ratio (0: the cohorts agree beyond chance)
+    i2: float  # share of the spread beyond chance, 0..1
+
+
+def pooled(before_after_table: pd.DataFrame, level: float = 0.95) -> Pooled | None:
+    """All compared cohorts together: each cohort's log ratio weighted by its inverse variance plus
+    the between-cohort variance (random effects, Paule–Mandel estimate of tau², statsmodels'
+    `combine_effects`), so cohorts that genuinely differ widen the interval instead of being
+    averaged away. One cohort is its own estimate."""
     usable = before_after_table.dropna(subset=["ratio"]) if "ratio" in before_after_table else before_after_table.iloc[0:0]
     if usable.empty:
         return None
-    cells = [
-        (usable[f"{name}_incidents"].sum(), usable[f"{name}_prisoner_years"].sum())
-        for name in ("wing_before", "wing_after", "others_before", "others_after")
+    if len(usable) == 1:
+        only = usable.iloc[0]
+        return Pooled(float(only["ratio"]), float(only["ratio_low"]), float(only["ratio_high"]), 1, 0.0, 0.0)
+    combined = combine_effects(
+        np.log(usable["ratio"].to_numpy(dtype=float)), usable["log_ratio_se"].to_numpy(dtype=float) ** 2,
+        method_re="iterated", alpha=1 - level,
+    )
+    estimate = combined.summary_frame().loc["random effect"]
+    return Pooled(
+        float(np.exp(estimate["eff"])), float(np.exp(estimate["ci_low"])), float(np.exp(estimate["ci_upp"])),
+        len(usable), float(max(combined.tau2, 0.0)), float(max(combined.i2, 0.0)),
+    )
+
+
+EVENT_MONTHS = (-12, 18)  # months relative to a cohort's first workshop that the event study shows
+
+
+_SUMS = ["cohort_incidents", "cohort_prisoner_years", "comparison_incidents", "comparison_prisoner_years"]
+
+
+def event_study(
+    prisons: list[tuple[pd.DataFrame, pd.DataFrame]], months_from: int = EVENT_MONTHS[0], months_to: int = EVENT_MONTHS[1],
+    evaluate=None, effect_months: int = EFFECT_CAN_LAST_MONTHS, level: float = 0.95,
+) -> pd.DataFrame:
+    """Month by month around the first workshop (month 0 is its month): incidents and prisoner-years
+    on the cohorts' wings and on comparison wings, summed over cohorts, and their rate ratio relative
+    to the same ratio over the months before (months_from to −1), with a 95% interval.
+
+    A wing-month is used only when it is clean: a cohort's own wing in a month another cohort may
+    have influenced is left out, and a comparison wing is one of the prison's other wings that no
+    cohort influenced that month. `wing_rates` may hold several prisons (its wing ids are unique);
+    a cohort is compared within its own prison. Before month 0 the ratio should sit near 1: a fall
+    there means the wings were already improving. The interval treats the reference as fixed plus
+    its own Poisson error (var of log = 1/a + 1/b + 1/c + 1/d), an approximation that ignores the
+    months shared with the reference."""
+    relative = np.arange(months_from, months_to + 1)
+    frame = pd.DataFrame({"months_from_first_workshop": relative, **{c: 0.0 for c in _SUMS}, "cohorts": 0})
+    for wing_rates, cohorts in prisons:
+        sums, used = _event_sums(wing_rates, cohorts, relative, evaluate, effect_months)
+        frame[_SUMS] += sums
+        frame["cohorts"] += used
+    reference = frame[frame["months_from_first_workshop"] < 0][_SUMS].sum()
+    results = [
+        stats.ratio_of_rate_changes(
+            (reference["cohort_incidents"], reference["cohort_prisoner_years"]), (r.cohort_incidents, r.cohort_prisoner_years),
+            (reference["comparison_incidents"], reference["comparison_prisoner_years"]), (r.comparison_incidents, r.comparison_prisoner_years),
+            level,
+        ) if r.cohorts else None
+        for r in frame.itertuples()
     ]
-    return stats.ratio_of_rate_changes(*cells)
+    frame["ratio"] = [r.ratio if r else np.nan for r in results]
+    frame["ratio_low"] = [r.lower if r else np.nan for r in results]
+    frame["ratio_high"] = [r.upper if r else np.nan for r in results]
+    return frame
+
+
+def _event_sums(wing_rates, cohorts, relative, evaluate, effect_months) -> tuple[np.ndarray, np.ndarray]:
+    """One prison's clean cohort-wing and comparison-wing sums per relative month (see event_study)."""
+    sums = np.zeros((len(relative), 4))
+    used = np.zeros(len(relative), dtype=int)
+    if cohorts.empty or wing_rates.empty:
+        return sums, used
+    incidents = wing_rates.pivot_table(index="wing_id", columns="month", values="incidents", aggfunc="sum")
+    years = wing_rates.pivot_table(index="wing_id", columns="month", values="prisoner_years", aggfunc="sum").reindex_like(incidents)
+    months = np.array([_month(m) for m in incidents.columns], dtype="datetime64[M]")
+    wings = incidents.index.to_numpy()
+    counts, exposure = incidents.fillna(0).to_numpy(), years.fillna(0).to_numpy()
+    has_data = years.notna().to_numpy()
+    spans = influence_spans(cohorts, effect_months)
+    span_wings = spans["wing_id"].to_numpy()
+    span_starts = spans["start"].to_numpy().astype("datetime64[M]")
+    span_ends = spans["end"].to_numpy().astype("datetime64[M]")
+    row_of = {w: i for i, w in enumerate(wings)}
+    within = (months[None, :] >= span_starts[:, None]) & (months[None, :] < span_ends[:, None])  # [span, month]
+    influenced = np.zeros(counts.shape, dtype=bool)  # [wing, month]: some cohort may have influenced it
+    for s, wing in enumerate(span_wings):
+        if wing in row_of:
+            influenced[row_of[wing]] |= within[s]
+    chosen = np.ones(len(spans), dtype=bool) if evaluate is None else spans["cohort_id"].isin(list(evaluate)).to_numpy()
+    for s in np.flatnonzero(chosen):
+        if span_wings[s] not in row_of:
+            continue
+        w = row_of[span_wings[s]]
+        others_here = (span_wings == span_wings[s]) & (np.arange(len(spans)) != s)
+        alone = ~within[others_here].any(axis=0)  # no other cohort's influence on this wing that month
+        other_wings = np.arange(len(wings)) != w
+        for k, offset in enumerate(relative):
+            m = int(np.searchsorted(months, span_starts[s] + offset))
+            if m >= len(months) or months[m] != span_starts[s] + offset or not (alone[m] and has_data[w, m]):
+                continue
+            clean = other_wings & ~influenced[:, m] & has_data[:, m]
+            if not clean.any():
+                continue
+            sums[k] += (counts[w, m], exposure[w, m], counts[clean, m].sum(), exposure[clean, m].sum())
+            used[k] += 1
+    return sums, used
 
 
 def wing_summary(wing_rates: pd.DataFrame) -> pd.DataFrame:

@@ -265,7 +265,8 @@ def _effect_months(cohort_windows: pd.DataFrame, wings: pd.DataFrame, months: pd
     return on
 
 
-def _incidents(rng, prisons, wings, population, months, effect_on, volume) -> pd.DataFrame:
+def _expected_incidents(rng, prisons, wings, population, months, effect_on, volume) -> dict[str, np.ndarray]:
+    """Per incident type, the expected count (the Poisson mean) for each wing × month."""
     n_w, n_m = len(wings), len(months)
     pop = population["average_population"].to_numpy().reshape(n_w, n_m)
     prison_of_wing = wings["prison_id"].to_numpy()
@@ -279,8 +280,8 @@ def _incidents(rng, prisons, wings, population, months, effect_on, volume) -> pd
     gpp = np.isin(prison_of_wing, GPP_PRISONS)[:, None] & (
         (months >= pd.Timestamp(GPP_PERIOD[0])) & (months <= pd.Timestamp(GPP_EFFECT_UNTIL))
     )[None, :]
-    frames = []
-    for type_index, incident_type in enumerate(INCIDENT_TYPES):
+    expected = {}
+    for incident_type in INCIDENT_TYPES:
         base = np.array([BASE_RATES.get(k, BASE_RATES["Category C training"])[incident_type] for k in kind])
         if incident_type == "prisoner_on_prisoner_assault":
             base = base * np.where(prison_of_wing == "EXI", EXI_PRISONER_ASSAULTS, 1.0)
@@ -288,7 +289,16 @@ def _incidents(rng, prisons, wings, population, months, effect_on, volume) -> pd
         lam = lam * np.where(effect_on, PROGRAMME_EFFECT[incident_type], 1.0)
         if incident_type == "self_harm":
             lam = lam * np.where(gpp, GPP_SELF_HARM, 1.0)
-        counts = rng.poisson(lam).ravel()
+        expected[incident_type] = lam
+    return expected
+
+
+def _incidents(rng, wings, months, expected: dict[str, np.ndarray]) -> pd.DataFrame:
+    n_w, n_m = len(wings), len(months)
+    prison_of_wing = wings["prison_id"].to_numpy()
+    frames = []
+    for type_index, incident_type in enumerate(INCIDENT_TYPES):
+        counts = rng.poisson(expected[incident_type]).ravel()
         cell = np.repeat(np.arange(n_w * n_m), counts)
         frames.append((cell, np.full(len(cell), type_index, dtype=np.int8)))
     cell = np.concatenate([f[0] for f in frames])
@@ -311,6 +321,32 @@ def _incidents(rng, prisons, wings, population, months, effect_on, volume) -> pd
         "incident_type": types,
         "serious": serious,
     })
+
+
+def _expected_frame(wings, months, population, expected: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Expected incidents as the `wing_monthly_counts` query lays out counts: wing × month × type.
+    A share of incidents is recorded off the wings; it is the same on every wing and month, so it
+    cancels in every ratio and is left out here."""
+    n_w, n_m = len(wings), len(months)
+    frames = [
+        pd.DataFrame({
+            "wing_id": np.repeat(wings["wing_id"].to_numpy(), n_m),
+            "wing_name": np.repeat(wings["wing_name"].to_numpy(), n_m),
+            "month": np.tile(months.date, n_w),
+            "incident_type": incident_type,
+            "incidents": lam.ravel(),
+            "serious_incidents": lam.ravel() * SERIOUS_SHARE[incident_type],
+            "average_population": population["average_population"].to_numpy(),
+        })
+        for incident_type, lam in expected.items()
+    ]
+    return pd.concat(frames, ignore_index=True).assign(prison_id=lambda f: f["wing_id"].str.split("-").str[0])
+
+
+def expected_wing_incidents(seed: int = DEFAULT_SEED, **settings) -> pd.DataFrame:
+    """The generator's expected (noise-free) incident counts per wing × month × type for the same
+    settings as `generate`: what an estimator should recover exactly when fed them."""
+    return generate(None, seed=seed, expected_only=True, **settings)
 
 
 def _testimonials(cohorts: pd.DataFrame) -> pd.DataFrame:
@@ -433,11 +469,14 @@ def _realised_change(participants: pd.DataFrame, surveys: pd.DataFrame) -> tuple
     return by_role, round(float(diff["change"].mean()), 4), int(len(diff))
 
 
-def generate(out_dir: str | Path, seed: int = DEFAULT_SEED, n_comparison_prisons: int = 15, volume: float = 1.0,
-             start: date = date(2016, 1, 1), end: date = date(2024, 12, 31), conversation_prisons: int = 2) -> dict:
-    """Write one Parquet file per contract table, manifest.json and generator_truth.json; return the truth."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+def generate(out_dir: str | Path | None, seed: int = DEFAULT_SEED, n_comparison_prisons: int = 15, volume: float = 1.0,
+             start: date = date(2016, 1, 1), end: date = date(2024, 12, 31), conversation_prisons: int = 2,
+             expected_only: bool = False) -> dict | pd.DataFrame:
+    """Write one Parquet file per contract table, manifest.json and generator_truth.json; return the truth.
+
+    With `expected_only`, write nothing and return the expected incident counts instead (see
+    `expected_wing_incidents`)."""
+    out = Path(out_dir) if out_dir is not None else None
     rng = np.random.default_rng(seed)
     months = _months(start, end)
     prisons = _prisons(n_comparison_prisons)
@@ -451,7 +490,11 @@ def generate(out_dir: str | Path, seed: int = DEFAULT_SEED, n_comparison_prisons
     windows = (delivered.groupby("cohort_id")["delivered_on"].agg(first_workshop="min", last_workshop="max")
                .reset_index().merge(cohorts[["cohort_id", "prison_id", "wing_id"]], on="cohort_id"))
     effect_on = _effect_months(windows, wings, months)
-    incidents = _incidents(rng, prisons, wings, population, months, effect_on, volume)
+    expected = _expected_incidents(rng, prisons, wings, population, months, effect_on, volume)
+    if expected_only:
+        return _expected_frame(wings, months, population, expected)
+    incidents = _incidents(rng, wings, months, expected)
+    out.mkdir(parents=True, exist_ok=True)
     testimonials = _testimonials(cohorts)
     campaigns, donations = _campaigns_donations(rng)
     services, referrals, events = _good_prison_project(rng)

@@ -224,6 +224,7 @@ class RateRatioOfChanges:
     lower: float
     upper: float
     corrected: bool  # 0.5 added to every count because one was zero
+    log_se: float = math.nan  # standard error of log(ratio): sqrt(1/a + 1/b + 1/c + 1/d)
 
 
 @lru_cache(maxsize=8)
@@ -251,7 +252,7 @@ def ratio_of_rate_changes(
     se = math.sqrt(1 / a + 1 / b + 1 / c + 1 / d)
     z = _normal_quantile(1 - (1 - level) / 2)
     return RateRatioOfChanges(
-        programme_change, comparison_change, ratio, ratio * math.exp(-z * se), ratio * math.exp(z * se), corrected
+        programme_change, comparison_change, ratio, ratio * math.exp(-z * se), ratio * math.exp(z * se), corrected, se
     )
 
 

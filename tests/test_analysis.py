@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from dashboard.access import ADMIN
-from dashboard import analysis
+from dashboard import analysis, sample_data
 from dashboard.contract import INCIDENT_TYPES
 from dashboard.metrics import MEASURES
 
@@ -58,7 +58,7 @@ def test_wings_without_the_programme_show_no_effect_beyond_chance(sample_db, tru
 def test_one_cohort_before_and_after_matches_pandas(sample_db, raw):
     counts, cohorts = prison_data(sample_db, "WSI")
     table = analysis.before_after(analysis.wing_measure(counts, MEASURES["use_of_force"]), cohorts, 6, 6)
-    row = table.dropna(subset=["ratio"]).iloc[2]
+    row = table.dropna(subset=["ratio"]).iloc[1]
     # Independently: months, wings and incidents straight from the Parquet.
     first = pd.Timestamp(row["first_workshop"]).to_period("M").to_timestamp()
     last = pd.Timestamp(row["last_workshop"]).to_period("M").to_timestamp()
@@ -70,8 +70,12 @@ def test_one_cohort_before_and_after_matches_pandas(sample_db, raw):
     months = pd.to_datetime(population["month"])
     cohort_rows = raw("cohorts").query("prison_id == 'WSI'")
     workshops = raw("workshops").query("status == 'delivered'").merge(cohort_rows, on="cohort_id")
-    delivered = pd.to_datetime(workshops["delivered_on"])
-    busy = set(workshops[(delivered >= before[0]) & (delivered < after[1])]["wing_id"])
+    # A wing is busy when a cohort on it ran from its first workshop's month to a year after its last
+    # workshop's month at any time in the two windows.
+    months_of = pd.to_datetime(workshops["delivered_on"]).dt.to_period("M").dt.to_timestamp()
+    spans = workshops.assign(month=months_of).groupby(["cohort_id", "wing_id"])["month"].agg(["min", "max"]).reset_index()
+    spans["until"] = spans["max"] + pd.DateOffset(months=13)
+    busy = set(spans[(spans["min"] < after[1]) & (spans["until"] > before[0])]["wing_id"])
     others = set(population["wing_id"]) - busy - {row["wing_id"]}
 
     def rate(wings, window):
@@ -108,3 +112,122 @@ def test_wing_summary_matches_pandas(sample_db, raw):
     years = population[pd.to_datetime(population["month"]) >= "2024-01-01"]["average_population"].sum() / 12
     assert summary.loc["PVI-B", "incidents_latest_12_months"] == len(recent)
     assert summary.loc["PVI-B", "rate_latest_12_months"] == pytest.approx(len(recent) / years * 1000)
+
+
+# --- The staggered roll-out on the whole programme --------------------------------------------------
+
+
+def programme_pairs(sample_db, truth, measure, expected=None):
+    """(wing rates, cohorts) for every programme prison: from the extracts, or from the generator's
+    expected counts when `expected` is given."""
+    prisons = sorted({w.split("-")[0] for w in truth["programme_effect"]["programme_wings"]})
+    pairs = []
+    for prison in prisons:
+        counts, cohorts = prison_data(sample_db, prison)
+        if expected is not None:
+            counts = expected[expected["prison_id"] == prison]
+        pairs.append((analysis.wing_measure(counts, MEASURES[measure]), cohorts))
+    return pairs
+
+
+@pytest.fixture(scope="module")
+def expected_counts():
+    """The generator's noise-free incident counts for the bundled sample's settings."""
+    return sample_data.expected_wing_incidents()
+
+
+def programme_estimate(pairs, window):
+    return analysis.pooled(pd.concat([analysis.before_after(r, c, window, window) for r, c in pairs]))
+
+
+@pytest.mark.parametrize("incident_type", list(INCIDENT_TYPES))
+def test_the_programme_estimate_contains_the_built_in_multiplier(sample_db, truth, incident_type):
+    """Acceptance: at the page's default window the pooled 95% interval holds the generator's
+    multiplier (0.75 for assaults and use of force, 1 for self-harm)."""
+    built = truth["programme_effect"]["incident_types"][incident_type]
+    result = programme_estimate(programme_pairs(sample_db, truth, incident_type), 6)
+    assert result.cohorts >= 20
+    assert result.lower < built < result.upper, result
+
+
+@pytest.mark.parametrize("window", [3, 6, 9, 12])
+@pytest.mark.parametrize("incident_type", list(INCIDENT_TYPES))
+def test_fed_the_expected_counts_the_estimate_is_the_built_multiplier(sample_db, truth, expected_counts, incident_type, window):
+    """Without noise the staggered estimate has no bias left: before windows inside an earlier
+    cohort's effect are left out and comparison wings are clean, so the built multiplier comes back."""
+    built = truth["programme_effect"]["incident_types"][incident_type]
+    result = programme_estimate(programme_pairs(sample_db, truth, incident_type, expected_counts), window)
+    assert result.ratio == pytest.approx(built, abs=0.02)
+
+
+def test_screening_only_the_comparison_wings_would_dilute_the_estimate(sample_db, truth, expected_counts):
+    """The bias the issue found, shown on the expected counts: screening only for workshops (no
+    effect after the last one assumed) keeps cohorts whose before window carries an earlier
+    cohort's effect, and pulls the estimate towards 1."""
+    pairs = programme_pairs(sample_db, truth, "use_of_force", expected_counts)
+    naive = analysis.pooled(pd.concat([analysis.before_after(r, c, 6, 6, effect_months=0) for r, c in pairs]))
+    clean = programme_estimate(pairs, 6)
+    assert naive.cohorts > clean.cohorts
+    assert naive.ratio - truth["programme_effect"]["incident_types"]["use_of_force"] > 0.025
+
+
+def test_a_cohort_whose_before_window_was_treated_is_left_out_and_said_so():
+    months = pd.date_range("2020-01-01", "2022-12-01", freq="MS").date
+    rates = pd.DataFrame([
+        {"wing_id": w, "wing_name": w, "month": m, "incidents": 10.0, "prisoner_years": 5.0, "rate": 2000.0}
+        for w in ("A", "B", "C") for m in months
+    ])
+    cohorts = pd.DataFrame({
+        "cohort_id": ["first", "second", "on_b"], "wing_id": ["A", "A", "B"],
+        "first_workshop": pd.to_datetime(["2020-09-01", "2021-03-01", "2020-01-05"]).date,
+        "last_workshop": pd.to_datetime(["2020-11-03", "2021-05-03", "2020-03-10"]).date,
+    })
+    table = analysis.before_after(rates, cohorts, 6, 6).set_index("cohort_id")
+    # The second cohort's before months (Sep 2020 to Feb 2021) are inside the first's effect.
+    assert table.loc["second", "note"] == analysis.LEFT_OUT_BEFORE_TREATED
+    # B's cohort ended in March 2020: it may still influence B until March 2021, which overlaps the
+    # first cohort's windows (Mar 2020 to May 2021), so only C is a comparison.
+    assert table.loc["first", "comparison_wings"] == 1
+    assert table.loc["first", "note"] == ""
+    assert table.loc["first", "ratio"] == pytest.approx(1.0)
+
+
+def test_the_event_study_is_flat_before_and_at_the_built_effect_after(sample_db, truth, expected_counts):
+    built = truth["programme_effect"]["incident_types"]["use_of_force"]
+    study = analysis.event_study(programme_pairs(sample_db, truth, "use_of_force", expected_counts)).set_index("months_from_first_workshop")
+    assert list(study.index) == list(range(-12, 19))
+    assert study.loc[-12:-1, "ratio"].to_numpy() == pytest.approx(1, abs=0.03)
+    # The effect is on from the month after the last workshop (month 2 or 3) for 12 months.
+    assert study.loc[4:13, "ratio"].to_numpy() == pytest.approx(built, abs=0.02)
+    assert study.loc[16:18, "ratio"].to_numpy() == pytest.approx(1, abs=0.04)
+
+
+def test_the_event_study_of_self_harm_shows_nothing(sample_db, truth):
+    study = analysis.event_study(programme_pairs(sample_db, truth, "self_harm"))
+    inside = (study["ratio_low"] < 1) & (1 < study["ratio_high"])
+    assert inside.mean() >= 0.85  # 95% intervals: a few months may miss by chance
+    assert (study["cohorts"] > 0).all()
+
+
+def test_one_event_study_month_matches_pandas(sample_db, raw):
+    """Month 0 for WSI, summed independently from the Parquet: every cohort's wing in the month of
+    its first workshop, and the prison's wings no cohort influenced that month."""
+    counts, cohorts = prison_data(sample_db, "WSI")
+    study = analysis.event_study([(analysis.wing_measure(counts, MEASURES["use_of_force"]), cohorts)]).set_index("months_from_first_workshop")
+    incidents = raw("incidents").query("prison_id == 'WSI' and incident_type == 'use_of_force'")
+    incident_month = pd.to_datetime(incidents["occurred_on"]).dt.to_period("M")
+    spans = cohorts.assign(start=pd.to_datetime(cohorts["first_workshop"]).dt.to_period("M"),
+                           end=pd.to_datetime(cohorts["last_workshop"]).dt.to_period("M") + 13)
+    cohort_total = comparison_total = 0
+    for cohort in spans.itertuples():
+        month = cohort.start
+        others_on_wing = spans[(spans["wing_id"] == cohort.wing_id) & (spans["cohort_id"] != cohort.cohort_id)]
+        if ((others_on_wing["start"] <= month) & (others_on_wing["end"] > month)).any():
+            continue
+        influenced = set(spans[(spans["start"] <= month) & (spans["end"] > month)]["wing_id"])
+        clean = set(raw("wings").query("prison_id == 'WSI'")["wing_id"]) - influenced - {cohort.wing_id}
+        in_month = incidents[incident_month == month]
+        cohort_total += (in_month["wing_id"] == cohort.wing_id).sum()
+        comparison_total += in_month["wing_id"].isin(clean).sum()
+    assert study.loc[0, "cohort_incidents"] == cohort_total
+    assert study.loc[0, "comparison_incidents"] == comparison_total
