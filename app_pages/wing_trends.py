@@ -41,6 +41,64 @@ st.caption(
     f"Rates are {INCIDENT_RATE.formula}, from incidents recorded on a wing (incidents off the wings have no wing denominator)."
 )
 
+# --- The programme answer first ------------------------------------------------------------------
+st.subheader("Did The Conversation help on these wings?")
+programme_prisons = [p for p in prisons[prisons["runs_the_conversation"]]["prison_id"] if ui.viewer().sees_wings_of(p)]
+answer_controls = st.columns(2)
+window = filters.page_choice("Months before and after", [3, 6, 9, 12], "window", 6, format_func=lambda n: f"{n} months",
+                             container=answer_controls[0])
+scope = "prison"
+if len(programme_prisons) > 1:
+    scope = filters.page_choice(
+        "Compare", ["prison", "programme"], "scope", "prison", container=answer_controls[1],
+        format_func=lambda s: md(prison_name) if s == "prison" else f"Every programme prison you can see ({len(programme_prisons)})",
+    )
+
+
+def prison_cohorts(pid: str, wing_rates: pd.DataFrame, all_cohorts: pd.DataFrame) -> analysis.PrisonCohorts:
+    in_view = analysis.cohorts_in_view(all_cohorts, current.period_start, current.period_end, current.wing_ids)
+    return analysis.PrisonCohorts(pid, wing_rates, all_cohorts, tuple(in_view["cohort_id"]))
+
+
+parts = [prison_cohorts(prison_id, rates, cohorts)]
+if scope == "programme":
+    for other in programme_prisons:
+        if other != prison_id:
+            other_counts = ui.query("wing_monthly_counts", prison_id=other, **current.params(), incident_types=list(INCIDENT_TYPES))
+            parts.append(prison_cohorts(other, analysis.wing_measure(other_counts, measure),
+                                        analysis.cohort_windows(ui.query("delivered_workshops", prison_id=other))))
+if not any(part.in_view for part in parts):
+    st.info(
+        (f"The Conversation has not run at {md(prison_name)}, so there is nothing to compare." if cohorts.empty and scope == "prison"
+         else "No cohort started in this period" + (" on the chosen wings" if current.wing_ids else "")
+         + ": widen the period or the wings to see whether it helped.")
+    )
+    view = None
+else:
+    view = analysis.programme_view(parts, window)
+    st.markdown(analysis.programme_answer(view, measure.label, window))
+    compared = view.table.dropna(subset=["ratio"]) if "ratio" in view.table else view.table.iloc[0:0]
+    if not compared.empty:
+        st.plotly_chart(charts.forest_plot(compared, view.pooled, f"Each cohort's ratio of changes: {measure.label.lower()}"), width="stretch")
+    st.plotly_chart(charts.event_study_chart(
+        view.event, f"Month by month around the first workshop: {measure.label.lower()} against comparison wings"), width="stretch")
+    with st.expander("How to read these charts"):
+        st.markdown(
+            f"**The ratio of changes** compares, for each cohort, how {measure.label.lower()} changed on its wing from the "
+            f"{window} months before its first workshop to the {window} months after its last, with how it changed over "
+            "the same months on the prison's wings without the programme. Below 1: it fell more (or rose less) on the "
+            "cohort's wing. The lines are 95% intervals; the diamond combines the cohorts (a random-effects "
+            "meta-analysis, which widens when cohorts differ more than chance).\n\n"
+            f"**Clean comparisons.** A cohort is assumed to be able to change its wing for up to "
+            f"{analysis.EFFECT_CAN_LAST_MONTHS} months after its last workshop. So a comparison wing is one no cohort "
+            "touched in that time, and a cohort whose 'before' months were still inside an earlier cohort's time on "
+            "the same wing is left out (its 'before' was not a wing without the programme).\n\n"
+            "**Month by month.** Each point is the rate on the cohorts' wings divided by the rate on comparison wings "
+            "that month, relative to the same ratio in the 12 months before. Before month 0 it should sit near 1; a "
+            "fall there would mean the wings were already improving before the workshops.\n\n"
+            "This does not prove cause: wings were not chosen at random, and a cohort may follow a bad spell."
+        )
+
 # --- Wing table ------------------------------------------------------------------------------
 st.subheader("Wings at a glance")
 summary = analysis.wing_summary(rates_shown)
@@ -111,50 +169,27 @@ st.caption(
 )
 ui.download_csv(series, f"spc_{wing_id}_{measure.key}.csv", "Download the chart's data (CSV)")
 
-# --- Before and after each cohort ------------------------------------------------------------------
-st.subheader("Before and after each cohort, against wings without the programme")
-if cohorts.empty:
-    st.info(f"The Conversation has not run at {md(prison_name)}, so there is nothing to compare.")
-    st.stop()
-if shown_cohorts.empty:
-    st.info("No cohort started in this period" + (" on the chosen wings" if current.wing_ids else "")
-            + ": widen the period or the wings to compare before and after.")
-    st.stop()
-window = filters.page_choice("Months before and after", [3, 6, 9, 12], "window", 6, format_func=lambda n: f"{n} months")
-comparison = analysis.before_after(rates, cohorts, window, window, evaluate=shown_cohorts["cohort_id"])
-overall = analysis.pooled(comparison)
-usable = comparison.dropna(subset=["ratio"]) if "ratio" in comparison else comparison.iloc[0:0]
-if overall is not None:
-    direction = "fell more (or rose less)" if overall.ratio < 1 else "rose more (or fell less)"
-    clear = overall.upper < 1 or overall.lower > 1
-    st.markdown(
-        f"**{'The one cohort' if len(usable) == 1 else f'All {len(usable)} cohorts together'}: after the workshops, {measure.label.lower()} on the cohort's wing {direction} than on "
-        f"comparison wings — ratio of changes {overall.ratio:.2f} (95% CI {overall.lower:.2f} to {overall.upper:.2f})"
-        f"{'' if clear else ', which cannot be told apart from no difference'}.**"
+# --- Each cohort in detail ----------------------------------------------------------------------
+if view is not None and not view.table.empty:
+    st.subheader("Each cohort in detail")
+    shown = view.table.rename(columns={
+        "cohort_label": "Cohort", "wing_id": "Wing", "first_workshop": "First workshop", "last_workshop": "Last workshop",
+        "comparison_wings": "Comparison wings", "wing_before_rate": "Wing rate before", "wing_after_rate": "Wing rate after",
+        "others_before_rate": "Comparison rate before", "others_after_rate": "Comparison rate after",
+        "ratio": "Ratio of changes", "ratio_low": "95% CI low", "ratio_high": "95% CI high", "note": "Note",
+    })
+    visible = [c for c in ["Cohort", "Ratio of changes", "95% CI low", "95% CI high", "Note", "Wing rate before", "Wing rate after",
+                           "Comparison rate before", "Comparison rate after", "Comparison wings", "First workshop", "Last workshop"]
+               if c in shown]
+    st.dataframe(
+        shown[visible], hide_index=True, width="stretch",
+        column_config={
+            "First workshop": st.column_config.DateColumn(format="D MMM YYYY"),
+            "Last workshop": st.column_config.DateColumn(format="D MMM YYYY"),
+            **{c: st.column_config.NumberColumn(format="%.0f", help=f"{unit}") for c in visible if "rate" in c},
+            **{c: st.column_config.NumberColumn(format="%.2f") for c in ("Ratio of changes", "95% CI low", "95% CI high")},
+        },
     )
-st.markdown(
-    f"For each cohort, the rate on its wing in the {window} months before its first workshop is compared with the {window} "
-    f"months after its last, and the same change on the prison's other wings that had no workshop in that time. "
-    "The ratio of the two changes (a difference-in-differences rate ratio) is below 1 when incidents fell more on the "
-    "programme wing. It cannot show cause: wings were not chosen at random, a cohort may follow a bad spell "
-    "(which tends to ease anyway), and small counts give wide intervals."
-)
-shown = comparison.rename(columns={
-    "cohort_id": "Cohort", "wing_id": "Wing", "first_workshop": "First workshop", "last_workshop": "Last workshop",
-    "comparison_wings": "Comparison wings", "wing_before_rate": "Wing rate before", "wing_after_rate": "Wing rate after",
-    "others_before_rate": "Comparison rate before", "others_after_rate": "Comparison rate after",
-    "ratio": "Ratio of changes", "ratio_low": "95% CI low", "ratio_high": "95% CI high", "note": "Note",
-})
-visible = [c for c in ["Cohort", "Wing", "First workshop", "Last workshop", "Wing rate before", "Wing rate after",
-                       "Comparison rate before", "Comparison rate after", "Comparison wings", "Ratio of changes",
-                       "95% CI low", "95% CI high", "Note"] if c in shown]
-st.dataframe(
-    shown[visible], hide_index=True, width="stretch",
-    column_config={
-        "First workshop": st.column_config.DateColumn(format="D MMM YYYY"),
-        "Last workshop": st.column_config.DateColumn(format="D MMM YYYY"),
-        **{c: st.column_config.NumberColumn(format="%.0f", help=f"{unit}") for c in visible if "rate" in c},
-        **{c: st.column_config.NumberColumn(format="%.2f") for c in ("Ratio of changes", "95% CI low", "95% CI high")},
-    },
-)
-ui.download_csv(comparison, f"before_after_{prison_id}_{measure.key}.csv", "Download with counts and prisoner-years (CSV)")
+    ui.download_csv(view.table.drop(columns=["log_ratio_se"], errors="ignore"), f"before_after_{prison_id}_{measure.key}.csv",
+                    "Download with counts and prisoner-years (CSV)")
+    ui.download_csv(view.event, f"event_study_{prison_id}_{measure.key}.csv", "Download the month-by-month comparison (CSV)")

@@ -15,6 +15,7 @@ from statsmodels.stats.meta_analysis import combine_effects
 
 from dashboard import stats
 from dashboard.metrics import Measure, incident_rate
+from dashboard.text import count_of
 
 
 def wing_measure(wing_counts: pd.DataFrame, measure: Measure) -> pd.DataFrame:
@@ -103,6 +104,11 @@ EFFECT_CAN_LAST_MONTHS = 12
 LEFT_OUT_BEFORE_TREATED = "left out: its 'before' months fall inside an earlier cohort's effect on this wing"
 NO_COMPARISON = "left out: no wing of the prison was free of the programme in both windows"
 RUNS_OFF = "left out: a window runs beyond the data or the period"
+WHY_LEFT_OUT = {  # the notes above, as a reason in a sentence about several cohorts
+    LEFT_OUT_BEFORE_TREATED: "their 'before' months fall inside an earlier cohort's effect on the same wing",
+    NO_COMPARISON: "no other wing was free of the programme in both windows",
+    RUNS_OFF: "a window runs beyond the data or the period",
+}
 
 
 def _month(value) -> np.datetime64:
@@ -228,6 +234,68 @@ def pooled(before_after_table: pd.DataFrame, level: float = 0.95) -> Pooled | No
         len(usable), float(max(combined.tau2, 0.0)), float(max(combined.i2, 0.0)),
     )
 
+
+
+@dataclass(frozen=True)
+class PrisonCohorts:
+    """One prison's part in a programme view: its wings' rates for a measure, every cohort there
+    (they all screen comparison wings) and the ids of the cohorts in view."""
+
+    prison_id: str
+    rates: pd.DataFrame
+    cohorts: pd.DataFrame
+    in_view: tuple
+
+
+@dataclass(frozen=True)
+class ProgrammeView:
+    table: pd.DataFrame  # before_after rows of the cohorts in view, with prison_id and cohort_label
+    pooled: Pooled | None
+    event: pd.DataFrame  # event_study of the same cohorts
+
+
+def programme_view(prisons: list[PrisonCohorts], window: int) -> ProgrammeView:
+    """Did it help? The cohorts in view compared before and after (clean comparisons, pooled) and
+    month by month around their first workshop, over one prison or several."""
+    tables = []
+    for prison in prisons:
+        table = before_after(prison.rates, prison.cohorts, window, window, evaluate=prison.in_view)
+        if table.empty:
+            continue
+        names = dict(zip(prison.rates["wing_id"], prison.rates["wing_name"]))
+        started = pd.to_datetime(table["first_workshop"]).dt.strftime("%b %Y")
+        wing = table["wing_id"].map(names).fillna(table["wing_id"])
+        table.insert(0, "prison_id", prison.prison_id)
+        table.insert(1, "cohort_label", table["cohort_id"] + " · " + wing + " · " + started)
+        tables.append(table)
+    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=["prison_id", "cohort_label", "cohort_id", "note"])
+    event = event_study([(p.rates, p.cohorts) for p in prisons], evaluate=[c for p in prisons for c in p.in_view])
+    return ProgrammeView(table, pooled(table), event)
+
+
+def programme_answer(view: ProgrammeView, measure_label: str, window: int) -> str:
+    """The programme answer in one plain sentence, generated from the pooled ratio and its interval
+    (a fall or rise is claimed only when the interval excludes no change), and what was left out."""
+    left_out = view.table[view.table["note"] != ""]["note"].value_counts() if not view.table.empty else pd.Series(dtype=int)
+    reasons = "; ".join(f"{count_of(n, 'cohort')} because {WHY_LEFT_OUT[reason]}" for reason, n in left_out.items())
+    omitted = f" Left out: {reasons}." if reasons else ""
+    estimate = view.pooled
+    if estimate is None:
+        return (f"No cohort in view could be compared before and after {window}-month windows.{omitted} "
+                "Widen the period or choose a shorter window.")
+    who = "The one cohort compared" if estimate.cohorts == 1 else f"Across the {estimate.cohorts} cohorts compared"
+    change = abs(1 - estimate.ratio)
+    direction = "lower" if estimate.ratio < 1 else "higher"
+    interval = f"ratio of changes {estimate.ratio:.2f}, 95% CI {estimate.lower:.2f} to {estimate.upper:.2f}"
+    if estimate.upper < 1 or estimate.lower > 1:
+        verdict = (f"**{who}, the rate of {measure_label.lower()} on the cohort's wing in the {window} months after the workshops was about "
+                   f"{change:.0%} {direction} than the comparison wings' change would predict ({interval}).**")
+    else:
+        verdict = (f"**{who}, the change in the rate of {measure_label.lower()} on the cohort's wing after the workshops cannot be told apart from "
+                   f"the comparison wings' change ({interval}: the interval includes no difference).**")
+    spread = (" The cohorts differ by more than chance (I² " + f"{estimate.i2:.0%}" + "), so the interval allows for it."
+              if estimate.i2 >= 0.25 else "")
+    return verdict + spread + omitted
 
 EVENT_MONTHS = (-12, 18)  # months relative to a cohort's first workshop that the event study shows
 

@@ -169,6 +169,71 @@ def spc_chart(series: pd.DataFrame, cohorts: pd.DataFrame, workshops: pd.DataFra
     return _layout(figure, title, f"Rate ({unit}, annualised)")
 
 
+def _ratio_axis(figure: go.Figure, values) -> None:
+    """A log-scale ratio axis with plain ticks around 1 (a halving and a doubling look the same size)."""
+    finite = [v for v in values if v is not None and np.isfinite(v) and v > 0] or [1.0]
+    low, high = min(min(finite), 0.8), max(max(finite), 1.25)
+    ticks = [t for t in (0.25, 0.33, 0.5, 0.67, 0.75, 0.8, 0.9, 1, 1.1, 1.25, 1.5, 2, 3, 4) if low / 1.05 <= t <= high * 1.05]
+    figure.update_xaxes(type="log", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks], range=[np.log10(low / 1.1), np.log10(high * 1.1)])
+
+
+@escaped
+def forest_plot(cohorts: pd.DataFrame, pooled, title: str) -> go.Figure:
+    """Each compared cohort's ratio of changes with its 95% interval, and the pooled estimate below
+    them as a diamond; a line at 1 (no difference). `cohorts` has cohort_label, ratio, ratio_low,
+    ratio_high."""
+    rows = list(cohorts["cohort_label"]) + ["All cohorts together"]
+    figure = go.Figure()
+    figure.add_trace(go.Scatter(
+        x=cohorts["ratio"], y=cohorts["cohort_label"], mode="markers", name="One cohort",
+        marker={"symbol": "square", "size": 9, "color": "#455a64"},
+        error_x={"type": "data", "symmetric": False, "array": cohorts["ratio_high"] - cohorts["ratio"],
+                 "arrayminus": cohorts["ratio"] - cohorts["ratio_low"], "color": "#455a64", "thickness": 1.5},
+        customdata=np.stack([cohorts["ratio_low"], cohorts["ratio_high"]], axis=-1) if len(cohorts) else None,
+        hovertemplate="%{y}: %{x:.2f} (95% CI %{customdata[0]:.2f} to %{customdata[1]:.2f})<extra></extra>",
+    ))
+    if pooled is not None:
+        figure.add_trace(go.Scatter(
+            x=[pooled.ratio], y=[rows[-1]], mode="markers", name="Pooled",
+            marker={"symbol": "diamond", "size": 16, "color": PROGRAMME_COLOUR},
+            error_x={"type": "data", "symmetric": False, "array": [pooled.upper - pooled.ratio],
+                     "arrayminus": [pooled.ratio - pooled.lower], "color": PROGRAMME_COLOUR, "thickness": 3},
+            hovertemplate=f"All cohorts together: %{{x:.2f}} (95% CI {pooled.lower:.2f} to {pooled.upper:.2f})<extra></extra>",
+        ))
+    figure.add_vline(x=1, line={"color": "#231f20", "width": 1})
+    _ratio_axis(figure, [*cohorts["ratio_low"], *cohorts["ratio_high"], *((pooled.lower, pooled.upper) if pooled else ())])
+    figure.update_yaxes(categoryorder="array", categoryarray=rows[::-1], title="")
+    figure.update_layout(height=max(260, 26 * len(rows) + 120), showlegend=False)
+    return _layout(figure, title, "", "Ratio of changes, cohort's wing against comparison wings (below 1: fell more)")
+
+
+@escaped
+def event_study_chart(study: pd.DataFrame, title: str) -> go.Figure:
+    """The rate ratio against comparison wings by month from the first workshop, with its 95% band,
+    a line at 1 and the workshops' months shaded."""
+    shown = study[study["cohorts"] > 0]
+    figure = go.Figure(layout={"shapes": [
+        {"type": "rect", "xref": "x", "yref": "paper", "x0": -0.5, "x1": 2.5, "y0": 0, "y1": 1,
+         "fillcolor": "#6a1b9a", "opacity": 0.10, "line": {"width": 0}, "layer": "below"},
+    ]})
+    figure.add_trace(go.Scatter(
+        x=list(shown["months_from_first_workshop"]) + list(shown["months_from_first_workshop"])[::-1],
+        y=list(shown["ratio_high"]) + list(shown["ratio_low"])[::-1], fill="toself", fillcolor="rgba(216,27,96,0.15)",
+        line={"width": 0}, name="95% interval", hoverinfo="skip",
+    ))
+    figure.add_trace(go.Scatter(
+        x=shown["months_from_first_workshop"], y=shown["ratio"], mode="lines+markers", name="Rate ratio",
+        line={"color": PROGRAMME_COLOUR, "width": 2}, marker={"size": 6},
+        customdata=np.stack([shown["ratio_low"], shown["ratio_high"], shown["cohorts"], shown["cohort_incidents"]], axis=-1) if len(shown) else None,
+        hovertemplate=("Month %{x}: %{y:.2f} (95% CI %{customdata[0]:.2f} to %{customdata[1]:.2f})<br>"
+                       "%{customdata[2]} cohorts, %{customdata[3]:.0f} incidents on their wings<extra></extra>"),
+    ))
+    figure.add_hline(y=1, line={"color": "#231f20", "width": 1})
+    figure.update_yaxes(type="log")
+    figure.update_xaxes(dtick=3, zeroline=False)
+    return _layout(figure, title, "Rate ratio against comparison wings", "Months from the first workshop (0 = its month; shaded: the workshops)")
+
+
 @escaped
 def funnel_plot(prisons: pd.DataFrame, reference_rate: float, phi: float, title: str, unit: str) -> go.Figure:
     """Funnel of rate against prisoner-years with 95% and 99.8% limits around the reference rate."""

@@ -26,7 +26,7 @@ def test_wing_trends_for_a_prison_from_the_url(monkeypatch, raw):
     assert wings.loc["A Wing", "Incidents, last 12 months"] == len(recent)
     assert len(wings) == int((raw("wings")["prison_id"] == "PVI").sum())
 
-    heatmap, spc = plotly_figures(at)
+    heatmap, spc = figures_titled(at, "Monthly rate by wing"), spc_figure(at)
     assert heatmap["data"][0]["type"] == "heatmap"
     chosen = at.selectbox(key="spc_wing").value
     population = raw("wing_population").query("wing_id == @chosen")
@@ -38,13 +38,32 @@ def test_wing_trends_for_a_prison_from_the_url(monkeypatch, raw):
     assert any(t.get("name") == "Workshop delivered" for t in spc["data"])
 
 
+def figures_titled(at, title: str) -> dict:
+    (figure,) = [f for f in plotly_figures(at) if title in str(f["layout"].get("title", {}).get("text", ""))]
+    return figure
+
+
+def spc_figure(at) -> dict:
+    (figure,) = [f for f in plotly_figures(at) if any(t.get("name") == "Mean" for t in f["data"])]
+    return figure
+
+
 def test_wing_trends_before_and_after_and_rebase(monkeypatch):
     at = start(monkeypatch, query_params={"prison": "WSI"})
     at = open_page(at, WING_TRENDS)
     table = table_with(at, "Ratio of changes")
     assert len(table) == table["Cohort"].nunique() > 5
     assert table["Ratio of changes"].dropna().between(0.05, 20).all()
-    assert any("All " in m.value and "cohorts together" in m.value for m in at.markdown)
+    compared = table.dropna(subset=["Ratio of changes"])
+    answer = next(m.value for m in at.markdown if "cohorts compared" in m.value)
+    assert f"Across the {len(compared)} cohorts compared" in answer
+    forest = figures_titled(at, "Each cohort's ratio of changes")
+    (one, pooled) = forest["data"]
+    assert trace_values(one["x"]) == pytest.approx(compared["Ratio of changes"].tolist())
+    assert f"{trace_values(pooled['x'])[0]:.2f}" in answer
+    event = figures_titled(at, "Month by month around the first workshop")
+    (line,) = [t for t in event["data"] if t.get("name") == "Rate ratio"]
+    assert trace_values(line["x"])[0] == -12 and trace_values(line["x"])[-1] == 18
     at.selectbox(key="window").set_value(3)
     rerun(at)
     assert at.query_params["window"] == "3"
@@ -52,7 +71,7 @@ def test_wing_trends_before_and_after_and_rebase(monkeypatch):
     at.selectbox(key="rebase").set_value(rebase_at)
     rerun(at)
     assert "rebase" in at.query_params
-    (_, spc) = plotly_figures(at)
+    spc = spc_figure(at)
     (mean_trace,) = [t for t in spc["data"] if t.get("name") == "Mean"]
     means = trace_values(mean_trace["y"])
     assert len(set(np.round(means, 6))) == 2 and means[0] != means[-1]
@@ -113,16 +132,16 @@ def test_wing_trends_on_a_short_period_and_one_wing_shows_only_that_view(monkeyp
     wings treated outside the view."""
     at = start(monkeypatch, query_params={"prison": "WSI", "wing": "WSI-F", "from": "2019-01", "to": "2020-12"})
     at = open_page(at, WING_TRENDS)
-    (_, spc) = plotly_figures(at)
+    spc = spc_figure(at)
     (markers,) = [t for t in spc["data"] if t.get("name") == "Workshop delivered"]
     shown = pd.to_datetime(markers["x"])
     assert len(shown) and shown.min() >= pd.Timestamp("2019-01-01") and shown.max() < pd.Timestamp("2021-01-01")
     table = table_with(at, "Ratio of changes")
-    assert set(table["Wing"]) == {"WSI-F"}
+    assert table["Cohort"].str.contains(" · F Wing · ").all()
     assert pd.to_datetime(table["First workshop"]).between("2019-01-01", "2020-12-31").all()
     cohorts, workshops = raw("cohorts"), raw("workshops").query("status == 'delivered'")
     first = workshops.merge(cohorts, on="cohort_id").groupby(["cohort_id", "wing_id"])["delivered_on"].min().reset_index()
     first = first[(first["wing_id"] == "WSI-F") & pd.to_datetime(first["delivered_on"]).between("2019-01-01", "2020-12-31")]
-    assert set(table["Cohort"]) == set(first["cohort_id"])
+    assert set(table["Cohort"].str.split(" · ").str[0]) == set(first["cohort_id"])
     headline = " ".join(m.value for m in at.markdown)
     assert "None" not in headline and "1 cohorts" not in headline
