@@ -231,3 +231,28 @@ def test_one_event_study_month_matches_pandas(sample_db, raw):
         comparison_total += in_month["wing_id"].isin(clean).sum()
     assert study.loc[0, "cohort_incidents"] == cohort_total
     assert study.loc[0, "comparison_incidents"] == comparison_total
+
+
+@pytest.mark.parametrize("ratio, low, high, claim", [
+    (0.76, 0.66, 0.87, "about 24% lower"),
+    (1.30, 1.05, 1.61, "about 30% higher"),
+    (0.80, 0.60, 1.07, "cannot be told apart"),
+    (1.20, 0.95, 1.52, "cannot be told apart"),
+])
+def test_the_answer_claims_a_change_only_when_its_interval_excludes_none(ratio, low, high, claim):
+    table = pd.DataFrame({"cohort_id": ["a", "b", "c"], "note": ["", "", analysis.LEFT_OUT_BEFORE_TREATED],
+                          "ratio": [ratio, ratio, None]})
+    view = analysis.ProgrammeView(table, analysis.Pooled(ratio, low, high, 2, 0.0, 0.0), pd.DataFrame())
+    answer = analysis.programme_answer(view, "Use of force", 6)
+    assert claim in answer
+    assert ("lower" in answer or "higher" in answer) == (claim != "cannot be told apart")
+    assert f"95% CI {low:.2f} to {high:.2f}" in answer
+    assert "1 cohort because their 'before' months fall inside" in answer
+
+
+def test_the_answer_for_one_cohort_and_for_none():
+    one = analysis.ProgrammeView(pd.DataFrame({"cohort_id": ["a"], "note": [""]}), analysis.Pooled(0.5, 0.3, 0.8, 1, 0, 0), pd.DataFrame())
+    assert analysis.programme_answer(one, "Self-harm", 3).startswith("**The one cohort compared")
+    none = analysis.ProgrammeView(pd.DataFrame({"cohort_id": ["a"], "note": [analysis.RUNS_OFF]}), None, pd.DataFrame())
+    text = analysis.programme_answer(none, "Self-harm", 3)
+    assert "No cohort in view could be compared" in text and "1 cohort because a window runs beyond" in text
