@@ -213,6 +213,208 @@ def overdispersion_factor(observed: list[float], expected: list[float], winsoriz
     return sum(v * v for v in clipped) / len(clipped)
 
 
+# --- Funnel plots with additive random-effects over-dispersion (Spiegelhalter 2005, QSHC) -------
+#
+# A line-by-line port, for indirectly standardised ratios (O / E, FunnelPlotR's data_type "SR"), of
+# the R package FunnelPlotR 0.6.0 (nhs-r-community/FunnelPlotR, commit 9020d49): the z-scores of
+# R/od_adjustment.R::transformed_zscore, its winsorisation() and truncation(), phi_func(),
+# tau_func(), and the limits of R/calculate_limits.R. Where this port departs from it, the
+# docstrings say so.
+
+SR_METHODS = ("SHMI", "CQC")
+
+
+@dataclass(frozen=True)
+class Overdispersion:
+    """An over-dispersion assessment of observed counts against expected counts (see
+    `sr_overdispersion`). Arrays are per unit, in the order given."""
+
+    method: str  # "SHMI" (log scale, truncated) or "CQC" (square-root scale, winsorised)
+    z: np.ndarray  # z-score on the transformed scale; nan where unusable (E <= 0), -inf for O = 0 under SHMI
+    z_used: np.ndarray  # the z-score as it enters phi (CQC: winsorised); nan where truncated or left out
+    s: np.ndarray  # within-unit standard error on the transformed scale: 1/sqrt(E) or 1/(2 sqrt(E))
+    n: int  # number of z-scores phi is the mean of
+    phi: float  # dispersion ratio: mean of the squared z-scores used
+    tau2: float  # between-unit variance on the transformed scale (DerSimonian-Laird moment estimate)
+    statistic: float  # n × phi
+    df: int  # n - 1
+    p_value: float  # P(chi-square with n - 1 df >= n × phi): the test of over-dispersion
+
+    @property
+    def overdispersed(self) -> bool:
+        """FunnelPlotR's switch (R/funnel_plot.R, `phi <= 1` → unadjusted limits): adjust only when
+        phi > 1. It uses no significance test."""
+        return bool(self.phi > 1)
+
+    @property
+    def tau2_for_limits(self) -> float:
+        """tau² to widen the limits with: tau² when phi > 1, else 0 (FunnelPlotR then draws the
+        unadjusted limits; tau² itself can be slightly above 0 for (n - 1)/n <= phi <= 1)."""
+        return self.tau2 if self.overdispersed else 0.0
+
+
+def _check_sr_method(method: str) -> str:
+    if method not in SR_METHODS:
+        raise ValueError(f"method must be one of {SR_METHODS}, not {method!r}")
+    return method
+
+
+def sr_zscores(observed, expected, method: str = "SHMI") -> tuple[np.ndarray, np.ndarray]:
+    """Unadjusted z-scores and standard errors of standardised ratios O/E on FunnelPlotR's
+    transformed scales (R/od_adjustment.R::transformed_zscore, data_type "SR"):
+
+    - "SHMI" (NHS Digital's SHMI method): y = log(O/E), s = 1/sqrt(E), target 0, so
+      z = sqrt(E) × log(O/E). A count of 0 gives z = -inf, exactly as FunnelPlotR (log(0) in R).
+    - "CQC" (Spiegelhalter's square-root method): y = sqrt(O/E), s = 1/(2 sqrt(E)), target 1, so
+      z = (sqrt(O/E) - 1) / s = 2 (sqrt(O) - sqrt(E)); finite for O = 0.
+
+    Units with E <= 0 or a missing/negative count get nan for both (FunnelPlotR has no rule for
+    them: R would give NaN/Inf)."""
+    method = _check_sr_method(method)
+    o = np.asarray(observed, dtype=float)
+    e = np.asarray(expected, dtype=float)
+    valid = np.isfinite(o) & np.isfinite(e) & (e > 0) & (o >= 0)
+    safe_e = np.where(valid, e, 1.0)
+    safe_o = np.where(valid, o, 1.0)
+    with np.errstate(divide="ignore"):
+        if method == "SHMI":
+            s = 1 / np.sqrt(safe_e)
+            z = np.sqrt(safe_e) * np.log(safe_o / safe_e)
+        else:
+            s = 1 / (2 * np.sqrt(safe_e))
+            z = (np.sqrt(safe_o / safe_e) - 1) / s
+    return np.where(valid, z, np.nan), np.where(valid, s, np.nan)
+
+
+def _truncation_keep(z: np.ndarray, trim: float) -> np.ndarray:
+    """FunnelPlotR's truncation() (the SHMI method): rank the z-scores (ties averaged, as R's
+    rank), put each in group floor(rank × k / (N + 1)) with k = 1/trim, and keep groups 1 to k - 2,
+    that is drop about `trim` of the units at each end."""
+    if trim == 0:  # FunnelPlotR would drop everything (k = Inf); no truncation is what is meant
+        return np.ones(len(z), dtype=bool)
+    k = 1 / trim
+    group = np.floor(stats.rankdata(z, method="average") * k / (len(z) + 1))
+    return (group > 0) & (group < k - 1)
+
+
+def _winsorise(z: np.ndarray, trim: float) -> np.ndarray:
+    """FunnelPlotR's winsorisation() (the CQC method): z-scores beyond the `trim` and 1 - `trim`
+    quantiles (R's default type 7, numpy's default 'linear') are set to those quantiles."""
+    low, high = np.quantile(z, [trim, 1 - trim])
+    return np.clip(z, low, high)
+
+
+def dersimonian_laird_tau2(n: int, phi: float, s) -> float:
+    """FunnelPlotR's tau_func(): tau² = max(0, (n phi - (n - 1)) / (Σw - Σw²/Σw)), w = 1/s², over
+    the units whose z-scores made phi; 0 when n phi < n - 1 (and, here, when the denominator is 0,
+    i.e. fewer than two units, where R would divide by 0)."""
+    w = 1 / np.asarray(s, dtype=float) ** 2
+    if n == 0 or len(w) == 0 or not n * phi >= n - 1:
+        return 0.0
+    denominator = w.sum() - (w**2).sum() / w.sum()
+    if denominator <= 0:
+        return 0.0
+    return float(max(0.0, (n * phi - (n - 1)) / denominator))
+
+
+def sr_overdispersion(observed, expected, method: str = "SHMI", trim: float = 0.1) -> Overdispersion:
+    """Over-dispersion of observed counts O against expected counts E (E = reference rate ×
+    exposure), as FunnelPlotR's funnel_plot() for data_type "SR" (Spiegelhalter 2005, "Handling
+    over-dispersion of performance indicators", Qual Saf Health Care 14:347; additive random
+    effects, DerSimonian & Laird 1986):
+
+    1. z-scores from `sr_zscores` (SHMI: log scale; CQC: square-root scale).
+    2. Outlying z-scores tamed, `trim` (default 10%) at each end: SHMI *truncates* them (drops the
+       units from phi and tau², FunnelPlotR's truncation()); CQC *winsorises* them (sets them to
+       the 10th/90th percentile, FunnelPlotR's winsorisation()).
+    3. phi = Σ z² / n over the n z-scores kept (phi_func).
+    4. tau² = max(0, (n phi - (n - 1)) / (Σw - Σw²/Σw)), w = 1/s², over the same units, and 0 when
+       n phi < n - 1 (tau_func).
+
+    The p-value is not in FunnelPlotR (which adjusts whenever phi > 1, see
+    `Overdispersion.overdispersed`): it compares n phi with a chi-square on n - 1 degrees of
+    freedom, the heterogeneity test (Cochran's Q) whose null expectation n - 1 is the one the tau²
+    formula subtracts; n - 1 rather than n because the reference rate is estimated from the same
+    units. With truncated or winsorised z-scores the statistic is smaller than an untrimmed one, so
+    the test is conservative (SHMI's truncation markedly so).
+
+    Departures from FunnelPlotR: units with E <= 0 are left out; a z-score of -inf (O = 0 under
+    SHMI) that survives truncation is left out of phi and tau² (FunnelPlotR returns phi = tau² =
+    Inf then; with 10 or more units a single zero is truncated anyway, as in FunnelPlotR);
+    trim = 0 means no truncation. FunnelPlotR by default first rounds E to 2 decimals for SHMI
+    (SHMI_rounding = TRUE); pass rounded E to reproduce that."""
+    method = _check_sr_method(method)
+    if not 0 <= trim < 0.5:
+        raise ValueError("trim must be in [0, 0.5)")
+    z, s = sr_zscores(observed, expected, method)
+    valid = ~np.isnan(z)
+    z_used = np.full(len(z), np.nan)
+    if valid.any():
+        zv = z[valid]
+        if method == "SHMI":
+            kept = np.where(_truncation_keep(zv, trim), zv, np.nan)
+        else:
+            kept = _winsorise(zv, trim) if trim > 0 else zv
+        z_used[valid] = np.where(np.isfinite(kept), kept, np.nan)
+    used = ~np.isnan(z_used)
+    n = int(used.sum())
+    phi = float((z_used[used] ** 2).sum() / n) if n else math.nan
+    tau2 = dersimonian_laird_tau2(n, phi, s[used]) if n else 0.0
+    statistic = n * phi if n else math.nan
+    p_value = float(stats.chi2.sf(statistic, n - 1)) if n >= 2 else math.nan
+    return Overdispersion(method, z, z_used, s, n, phi, tau2, statistic, max(n - 1, 0), p_value)
+
+
+def random_effects_funnel_limits(expected, level: float, tau2: float = 0.0, method: str = "SHMI"):
+    """Lower and upper funnel limits for the standardised ratio O/E at expected count(s) E (a number
+    or an array), widened by the between-unit variance tau² (additive random effects, Spiegelhalter
+    2005): target ± z × sqrt(s² + tau²) on the transformed scale, z the normal quantile for `level`
+    (0.95 or 0.998; FunnelPlotR hard-codes 1.959964 and 3.090232), back-transformed:
+
+    - "SHMI": exp(± z sqrt(1/E + tau²)), as FunnelPlotR's R/calculate_limits.R.
+    - "CQC": (1 ± z sqrt(1/(4E) + tau²))², the lower one 0 once 1 - z sqrt(...) <= 0. FunnelPlotR
+      (calculate_limits.R, CQC branch) omits the squaring and returns 1 ± z sqrt(...), i.e. the
+      limits on the square-root scale (its open issue #33); this port squares them.
+
+    With tau² = 0 they are the plain normal-approximation limits on that scale. E <= 0 gives nan.
+    To use them for rates, multiply by the reference rate (see `random_effects_rate_limits`)."""
+    method = _check_sr_method(method)
+    e = np.asarray(expected, dtype=float)
+    z = stats.norm.ppf(1 - (1 - level) / 2)
+    safe = np.where(e > 0, e, np.nan)
+    if method == "SHMI":
+        half = z * np.sqrt(1 / safe + tau2)
+        low, high = np.exp(-half), np.exp(half)
+    else:
+        half = z * np.sqrt(1 / (4 * safe) + tau2)
+        low, high = np.maximum(0.0, 1 - half) ** 2, (1 + half) ** 2
+    return (float(low), float(high)) if low.ndim == 0 else (low, high)
+
+
+def random_effects_rate_limits(
+    reference_rate: float, exposure, level: float, tau2: float = 0.0, per: float = 1000.0, method: str = "SHMI"
+):
+    """`random_effects_funnel_limits` on the rate scale, like `funnel_limits`: E = reference_rate ×
+    exposure / per, and a rate limit is reference_rate × the ratio limit."""
+    expected = reference_rate * np.asarray(exposure, dtype=float) / per
+    low, high = random_effects_funnel_limits(expected, level, tau2, method)
+    return reference_rate * low, reference_rate * high
+
+
+def sr_exact_limits(expected, level: float):
+    """FunnelPlotR's unadjusted ("Poisson") limits for O/E at expected count(s) E (a number or an
+    array), R/calculate_limits.R with draw_adjusted = FALSE: the exact (Garwood) chi-square interval
+    with E in place of the count, chi2(α/2; 2E) / 2E and chi2(1 - α/2; 2(E + 1)) / 2E. These are
+    what FunnelPlotR draws when phi <= 1; `poisson_funnel_limit` is this dashboard's own exact
+    limit (interpolated Poisson quantile), which differs slightly."""
+    e = np.asarray(expected, dtype=float)
+    tail = (1 - level) / 2
+    safe = np.where(e > 0, e, np.nan)
+    low = stats.chi2.ppf(tail, 2 * safe) / (2 * safe)
+    high = stats.chi2.ppf(1 - tail, 2 * (safe + 1)) / (2 * safe)
+    return (float(low), float(high)) if low.ndim == 0 else (low, high)
+
+
 # --- Difference in differences of rates -------------------------------------------------------
 
 
