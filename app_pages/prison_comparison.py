@@ -25,42 +25,34 @@ group = filters.page_choice(
     format_func=lambda g: "all prisons" if g == "all" else f"{g} prisons", container=controls[1],
     help="The reference rate is the pooled rate of this group; only its prisons are plotted.",
 )
-widen = controls[2].toggle(
-    "Widen limits for over-dispersion", key="overdispersion",
-    help="Prisons differ more than chance alone allows; this inflates the limits by the estimated factor phi (Spiegelhalter 2005).",
+show_unadjusted = controls[2].toggle(
+    "Also show the limits without adjustment", key="unadjusted",
+    help="The exact Poisson limits, before allowing for prisons differing for reasons of their own.",
 )
 in_group = counts if group == "all" else counts[counts["prison_type"] == group]
 if in_group.empty or in_group["prisoner_years"].sum() == 0:
     st.info("No prisoner-years in this period for this group.")
     st.stop()
-result = analysis.funnel(in_group, widen_for_overdispersion=widen)
+result = analysis.funnel(in_group)
 unit = f"{measure.label.lower()} per 1,000 prisoners per year"
 period = f"{filters.month_label(current.period_start)} to {filters.month_label(current.last_month)}"
 table = result.table
-outliers = table[table["position"].str.startswith("above 99.8")]
-programme = table[table["programme"]]
-st.markdown(
-    f"**{period}: the {('all-prison' if group == 'all' else md(group))} reference rate is {result.reference_rate:,.0f} {unit}; "
-    f"{len(outliers)} of {len(table)} prisons lie above the 99.8% limit.** Programme prisons: "
-    + "; ".join(f"{md(r.prison_id)} {r.rate:,.0f} ({r.position})" for r in programme.itertuples())
-    + "."
-)
-if widen:
-    st.caption(f"Limits widened by over-dispersion factor phi = {result.phi:.2f} (1 means no widening was needed).")
+yours = ui.viewer().prisons or current.chosen_prisons
+st.markdown(analysis.funnel_answer(result, "all prisons" if group == "all" else f"{group} prisons", period, unit, yours))
 st.plotly_chart(
-    charts.funnel_plot(table, result.reference_rate, result.phi, f"{measure.label}: rate against exposure, {period}", unit),
+    charts.funnel_plot(result, f"{measure.label}: rate against exposure, {period}", unit, yours, show_unadjusted),
     width="stretch",
 )
-st.caption(
-    "Funnel plot (Spiegelhalter 2005): exact Poisson limits around the reference rate; a prison outside them differs "
-    "by more than chance would usually produce. It says nothing about why: case mix, recording and function differ."
-)
+with st.expander("How to read this funnel plot"):
+    st.markdown(analysis.FUNNEL_HOW_TO_READ)
 
 st.subheader("Ranked, with 95% confidence intervals")
 shown = table.rename(columns={
     "name": "Prison", "prison_type": "Type", "incidents": "Incidents", "prisoner_years": "Prisoner-years",
-    "rate": "Rate", "ci_low": "95% CI low", "ci_high": "95% CI high", "position": "Against the funnel", "programme": "Programme prison",
-})[["Prison", "Type", "Programme prison", "Incidents", "Prisoner-years", "Rate", "95% CI low", "95% CI high", "Against the funnel"]]
+    "rate": "Rate", "ci_low": "95% CI low", "ci_high": "95% CI high", "position": "Against the funnel",
+    "position_unadjusted": "Without adjustment", "note": "Note", "programme": "Programme prison",
+})[["Prison", "Rate", "95% CI low", "95% CI high", "Against the funnel", "Note", "Incidents", "Prisoner-years", "Type",
+    "Programme prison", *(["Without adjustment"] if result.adjusted else [])]]
 st.dataframe(
     shown, hide_index=True, width="stretch",
     column_config={

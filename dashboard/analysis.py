@@ -15,7 +15,7 @@ from statsmodels.stats.meta_analysis import combine_effects
 
 from dashboard import stats
 from dashboard.metrics import Measure, incident_rate
-from dashboard.text import count_of
+from dashboard.text import count_of, md
 
 
 def wing_measure(wing_counts: pd.DataFrame, measure: Measure) -> pd.DataFrame:
@@ -411,35 +411,113 @@ def wing_summary(wing_rates: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+OVERDISPERSION_TEST_LEVEL = 0.05  # over-dispersion is "present" when its chi-square test rejects at this level
+OUTSIDE_BUT_INTERVAL_HOLDS = "outside the 95% limit, yet its own 95% interval contains the reference rate (a borderline case)"
+
+
 @dataclass(frozen=True)
 class Funnel:
-    table: pd.DataFrame  # one row per prison: rate, exact 95% CI, position against the funnel
+    table: pd.DataFrame  # one row per prison: rate, exact 95% CI, position against the funnel (adjusted and not)
     reference_rate: float
-    phi: float  # 1 unless widened for over-dispersion
+    overdispersion: stats.Overdispersion
+    adjusted: bool  # limits widened by the additive random-effects tau²
+
+    @property
+    def tau2(self) -> float:
+        return self.overdispersion.tau2 if self.adjusted else 0.0
+
+    def limits(self, exposure, level: float, adjusted: bool | None = None):
+        """Lower and upper limits on the rate scale at these prisoner-years: with the random-effects
+        adjustment (when applied, or when `adjusted` asks), or exact Poisson limits without it."""
+        if self.adjusted if adjusted is None else adjusted:
+            return stats.random_effects_rate_limits(self.reference_rate, exposure, level, self.overdispersion.tau2)
+        return stats.funnel_limits(self.reference_rate, exposure, level)
 
 
-def funnel(prisons: pd.DataFrame, widen_for_overdispersion: bool = False) -> Funnel:
+def _positions(rate, low95, high95, low998, high998) -> np.ndarray:
+    return np.select(
+        [rate > high998, rate > high95, rate < low998, rate < low95],
+        ["above 99.8% limit", "above 95% limit", "below 99.8% limit", "below 95% limit"],
+        "within limits",
+    )
+
+
+def funnel(prisons: pd.DataFrame, adjust_for_overdispersion: bool = True) -> Funnel:
     """Rates of the prisons in `prisons` (the `prison_counts` query, already narrowed to the group)
-    against the group's pooled rate, with exact Poisson positions at 95% and 99.8%."""
+    against the group's pooled rate, with positions against 95% and 99.8% limits.
+
+    Over-dispersion is tested as FunnelPlotR does for standardised ratios (SHMI method: log z-scores,
+    10% truncated, phi and the chi-square test of n·phi on n − 1). Where it is present (the test
+    rejects at 5%) and `adjust_for_overdispersion`, the limits are Spiegelhalter's additive
+    random-effects limits (tau² added to each prison's sampling variance): with exposures this large
+    prisons differ for reasons of their own, and exact Poisson limits would call nearly every prison
+    an outlier. The positions without the adjustment are kept beside them."""
     prisons = prisons[prisons["prisoner_years"] > 0].copy()
     reference = incident_rate(prisons["incidents"].sum(), prisons["prisoner_years"].sum())
-    expected = reference * prisons["prisoner_years"] / 1000
-    phi = stats.overdispersion_factor(prisons["incidents"].tolist(), expected.tolist()) if widen_for_overdispersion else 1.0
-    phi = max(phi, 1.0)
+    expected = reference * prisons["prisoner_years"].to_numpy(dtype=float) / 1000
+    assessment = stats.sr_overdispersion(prisons["incidents"].to_numpy(dtype=float), expected)
+    adjusted = bool(adjust_for_overdispersion and assessment.overdispersed and assessment.p_value < OVERDISPERSION_TEST_LEVEL)
+    result = Funnel(pd.DataFrame(), reference, assessment, adjusted)
     prisons["rate"] = incident_rate(prisons["incidents"], prisons["prisoner_years"])
     intervals = [stats.poisson_rate_interval(int(n), float(e)) for n, e in zip(prisons["incidents"], prisons["prisoner_years"])]
     prisons["ci_low"] = [i.lower for i in intervals]
     prisons["ci_high"] = [i.upper for i in intervals]
     exposure, rate = prisons["prisoner_years"].to_numpy(), prisons["rate"].to_numpy()
-    low95, high95 = stats.funnel_limits(reference, exposure, 0.95, phi=phi)
-    low998, high998 = stats.funnel_limits(reference, exposure, 0.998, phi=phi)
-    prisons["position"] = np.select(
-        [rate > high998, rate > high95, rate < low998, rate < low95],
-        ["above 99.8% limit", "above 95% limit", "below 99.8% limit", "below 95% limit"],
-        "within limits",
-    )
+    for column, use_adjustment in (("position", adjusted), ("position_unadjusted", False)):
+        low95, high95 = result.limits(exposure, 0.95, use_adjustment)
+        low998, high998 = result.limits(exposure, 0.998, use_adjustment)
+        prisons[column] = _positions(rate, low95, high95, low998, high998)
+    outside = prisons["position"] != "within limits"
+    holds = (prisons["ci_low"] <= reference) & (reference <= prisons["ci_high"])
+    prisons["note"] = np.where(outside & holds, OUTSIDE_BUT_INTERVAL_HOLDS, "")
     prisons["programme"] = prisons["runs_the_conversation"] | prisons["runs_good_prison_project"]
-    return Funnel(prisons.sort_values("rate", ascending=False).reset_index(drop=True), reference, phi)
+    table = prisons.sort_values("rate", ascending=False).reset_index(drop=True)
+    return Funnel(table, reference, assessment, adjusted)
+
+
+FUNNEL_HOW_TO_READ = (
+    "Each dot is a prison: across, how much time prisoners spent there (prisoner-years, the exposure); up, its "
+    "rate. The flat line is the reference rate of the group compared. The funnel's lines show how far a prison of "
+    "that size could sit from the reference by chance alone: most prisons fall inside the inner (95%) lines, and "
+    "almost none outside the outer (99.8%) lines unless something real is different. Bigger prisons have narrower "
+    "funnels because their rates are more precise.\n\n"
+    "**The adjustment.** Prisons differ for reasons of their own (population, function, recording), more than "
+    "chance alone allows. When a test finds that spread, the limits are widened by the amount prisons genuinely "
+    "differ (Spiegelhalter's random-effects method, as used for NHS hospital indicators), so a prison outside them "
+    "stands out even among prisons that differ. Turn on the unadjusted limits to see the difference.\n\n"
+    "A prison outside the limits is a prompt to ask why, not a verdict: case mix and recording practice matter."
+)
+
+
+def funnel_answer(result: Funnel, group_label: str, period: str, unit: str, yours=()) -> str:
+    """The funnel's headline, generated from its table: how many prisons are outside, whether and why
+    the limits were adjusted, where the viewer's (or the programme's) prisons sit, and the borderline
+    cases where the funnel and a prison's own interval disagree."""
+    table = result.table
+    above = table["position"].str.startswith("above 99.8").sum()
+    below = table["position"].str.startswith("below 99.8").sum()
+    headline = (f"**{period}: against the reference rate of {md(group_label)}, {result.reference_rate:,.0f} {unit}, "
+                f"{above} of {count_of(len(table), 'prison')} lie above the 99.8% limit and {below} below it.**")
+    od = result.overdispersion
+    p_value = "p < 0.001" if od.p_value < 0.001 else f"p = {od.p_value:.3f}"
+    if result.adjusted:
+        unadjusted = (~table["position_unadjusted"].isin(["within limits", "above 95% limit", "below 95% limit"])).sum()
+        method = (f" Prisons differ more than chance allows (over-dispersion test {p_value}, dispersion ratio {od.phi:,.1f}), so the "
+                  f"limits allow for it (Spiegelhalter's additive random-effects method); without that, {unadjusted} of "
+                  f"{len(table)} would be outside the 99.8% limits.")
+    else:
+        method = (f" The prisons differ no more than chance allows (over-dispersion test {p_value}), so the limits are exact "
+                  "Poisson limits." if od.n >= 2 else " Too few prisons to test how much they differ; the limits are exact Poisson limits.")
+    mine = table[table["prison_id"].isin(list(yours))] if yours else table[table["programme"]]
+    who = "Your prisons" if yours else "Programme prisons"
+    places = ("; ".join(f"{md(r.name)} {r.rate:,.0f} ({r.position})" for r in mine.itertuples()) if not mine.empty
+              else "none in this group")
+    borderline = table[table["note"] != ""]
+    caution = (" " + ", ".join(md(n) for n in borderline["name"]) + (" is" if len(borderline) == 1 else " are")
+               + " outside the 95% limit, yet " + ("its" if len(borderline) == 1 else "each one's")
+               + " own 95% interval contains the reference rate: a borderline case, not a clear difference."
+               if not borderline.empty else "")
+    return headline + method + f" {who}: {places}." + caution
 
 
 def quarterly_against_group(monthly: pd.DataFrame, prisons: pd.DataFrame) -> pd.DataFrame:

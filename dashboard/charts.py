@@ -235,27 +235,42 @@ def event_study_chart(study: pd.DataFrame, title: str) -> go.Figure:
 
 
 @escaped
-def funnel_plot(prisons: pd.DataFrame, reference_rate: float, phi: float, title: str, unit: str) -> go.Figure:
-    """Funnel of rate against prisoner-years with 95% and 99.8% limits around the reference rate."""
+def funnel_plot(result, title: str, unit: str, highlight=(), show_unadjusted: bool = False) -> go.Figure:
+    """Funnel of rate against prisoner-years with 95% and 99.8% limits around the reference rate
+    (`result` is an `analysis.Funnel`): its limits as used, and optionally the limits without the
+    over-dispersion adjustment. Prisons are named; the viewer's prisons (`highlight`) stand out."""
+    prisons = result.table
     exposure = np.linspace(max(prisons["prisoner_years"].min() * 0.8, 1.0), prisons["prisoner_years"].max() * 1.1, 120)
     figure = go.Figure()
-    for level, dash in ((0.998, "dash"), (0.95, "dot")):
-        limits = stats.funnel_limits(reference_rate, exposure, level, phi=phi)
-        for side, name in ((0, "lower"), (1, "upper")):
-            figure.add_trace(go.Scatter(
-                x=exposure, y=limits[side], mode="lines", line={"color": "#455a64", "dash": dash, "width": 1},
-                name=f"{level:.1%} limits".replace(".0%", "%"), legendgroup=str(level), showlegend=side == 1,
-                hovertemplate=f"{level:.1%} {name} limit: %{{y:.0f}}<extra></extra>",
-            ))
-    figure.add_trace(go.Scatter(x=[exposure[0], exposure[-1]], y=[reference_rate, reference_rate], mode="lines",
-                                line={"color": "#231f20", "width": 1.2}, name=f"Reference {reference_rate:,.0f}",
-                                hovertemplate=f"reference rate {reference_rate:,.0f}<extra></extra>"))
-    for is_programme, colour, name in ((False, OTHER_COLOUR, "Other prisons"), (True, PROGRAMME_COLOUR, "Programme prisons")):
-        points = prisons[prisons["programme"] == is_programme]
+    variants = [(result.adjusted, "#455a64", "")]
+    if show_unadjusted and result.adjusted:
+        variants.append((False, "#b0bec5", " without adjustment"))
+    for adjusted, colour, suffix in variants:
+        for level, dash in ((0.998, "dash"), (0.95, "dot")):
+            limits = result.limits(exposure, level, adjusted)
+            for side, name in ((0, "lower"), (1, "upper")):
+                legend = f"{level:.1%} limits{suffix}".replace(".0%", "%")
+                figure.add_trace(go.Scatter(
+                    x=exposure, y=limits[side], mode="lines", line={"color": colour, "dash": dash, "width": 1},
+                    name=legend, legendgroup=legend, showlegend=side == 1,
+                    hovertemplate=f"{legend}, {name}: %{{y:.0f}}<extra></extra>",
+                ))
+    figure.add_trace(go.Scatter(x=[exposure[0], exposure[-1]], y=[result.reference_rate] * 2, mode="lines",
+                                line={"color": "#231f20", "width": 1.2}, name=f"Reference {result.reference_rate:,.0f}",
+                                hovertemplate=f"reference rate {result.reference_rate:,.0f}<extra></extra>"))
+    mine = prisons["prison_id"].isin(list(highlight))
+    groups = (
+        (~prisons["programme"] & ~mine, OTHER_COLOUR, 8, "Other prisons", False),
+        (prisons["programme"] & ~mine, PROGRAMME_COLOUR, 10, "Programme prisons", True),
+        (mine, "#1a237e", 14, "Your prisons", True),
+    )
+    for chosen, colour, size, name, labelled in groups:
+        points = prisons[chosen]
         figure.add_trace(go.Scatter(
-            x=points["prisoner_years"], y=points["rate"], mode="markers+text" if is_programme else "markers",
-            text=points["prison_id"] if is_programme else None, textposition="top center",
-            marker={"color": colour, "size": 11 if is_programme else 8, "line": {"width": 1, "color": "white"}},
+            x=points["prisoner_years"], y=points["rate"], mode="markers+text" if labelled else "markers",
+            text=points["name"] if labelled else None, textposition="top center",
+            marker={"color": colour, "size": size, "line": {"width": 1.5 if labelled else 1, "color": "white"},
+                    "symbol": "star" if name == "Your prisons" else "circle"},
             name=name, customdata=np.stack([points["name"], points["incidents"]], axis=-1) if len(points) else None,
             hovertemplate="%{customdata[0]}<br>%{customdata[1]} incidents / %{x:,.0f} prisoner-years<br>%{y:.0f} " + unit + "<extra></extra>",
         ))

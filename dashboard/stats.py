@@ -182,35 +182,15 @@ def poisson_funnel_limit(expected, probability: float):
     return float(limit) if limit.ndim == 0 else limit
 
 
-def funnel_limits(reference_rate: float, exposure, level: float, per: float = 1000.0, phi: float = 1.0):
-    """Lower and upper funnel limits on the rate scale for an exposure (a number or an array).
-
-    `reference_rate` is per `per` units of exposure. With phi > 1 (over-dispersion) the limits
-    are widened multiplicatively: E ± z × sqrt(phi × E) on the count scale.
-    """
+def funnel_limits(reference_rate: float, exposure, level: float, per: float = 1000.0):
+    """Lower and upper exact Poisson funnel limits on the rate scale for an exposure (a number or an
+    array); `reference_rate` is per `per` units of exposure."""
     exposure = np.asarray(exposure, dtype=float)
     expected = reference_rate * exposure / per
     tail = (1 - level) / 2
-    if phi > 1:
-        half = stats.norm.ppf(1 - tail) * np.sqrt(phi * expected)
-        low, high = np.maximum(0.0, expected - half), expected + half
-    else:
-        low, high = poisson_funnel_limit(expected, tail), poisson_funnel_limit(expected, 1 - tail)
+    low, high = poisson_funnel_limit(expected, tail), poisson_funnel_limit(expected, 1 - tail)
     low, high = low / exposure * per, high / exposure * per
     return (float(low), float(high)) if np.ndim(low) == 0 else (low, high)
-
-
-def overdispersion_factor(observed: list[float], expected: list[float], winsorize: float = 0.1) -> float:
-    """Multiplicative over-dispersion phi = mean of squared z-scores, z = (O - E) / sqrt(E), after
-    winsorizing the z-scores at `winsorize` in each tail (Spiegelhalter 2005, section 4.1)."""
-    z = [(o - e) / math.sqrt(e) for o, e in zip(observed, expected) if e > 0]
-    if len(z) < 3:
-        return 1.0
-    ordered = sorted(z)
-    k = int(math.floor(winsorize * len(z)))
-    low, high = ordered[k], ordered[len(z) - 1 - k]
-    clipped = [min(max(v, low), high) for v in z]
-    return sum(v * v for v in clipped) / len(clipped)
 
 
 # --- Funnel plots with additive random-effects over-dispersion (Spiegelhalter 2005, QSHC) -------

@@ -4,6 +4,7 @@ effect where there was none; and they agree with a plain pandas computation."""
 import datetime as dt
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -98,9 +99,53 @@ def test_funnel_reference_and_positions(sample_db, raw):
     wsi = result.table.set_index("prison_id").loc["WSI"]
     assert wsi["rate"] == pytest.approx((incidents["prison_id"] == "WSI").sum() / wsi["prisoner_years"] * 1000)
     assert wsi["ci_low"] < wsi["rate"] < wsi["ci_high"]
-    widened = analysis.funnel(counts, widen_for_overdispersion=True)
-    assert widened.phi > 1
-    assert (widened.table["position"] == "within limits").sum() >= (result.table["position"] == "within limits").sum()
+    # Over nine years prisons differ far more than chance: the test finds it, and the default limits
+    # allow for it, so most prisons are inside them, while the exact limits call most of them outliers.
+    assert result.adjusted and result.overdispersion.p_value < 0.001 and result.tau2 > 0
+    inside = (result.table["position"] == "within limits").sum()
+    inside_unadjusted = (result.table["position_unadjusted"] == "within limits").sum()
+    assert inside >= len(result.table) * 0.7 > inside_unadjusted
+    unadjusted = analysis.funnel(counts, adjust_for_overdispersion=False)
+    assert not unadjusted.adjusted
+    assert list(unadjusted.table["position"]) == list(result.table["position_unadjusted"])
+
+
+def test_funnel_limits_are_the_random_effects_limits_of_the_published_method(sample_db, raw):
+    """Independently of the code: FunnelPlotR's SHMI recipe written out with numpy (log z-scores,
+    10% trimmed by rank groups, phi, DerSimonian-Laird tau2, limits exp(±z·sqrt(1/E + tau2)))."""
+    counts = sample_db.query("prison_counts", viewer=ADMIN, **WHOLE_PERIOD, **MEASURES["all_assaults"].params())
+    result = analysis.funnel(counts)
+    table = result.table
+    observed, years = table["incidents"].to_numpy(float), table["prisoner_years"].to_numpy(float)
+    reference = observed.sum() / years.sum() * 1000
+    expected = reference * years / 1000
+    z = np.sqrt(expected) * np.log(observed / expected)
+    groups = np.floor(pd.Series(z).rank().to_numpy() * 10 / (len(z) + 1))
+    kept = (groups >= 1) & (groups <= 8)
+    phi = np.mean(z[kept] ** 2)
+    w = expected[kept]
+    tau2 = max(0, (kept.sum() * phi - (kept.sum() - 1)) / (w.sum() - (w**2).sum() / w.sum()))
+    assert result.tau2 == pytest.approx(tau2)
+    high = reference * np.exp(1.959964 * np.sqrt(1 / expected + tau2))
+    low = reference * np.exp(-1.959964 * np.sqrt(1 / expected + tau2))
+    rate = table["rate"].to_numpy()
+    outside = (rate > high) | (rate < low)
+    assert list(outside) == list(table["position"] != "within limits")
+
+
+def test_a_borderline_prison_is_named_when_the_funnel_and_its_interval_disagree():
+    frame = pd.DataFrame({
+        "prison_id": list("ABCDE"), "name": [f"HMP {c}" for c in "ABCDE"], "prison_type": "Local",
+        "incidents": [100, 100, 100, 100, 126], "prisoner_years": [100.0] * 5,
+        "runs_the_conversation": False, "runs_good_prison_project": False,
+    })
+    result = analysis.funnel(frame)
+    row = result.table.set_index("prison_id").loc["E"]
+    assert row["position"] == "above 95% limit"
+    assert row["ci_low"] <= result.reference_rate <= row["ci_high"]
+    assert row["note"] == analysis.OUTSIDE_BUT_INTERVAL_HOLDS
+    answer = analysis.funnel_answer(result, "all prisons", "2024", "per 1,000")
+    assert "HMP E is outside the 95% limit, yet its own 95% interval contains the reference rate" in answer
 
 
 def test_wing_summary_matches_pandas(sample_db, raw):

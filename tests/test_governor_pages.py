@@ -109,21 +109,28 @@ def test_prison_comparison_matches_pandas(monkeypatch, raw):
 
     funnel, multiples = plotly_figures(at)
     programme = [t for t in funnel["data"] if t.get("name") == "Programme prisons"][0]
-    assert set(programme["text"]) == set(raw("cohorts")["prison_id"]) | set(raw("services")["prison_id"])
+    names = raw("prisons").set_index("prison_id")["name"]
+    assert set(programme["text"]) == set(names[list(set(raw("cohorts")["prison_id"]) | set(raw("services")["prison_id"]))])
     reference = len(in_2019) / years.sum() * 1000
     assert any(t.get("name") == f"Reference {reference:,.0f}" for t in funnel["data"])
     assert len({t["name"] for t in multiples["data"]}) == 2
 
 
-def test_prison_comparison_same_type_and_overdispersion(monkeypatch, raw):
+def test_prison_comparison_same_type_and_the_adjustment(monkeypatch, raw):
     at = start(monkeypatch)
     at = open_page(at, COMPARISON)
     at.selectbox(key="compare_with").set_value("Category C training")
-    at.toggle(key="overdispersion").set_value(True)
     rerun(at)
     ranked = table_with(at, "Against the funnel")
     assert set(ranked["Type"]) == {"Category C training"}
-    assert any("over-dispersion factor phi" in c.value for c in at.caption)
+    answer = next(m.value for m in at.markdown if "against the reference rate of" in m.value)
+    assert "Spiegelhalter's additive random-effects method" in answer
+    (funnel, _) = plotly_figures(at)
+    assert not [t for t in funnel["data"] if "without adjustment" in t.get("name", "")]
+    at.toggle(key="unadjusted").set_value(True)
+    rerun(at)
+    (funnel, _) = plotly_figures(at)
+    assert [t for t in funnel["data"] if "without adjustment" in t.get("name", "")]
     assert at.query_params["compare_with"] == "Category C training"
 
 
@@ -145,3 +152,15 @@ def test_wing_trends_on_a_short_period_and_one_wing_shows_only_that_view(monkeyp
     assert set(table["Cohort"].str.split(" · ").str[0]) == set(first["cohort_id"])
     headline = " ".join(m.value for m in at.markdown)
     assert "None" not in headline and "1 cohorts" not in headline
+
+
+def test_a_governor_sees_her_prison_named_and_highlighted_on_the_funnel(monkeypatch, raw):
+    at = start(monkeypatch, session_state={"view_as": "governor:WSI"})
+    at = open_page(at, COMPARISON)
+    (funnel, _) = plotly_figures(at)
+    name = raw("prisons").set_index("prison_id").at["WSI", "name"]
+    (yours,) = [t for t in funnel["data"] if t.get("name") == "Your prisons"]
+    assert list(yours["text"]) == [name]
+    answer = next(m.value for m in at.markdown if "against the reference rate of" in m.value)
+    assert "Your prisons: " in answer and name.split()[-1] in answer
+    assert not any(code in answer for code in ("(WSI)", " WSI "))

@@ -196,17 +196,10 @@ def test_funnel_limits_approach_the_normal_for_large_counts():
     assert low == pytest.approx((expected - half) / 20, rel=2e-3)
 
 
-def test_funnel_narrows_with_exposure_and_widens_with_overdispersion():
+def test_funnel_narrows_with_exposure():
     narrow = stats.funnel_limits(400, 5000, 0.998)
     wide = stats.funnel_limits(400, 500, 0.998)
     assert wide[0] < narrow[0] < 400 < narrow[1] < wide[1]
-    inflated = stats.funnel_limits(400, 5000, 0.998, phi=4.0)
-    assert inflated[0] < narrow[0] and inflated[1] > narrow[1]
-
-
-def test_overdispersion_factor_worked_example():
-    # z = (10-20)/√20, 0, (30-20)/√20 -> z² = 5, 0, 5 -> phi = 10/3
-    assert stats.overdispersion_factor([10, 20, 30], [20, 20, 20]) == pytest.approx(10 / 3)
 
 
 # --- Difference in differences of rates ------------------------------------------------------
