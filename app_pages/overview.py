@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, disclosure, filters, metrics, summary, ui
+from dashboard import analysis, charts, disclosure, filters, metrics, summary, ui
 from dashboard.contract import INCIDENT_TYPES
 
 st.title("Overview")
@@ -21,6 +21,40 @@ protected = ui.viewer().suppresses_small_counts  # funders: counts 1 to k-1 show
 
 if protected:
     st.caption(disclosure.rule_statement(k))
+
+# --- Better or worse? ----------------------------------------------------------------------
+if ui.require_tables(db, "incidents"):
+    st.subheader("Better or worse?")
+    changes = summary.better_or_worse(ui.query, params, protected, k)
+    if changes.table.empty:
+        st.info("Comparing the last 12 months with the 12 before needs a period of at least 24 months: widen the period.")
+    else:
+        st.markdown(changes.sentence())
+        st.dataframe(changes.table, hide_index=True, width="stretch", column_config={
+            "Rate, last 12 months": st.column_config.NumberColumn(format="%.0f", help=metrics.INCIDENT_RATE.help),
+            "Rate, 12 months before": st.column_config.NumberColumn(format="%.0f", help=metrics.INCIDENT_RATE.help),
+            "Rate ratio": st.column_config.NumberColumn(format="%.2f", help="Last 12 months ÷ the 12 before; below 1 is lower."),
+            "95% CI low": st.column_config.NumberColumn(format="%.2f", help="Exact interval, as R's poisson.test"),
+            "95% CI high": st.column_config.NumberColumn(format="%.2f", help="Exact interval, as R's poisson.test"),
+            **({"SPC signal, latest month": st.column_config.TextColumn(
+                help="The latest month on an XmR chart of the period's monthly rates: improvement, concern or common cause.")}
+               if not protected else {}),
+        })
+        ui.download_csv(changes.table, "better_or_worse.csv")
+
+# --- Did The Conversation help? (governors and administrators: wing-level data) ----------
+helped_at = [p for p in current.prison_ids if ui.viewer().sees_wings_of(p)
+             and p in set(ui.query("prisons").query("runs_the_conversation")["prison_id"])]
+if helped_at and ui.require_tables(db, "cohorts", "workshops", "wing_population", "incidents"):
+    st.subheader("Did The Conversation help on its wings?")
+    help_measure = metrics.MEASURES["all_assaults"]
+    view = summary.programme_help(ui.query, params, helped_at, help_measure, 6, current.period_start, current.period_end,
+                                  current.wing_ids)
+    st.markdown(analysis.programme_answer(view, help_measure.label, 6))
+    if not view.compared.empty:
+        st.plotly_chart(charts.forest_plot(view.compared, view.pooled, f"Each cohort's ratio of changes: {help_measure.label.lower()}"),
+                        width="stretch")
+    st.page_link("app_pages/wing_trends.py", label="Other measures, windows and month by month: Wing trends", icon="📈")
 
 # --- Reach and delivery -------------------------------------------------------------------
 st.subheader("Reach and delivery of The Conversation")

@@ -5,7 +5,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import analysis, charts, filters, ui
+from dashboard import analysis, charts, filters, summary, ui
 from dashboard.contract import INCIDENT_TYPES
 from dashboard.metrics import INCIDENT_RATE, MEASURES
 from dashboard.text import label, md
@@ -54,50 +54,23 @@ if len(programme_prisons) > 1:
         format_func=lambda s: md(prison_name) if s == "prison" else f"Every programme prison you can see ({len(programme_prisons)})",
     )
 
-
-def prison_cohorts(pid: str, wing_rates: pd.DataFrame, all_cohorts: pd.DataFrame) -> analysis.PrisonCohorts:
-    in_view = analysis.cohorts_in_view(all_cohorts, current.period_start, current.period_end, current.wing_ids)
-    return analysis.PrisonCohorts(pid, wing_rates, all_cohorts, tuple(in_view["cohort_id"]))
-
-
-parts = [prison_cohorts(prison_id, rates, cohorts)]
-if scope == "programme":
-    for other in programme_prisons:
-        if other != prison_id:
-            other_counts = ui.query("wing_monthly_counts", prison_id=other, **current.params(), incident_types=list(INCIDENT_TYPES))
-            parts.append(prison_cohorts(other, analysis.wing_measure(other_counts, measure),
-                                        analysis.cohort_windows(ui.query("delivered_workshops", prison_id=other))))
-if not any(part.in_view for part in parts):
+compared_prisons = [prison_id, *(p for p in programme_prisons if p != prison_id)] if scope == "programme" else [prison_id]
+view = summary.programme_help(ui.query, current.params(), compared_prisons, measure, window, current.period_start,
+                              current.period_end, current.wing_ids)
+if view.table.empty:
     st.info(
         (f"The Conversation has not run at {md(prison_name)}, so there is nothing to compare." if cohorts.empty and scope == "prison"
          else "No cohort started in this period" + (" on the chosen wings" if current.wing_ids else "")
          + ": widen the period or the wings to see whether it helped.")
     )
-    view = None
 else:
-    view = analysis.programme_view(parts, window)
     st.markdown(analysis.programme_answer(view, measure.label, window))
-    compared = view.table.dropna(subset=["ratio"]) if "ratio" in view.table else view.table.iloc[0:0]
-    if not compared.empty:
-        st.plotly_chart(charts.forest_plot(compared, view.pooled, f"Each cohort's ratio of changes: {measure.label.lower()}"), width="stretch")
+    if not view.compared.empty:
+        st.plotly_chart(charts.forest_plot(view.compared, view.pooled, f"Each cohort's ratio of changes: {measure.label.lower()}"), width="stretch")
     st.plotly_chart(charts.event_study_chart(
         view.event, f"Month by month around the first workshop: {measure.label.lower()} against comparison wings"), width="stretch")
     with st.expander("How to read these charts"):
-        st.markdown(
-            f"**The ratio of changes** compares, for each cohort, how {measure.label.lower()} changed on its wing from the "
-            f"{window} months before its first workshop to the {window} months after its last, with how it changed over "
-            "the same months on the prison's wings without the programme. Below 1: it fell more (or rose less) on the "
-            "cohort's wing. The lines are 95% intervals; the diamond combines the cohorts (a random-effects "
-            "meta-analysis, which widens when cohorts differ more than chance).\n\n"
-            f"**Clean comparisons.** A cohort is assumed to be able to change its wing for up to "
-            f"{analysis.EFFECT_CAN_LAST_MONTHS} months after its last workshop. So a comparison wing is one no cohort "
-            "touched in that time, and a cohort whose 'before' months were still inside an earlier cohort's time on "
-            "the same wing is left out (its 'before' was not a wing without the programme).\n\n"
-            "**Month by month.** Each point is the rate on the cohorts' wings divided by the rate on comparison wings "
-            "that month, relative to the same ratio in the 12 months before. Before month 0 it should sit near 1; a "
-            "fall there would mean the wings were already improving before the workshops.\n\n"
-            "This does not prove cause: wings were not chosen at random, and a cohort may follow a bad spell."
-        )
+        st.markdown(analysis.programme_how_to_read(measure.label, window))
 
 # --- Wing table ------------------------------------------------------------------------------
 st.subheader("Wings at a glance")
@@ -167,10 +140,12 @@ st.caption(
     "outside the limits, 7 in a row on one side of the mean, 7 in a row rising or falling, or 2 of 3 beyond "
     "two-thirds of the way to a limit. Shaded spans run from a cohort's first to last workshop; ticks mark workshops."
 )
+with st.expander("How to read this chart"):
+    st.markdown(analysis.SPC_HOW_TO_READ)
 ui.download_csv(series, f"spc_{wing_id}_{measure.key}.csv", "Download the chart's data (CSV)")
 
 # --- Each cohort in detail ----------------------------------------------------------------------
-if view is not None and not view.table.empty:
+if not view.table.empty:
     st.subheader("Each cohort in detail")
     shown = view.table.rename(columns={
         "cohort_label": "Cohort", "wing_id": "Wing", "first_workshop": "First workshop", "last_workshop": "Last workshop",

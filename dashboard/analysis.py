@@ -54,6 +54,18 @@ def spc_for(series: pd.DataFrame, rebase_month=None) -> pd.DataFrame:
     )
 
 
+SPC_HOW_TO_READ = (
+    "Each dot is one month's rate on the wing. The solid line is the wing's average; the dashed lines are its "
+    "process limits, the range the rate usually wanders within from month to month. Grey dots are ordinary "
+    "variation: nothing to react to on its own. A blue dot is a signal of improvement and an orange dot a signal of "
+    "concern (here lower is better). A dot becomes a signal when something happens that ordinary variation rarely "
+    "produces: a month outside the limits, seven months in a row above (or below) the average, seven months in a "
+    "row each rising (or falling), or two of three months close to a limit on the same side.\n\n"
+    "The purple shading marks a cohort's workshops. A signal after them is worth a closer look, not proof the "
+    "workshops caused it: rebasing the limits at a first workshop asks whether the wing has settled at a new level."
+)
+
+
 def cohort_windows(delivered: pd.DataFrame) -> pd.DataFrame:
     """First and last delivered workshop of each cohort (the `delivered_workshops` query)."""
     if delivered.empty:
@@ -253,6 +265,11 @@ class ProgrammeView:
     pooled: Pooled | None
     event: pd.DataFrame  # event_study of the same cohorts
 
+    @property
+    def compared(self) -> pd.DataFrame:
+        """The cohorts with a ratio (not left out)."""
+        return self.table.dropna(subset=["ratio"]) if "ratio" in self.table else self.table.iloc[0:0]
+
 
 def programme_view(prisons: list[PrisonCohorts], window: int) -> ProgrammeView:
     """Did it help? The cohorts in view compared before and after (clean comparisons, pooled) and
@@ -271,6 +288,25 @@ def programme_view(prisons: list[PrisonCohorts], window: int) -> ProgrammeView:
     table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=["prison_id", "cohort_label", "cohort_id", "note"])
     event = event_study([(p.rates, p.cohorts) for p in prisons], evaluate=[c for p in prisons for c in p.in_view])
     return ProgrammeView(table, pooled(table), event)
+
+
+def programme_how_to_read(measure_label: str, window: int) -> str:
+    what = measure_label.lower()
+    return (
+        f"**The ratio of changes** compares, for each cohort, how {what} changed on its wing from the {window} months "
+        f"before its first workshop to the {window} months after its last, with how it changed over the same months on "
+        "the prison's wings without the programme. Below 1: it fell more (or rose less) on the cohort's wing. The lines "
+        "are 95% intervals; the diamond combines the cohorts (a random-effects meta-analysis, which widens when cohorts "
+        "differ more than chance).\n\n"
+        f"**Clean comparisons.** A cohort is assumed to be able to change its wing for up to {EFFECT_CAN_LAST_MONTHS} "
+        "months after its last workshop. So a comparison wing is one no cohort touched in that time, and a cohort whose "
+        "'before' months were still inside an earlier cohort's time on the same wing is left out (its 'before' was not a "
+        "wing without the programme).\n\n"
+        "**Month by month.** Each point is the rate on the cohorts' wings divided by the rate on comparison wings that "
+        f"month, relative to the same ratio in the {-EVENT_MONTHS[0]} months before. Before month 0 it should sit near 1; "
+        "a fall there would mean the wings were already improving before the workshops.\n\n"
+        "This does not prove cause: wings were not chosen at random, and a cohort may follow a bad spell."
+    )
 
 
 def programme_answer(view: ProgrammeView, measure_label: str, window: int) -> str:

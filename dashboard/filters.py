@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import ui
-from dashboard.text import md
+from dashboard.text import md, month_label
 
 PROGRAMMES = {
     "all": "All prisons",
@@ -61,10 +61,6 @@ class Filters:
         )
         wings = f" · wings {', '.join(md(w) for w in self.wing_ids)}" if self.wing_ids else ""
         return f"{places}{wings} · {month_label(self.period_start)} to {month_label(self.last_month)}"
-
-
-def month_label(month: date) -> str:
-    return month.strftime("%b %Y")
 
 
 def _month_from_url(text: str | None) -> date | None:

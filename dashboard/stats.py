@@ -395,6 +395,25 @@ def sr_exact_limits(expected, level: float):
     return (float(low), float(high)) if low.ndim == 0 else (low, high)
 
 
+# --- Two rates compared ----------------------------------------------------------------------
+
+
+def rate_ratio(count: int, exposure: float, base_count: int, base_exposure: float, level: float = 0.95) -> Estimate:
+    """Rate ratio (count/exposure) ÷ (base_count/base_exposure) with R's `poisson.test` interval:
+    conditioning on the total count makes the first count binomial, so the exact (Clopper-Pearson)
+    interval of its share (scipy's `binomtest`) converts to the ratio as p/(1-p) × base_exposure/exposure."""
+    if exposure <= 0 or base_exposure <= 0 or count + base_count == 0:
+        return Estimate(math.nan, math.nan, math.nan)
+    share = stats.binomtest(int(count), int(count + base_count)).proportion_ci(level, method="exact")
+    scale = base_exposure / exposure
+
+    def odds(p: float) -> float:
+        return math.inf if p >= 1 else p / (1 - p) * scale
+
+    ratio = (count / exposure) / (base_count / base_exposure) if base_count else math.inf
+    return Estimate(ratio, odds(share.low), odds(share.high))
+
+
 # --- Difference in differences of rates -------------------------------------------------------
 
 

@@ -7,12 +7,14 @@ every rate and interval is computed from the rounded count (see `dashboard.discl
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
 
-from dashboard import disclosure, metrics, stats
+from dashboard import analysis, disclosure, metrics, stats
 from dashboard.contract import INCIDENT_TYPES
+from dashboard.text import month_label
 
 Query = Callable[..., pd.DataFrame]  # query(name, **params): a named query in the viewer's scope
 
@@ -50,6 +52,94 @@ def incident_table(query: Query, params: dict, window_start: date, protected: bo
             "95% CI high": _round(estimate.upper if estimate else None, 0),
         })
     return pd.DataFrame(rows)
+
+
+COMPARED_MONTHS = 12  # the latest 12 months against the 12 before them
+
+
+@dataclass(frozen=True)
+class BetterOrWorse:
+    table: pd.DataFrame  # empty when the period holds fewer than 24 months
+    latest: tuple[date, date] | None = None  # first and last month compared
+    previous: tuple[date, date] | None = None
+
+    def sentence(self) -> str:
+        """The answer first: which incident types were lower, higher or unchanged, as the intervals say."""
+        if self.table.empty:
+            return ""
+        parts = []
+        for verdict, words in (("better (lower)", "lower rates of"), ("worse (higher)", "higher rates of"),
+                               ("no clear change", "no clear change in")):
+            names = self.table[self.table["Better or worse?"] == verdict]["Incident type"].str.lower().tolist()
+            if names:
+                parts.append(f"{words} {names[0] if len(names) == 1 else ', '.join(names[:-1]) + ' and ' + names[-1]}")
+        span = lambda pair: f"{month_label(pair[0])} to {month_label(pair[1])}"  # noqa: E731
+        return (f"**{span(self.latest)} against {span(self.previous)}: " + "; ".join(parts) + ".** "
+                "A change is called only when its 95% interval excludes no change.")
+
+
+def better_or_worse(query: Query, params: dict, protected: bool, k: int) -> BetterOrWorse:
+    """Per incident type: the last 12 months of the period against the 12 before (counts,
+    prisoner-years, rates, the rate ratio with R's poisson.test interval, and a verdict generated from
+    that interval: lower is better), and the XmR signal of the latest month over the whole period
+    (not for a protected viewer, whose monthly counts are often small). Empty when the period holds
+    fewer than 24 months."""
+    monthly = query("incident_counts_monthly", **params, incident_types=list(INCIDENT_TYPES))
+    months = sorted(pd.to_datetime(monthly["month"]).unique())
+    if len(months) < 2 * COMPARED_MONTHS:
+        return BetterOrWorse(pd.DataFrame())
+    latest_start, previous_start = months[-COMPARED_MONTHS], months[-2 * COMPARED_MONTHS]
+    when = pd.to_datetime(monthly["month"])
+    rows = []
+    for incident_type, frame in monthly.groupby("incident_type", sort=False):
+        frame_when = when[frame.index]
+        latest, previous = frame[frame_when >= latest_start], frame[(frame_when >= previous_start) & (frame_when < latest_start)]
+        counts = [int(latest["incidents"].sum()), int(previous["incidents"].sum())]
+        used = [disclosure.rounded(c, k) if protected else c for c in counts]
+        years = [float(latest["prisoner_years"].sum()), float(previous["prisoner_years"].sum())]
+        ratio = stats.rate_ratio(used[0] or 0, years[0], used[1] or 0, years[1]) if None not in used else None
+        row = {
+            "Incident type": metrics.INCIDENT_TYPE_LABELS[incident_type],
+            "Better or worse?": _verdict(ratio),
+            "Rate ratio": _round(ratio.value if ratio else None, 2),
+            "95% CI low": _round(ratio.lower if ratio else None, 2),
+            "95% CI high": _round(ratio.upper if ratio else None, 2),
+        }
+        if not protected:
+            rates = metrics.incident_rate(frame["incidents"], frame["prisoner_years"]).fillna(0).tolist()
+            row["SPC signal, latest month"] = stats.xmr(rates).signals(lower_is_better=True)[-1]
+        row |= {
+            "Rate, last 12 months": _round(metrics.incident_rate(used[0], years[0]) if used[0] is not None else None, 0),
+            "Rate, 12 months before": _round(metrics.incident_rate(used[1], years[1]) if used[1] is not None else None, 0),
+            "Incidents, last 12 months": _count(counts[0], k, protected),
+            "Incidents, 12 months before": _count(counts[1], k, protected),
+        }
+        rows.append(row)
+    day = lambda m: pd.Timestamp(m).date()  # noqa: E731
+    return BetterOrWorse(pd.DataFrame(rows), (day(latest_start), day(months[-1])), (day(previous_start), day(months[-COMPARED_MONTHS - 1])))
+
+
+def _verdict(ratio) -> str:
+    if ratio is None or pd.isna(ratio.lower):
+        return "not enough data"
+    if ratio.upper < 1:
+        return "better (lower)"
+    if ratio.lower > 1:
+        return "worse (higher)"
+    return "no clear change"
+
+
+def programme_help(query: Query, params: dict, prison_ids: list[str], measure: metrics.Measure, window: int,
+                   period_start, period_end, wing_ids=None) -> analysis.ProgrammeView:
+    """Did The Conversation help? The Wing trends answer over several prisons (each one's wings and
+    cohorts, the cohorts that started in the period on the chosen wings), for a measure."""
+    parts = []
+    for prison_id in prison_ids:
+        counts = query("wing_monthly_counts", **{**params, "prison_id": prison_id}, incident_types=list(INCIDENT_TYPES))
+        cohorts = analysis.cohort_windows(query("delivered_workshops", prison_id=prison_id))
+        in_view = analysis.cohorts_in_view(cohorts, period_start, period_end, wing_ids)
+        parts.append(analysis.PrisonCohorts(prison_id, analysis.wing_measure(counts, measure), cohorts, tuple(in_view["cohort_id"])))
+    return analysis.programme_view(parts, window)
 
 
 def survey_table(query: Query, params: dict, protected: bool, k: int) -> pd.DataFrame:

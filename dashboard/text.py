@@ -52,3 +52,8 @@ def most_often(counts) -> str:
     if len(top) == 1:
         return f"most often for {md(top.index[0])} ({counts.iloc[0]:,})"
     return f"equally often for {', '.join(md(label) for label in top.index[:-1])} and {md(top.index[-1])} ({counts.iloc[0]:,} each)"
+
+
+def month_label(month) -> str:
+    """A month as people write it: "Mar 2024"."""
+    return month.strftime("%b %Y")

@@ -74,6 +74,12 @@ def plotly_figures(at: AppTest) -> list[dict]:
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
 
+def figures_titled(at: AppTest, title: str) -> dict:
+    """The one chart on the page whose title contains `title`."""
+    (figure,) = [f for f in plotly_figures(at) if title in str(f["layout"].get("title", {}).get("text", ""))]
+    return figure
+
+
 def trace_values(values) -> list[float]:
     """A trace's x or y as numbers, whether plain or in plotly's typed-array encoding."""
     if isinstance(values, dict):

@@ -3,8 +3,9 @@
 import pandas as pd
 import pytest
 
+from dashboard import metrics
 from dashboard.contract import TABLES
-from tests.apptest import DEFAULT_PAGE, metric, open_page, plotly_figures, rerun, start, trace_values, warnings_shown
+from tests.apptest import DEFAULT_PAGE, figures_titled, metric, open_page, plotly_figures, rerun, start, trace_values, warnings_shown
 
 def test_overview_on_the_sample(monkeypatch, raw):
     at = start(monkeypatch)
@@ -20,7 +21,7 @@ def test_overview_on_the_sample(monkeypatch, raw):
 
 def test_overview_incident_rates_match_pandas(monkeypatch, raw):
     at = start(monkeypatch)
-    (table,) = [d.value for d in at.dataframe if "Incident type" in d.value.columns]
+    (table,) = [d.value for d in at.dataframe if "Rate per 1,000 per year" in d.value.columns]
     incidents, population = raw("incidents"), raw("wing_population")
     last = pd.to_datetime(population["month"]).max()
     window_start = last - pd.DateOffset(months=11)
@@ -34,7 +35,7 @@ def test_overview_incident_rates_match_pandas(monkeypatch, raw):
     assert self_harm["Rate per 1,000 per year"] == round(expected_count / years * 1000)  # sent as shown
     assert self_harm["95% CI low"] < self_harm["Rate per 1,000 per year"] < self_harm["95% CI high"]
 
-    (figure,) = plotly_figures(at)
+    figure = figures_titled(at, "Monthly incident rates")
     traces = {t["name"]: t for t in figure["data"]}
     assert set(traces) == {"Assaults on staff", "Prisoner-on-prisoner assaults", "Self-harm", "Use of force"}
     months = pd.to_datetime(population["month"]).nunique()
@@ -73,7 +74,7 @@ def test_bad_rows_are_named_and_the_good_ones_still_count(monkeypatch, sample_co
     (sample_copy / "events.parquet").unlink()
 
     at = start(monkeypatch, sample_copy)
-    (table,) = [d.value for d in at.dataframe if "Incident type" in d.value.columns]
+    (table,) = [d.value for d in at.dataframe if "Rate per 1,000 per year" in d.value.columns]
     occurred = pd.to_datetime(incidents["occurred_on"])
     last = occurred.max().to_period("M").to_timestamp()
     recent = incidents[(occurred >= last - pd.DateOffset(months=11)) & (incidents["incident_type"] == "use_of_force")]
@@ -128,3 +129,46 @@ def test_link_values_that_match_nothing_are_ignored(monkeypatch):
     assert at.multiselect(key="f_prisons").value == ["WSI"]
     assert at.selectbox(key="f_programme").value == "all"
     assert any("prison=ZZZ" in w and "programme=bogus" in w for w in warnings_shown(at))
+
+
+def test_overview_says_better_or_worse_from_the_last_12_months_against_the_12_before(monkeypatch, raw):
+    """Independently from the Parquet: each type's counts and prisoner-years in 2024 and 2023 (the
+    sample's last 24 months), the rate ratio and R's poisson.test interval (scipy's exact binomial)."""
+    from scipy.stats import binomtest
+
+    at = start(monkeypatch)
+    (table,) = [d.value for d in at.dataframe if "Rate ratio" in d.value.columns]
+    table = table.set_index("Incident type")
+    incidents = raw("incidents")
+    year = pd.to_datetime(incidents["occurred_on"]).dt.year
+    population = raw("wing_population")
+    pop_year = pd.to_datetime(population["month"]).dt.year
+    years = {y: population[pop_year == y]["average_population"].sum() / 12 for y in (2023, 2024)}
+    answer = next(m.value for m in at.markdown if "Jan 2024 to Dec 2024 against Jan 2023 to Dec 2023" in m.value)
+    for incident_type, label in metrics.INCIDENT_TYPE_LABELS.items():
+        latest = int(((year == 2024) & (incidents["incident_type"] == incident_type)).sum())
+        previous = int(((year == 2023) & (incidents["incident_type"] == incident_type)).sum())
+        row = table.loc[label]
+        assert row["Incidents, last 12 months"] == latest and row["Incidents, 12 months before"] == previous
+        ratio = (latest / years[2024]) / (previous / years[2023])
+        share = binomtest(latest, latest + previous).proportion_ci(0.95)
+        low, high = (p / (1 - p) * years[2023] / years[2024] for p in (share.low, share.high))
+        assert row["Rate ratio"] == pytest.approx(ratio, abs=0.005)
+        assert (row["95% CI low"], row["95% CI high"]) == pytest.approx((low, high), abs=0.005)
+        verdict = "better (lower)" if high < 1 else "worse (higher)" if low > 1 else "no clear change"
+        assert row["Better or worse?"] == verdict
+        assert row["SPC signal, latest month"] in ("improvement", "concern", "common cause")
+        assert label.lower() in answer
+
+
+def test_a_funder_sees_better_or_worse_from_rounded_counts_and_no_monthly_signal(monkeypatch):
+    at = start(monkeypatch, session_state={"view_as": "funder"})
+    (table,) = [d.value for d in at.dataframe if "Rate ratio" in d.value.columns]
+    assert "SPC signal, latest month" not in table.columns
+    assert all(int(str(n).replace(",", "")) % 5 == 0 for n in table["Incidents, last 12 months"])
+
+
+def test_a_short_period_says_better_or_worse_needs_24_months(monkeypatch):
+    at = start(monkeypatch, query_params={"from": "2024-01", "to": "2024-12"})
+    assert not [d for d in at.dataframe if "Rate ratio" in d.value.columns]
+    assert any("needs a period of at least 24 months" in i.value for i in at.info)

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.apptest import open_page, plotly_figures, rerun, start, trace_values
+from tests.apptest import figures_titled, open_page, plotly_figures, rerun, start, trace_values
 
 WING_TRENDS = "app_pages/wing_trends.py"
 COMPARISON = "app_pages/prison_comparison.py"
@@ -36,11 +36,6 @@ def test_wing_trends_for_a_prison_from_the_url(monkeypatch, raw):
     (mean_trace,) = [t for t in spc["data"] if t.get("name") == "Mean"]
     assert trace_values(mean_trace["y"])[0] == pytest.approx(sum(rates) / len(rates))
     assert any(t.get("name") == "Workshop delivered" for t in spc["data"])
-
-
-def figures_titled(at, title: str) -> dict:
-    (figure,) = [f for f in plotly_figures(at) if title in str(f["layout"].get("title", {}).get("text", ""))]
-    return figure
 
 
 def spc_figure(at) -> dict:

@@ -288,3 +288,19 @@ def test_protect_formats_and_threshold_is_configurable(monkeypatch):
     assert disclosure.configured_threshold() == 10
     monkeypatch.setenv("PRISON_DASHBOARD_SMALL_COUNT", "zero")
     assert disclosure.configured_threshold() == 5
+
+
+def test_rate_ratio_matches_r_poisson_test():
+    """R's own example (?poisson.test, eba1977): poisson.test(c(11, 6+8+7), c(800, 1083+1050+878))
+    gives rate ratio 1.971488, 95% CI 0.8584264 to 4.2772659."""
+    result = stats.rate_ratio(11, 800, 6 + 8 + 7, 1083 + 1050 + 878)
+    assert result.value == pytest.approx(1.971488, abs=1e-6)
+    assert result.lower == pytest.approx(0.8584264, abs=1e-7)
+    assert result.upper == pytest.approx(4.2772659, abs=1e-7)
+
+
+def test_rate_ratio_edges():
+    assert math.isnan(stats.rate_ratio(0, 10, 0, 10).value)
+    none_before = stats.rate_ratio(5, 10, 0, 10)
+    assert none_before.value == math.inf and none_before.upper == math.inf and none_before.lower > 0
+    assert stats.rate_ratio(0, 10, 5, 10).lower == 0
