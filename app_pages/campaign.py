@@ -41,7 +41,7 @@ if impact.cumulative.empty:
     st.info("No gifts recorded for this campaign.")
 else:
     st.plotly_chart(charts.cumulative_giving(impact.cumulative, campaign["target_gbp"], campaign["opens_at"], campaign["closes_at"]), width="stretch")
-st.dataframe(pd.DataFrame(impact.giving_rows(), columns=["Figure", "Value"]), hide_index=True, width="stretch")
+ui.table(pd.DataFrame(impact.giving_rows(), columns=["Figure", "Value"]), hide_index=True, width="stretch")
 
 st.subheader(f"What the programme delivered, {impact.period[0]:%d %b %Y} to {impact.period[1]:%d %b %Y}")
 if campaign["programme"] != "the_conversation":
@@ -51,7 +51,7 @@ else:
         "Cohorts of The Conversation that started after the campaign closed. Gifts are not earmarked, so this is what "
         f"the programme delivered while the money was spent, not what it alone paid for. " + disclosure.rule_statement(impact.threshold)
     )
-    st.dataframe(pd.DataFrame(impact.delivery_rows(), columns=["Figure", "Value"]), hide_index=True, width="stretch")
+    ui.table(pd.DataFrame(impact.delivery_rows(), columns=["Figure", "Value"]), hide_index=True, width="stretch")
 
 st.subheader("In their words")
 if impact.testimonials.empty:

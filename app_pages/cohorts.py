@@ -74,7 +74,7 @@ def pick_cohort():
         st.session_state["cohort"] = ids[rows[0]]
 
 
-st.dataframe(
+ui.table(
     shown, hide_index=True, width="stretch", key="cohort_table", on_select=pick_cohort, selection_mode="single-row",
     column_config={
         "Start": st.column_config.DateColumn(format="D MMM YYYY"),
@@ -129,7 +129,7 @@ def show_attendance():
         if len(mix) > MAX_SESSION_ROWS:
             st.caption(f"{len(mix):,} sessions: too many to list here; narrow the filters, or download them all below.")
         else:
-            st.dataframe(mix.rename(columns={"cohort_id": "Cohort", "session_number": "Session", "prisoner": "Prisoners attending",
+            ui.table(mix.rename(columns={"cohort_id": "Cohort", "session_number": "Session", "prisoner": "Prisoners attending",
                                              "staff": "Staff attending", "staff_per_10_prisoners": "Staff per 10 prisoners"}),
                          hide_index=True, width="stretch",
                          column_config={"Staff per 10 prisoners": st.column_config.NumberColumn(format="%.1f")})
@@ -153,7 +153,7 @@ def show_survey_outcomes():
                 f"{best['mean_change']:+.2f} points (95% CI {best['ci_low']:+.2f} to {best['ci_high']:+.2f}, "
                 f"{best['pairs']} pairs).** Changes among participants, with no comparison group: not evidence of cause."
             )
-        st.dataframe(
+        ui.table(
             change.assign(item=change["item"].map(labels), role=change["role"].map(metrics.ROLE_LABELS)).rename(columns={
                 "item": "Item", "role": "Role", "participants": "Participants", "pairs": "Pairs", "response_rate": "Response rate",
                 "mean_change": "Mean change", "ci_low": "95% CI low", "ci_high": "95% CI high", "cohens_dz": "Cohen's d (paired)", "note": "Note",

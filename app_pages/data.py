@@ -52,7 +52,7 @@ else:
         f"{len(report.problems)} problems in {len(problem_tables)} extracts "
         f"({errors} that reject rows). Rows that pass still count everywhere."
     )
-st.dataframe(summary, hide_index=True, width="stretch")
+ui.table(summary, hide_index=True, width="stretch")
 ui.download_csv(summary, "extracts.csv")
 
 st.subheader("Problems found")
@@ -70,10 +70,10 @@ if report.problems:
             for p in report.problems
         ]
     )
-    st.dataframe(problems, hide_index=True, width="stretch")
+    ui.table(problems, hide_index=True, width="stretch")
     ui.download_csv(problems, "problems.csv")
 else:
-    st.write("None.")
+    st.write("No problems found: every row of every extract was accepted.")
 
 if not is_admin and any(t.rows_rejected for t in report.tables.values()):
     st.caption("The rejected rows themselves, their values and the keys of example rows are shown to administrators only.")
@@ -87,7 +87,7 @@ for t in report.tables.values():
         shown["source_file"] = rejected["source_file"].str.rsplit("/", n=1).str[-1]
         if t.rows_rejected > REJECTED_ROWS_SHOWN:
             st.caption(f"First {REJECTED_ROWS_SHOWN:,} of {t.rows_rejected:,}; the download has them all.")
-        st.dataframe(shown, hide_index=True, width="stretch")
+        ui.table(shown, hide_index=True, width="stretch")
         everything = ui.query("rejected_rows", table_name=t.table, max_rows=t.rows_rejected)
         ui.download_csv(everything, f"rejected_{t.table}.csv", "Download all rejected rows (CSV)")
 

@@ -41,12 +41,12 @@ counts = shown.groupby(["prison", "category", "status"], as_index=False).size()
 st.plotly_chart(charts.services_by_category(counts), width="stretch")
 table = services.assign(count=1).pivot_table(index="category", columns=["prison_id", "status"], values="count", aggfunc="sum", fill_value=0)
 table.columns = [f"{p} {s}" for p, s in table.columns]
-st.dataframe(table.reset_index(), hide_index=True, width="stretch")
+ui.table(table.reset_index(), hide_index=True, width="stretch")
 groups = services.dropna(subset=["protected_characteristic"])
 if len(groups):
     served = groups.pivot_table(index="protected_characteristic", columns="status", values="service_id", aggfunc="count", fill_value=0)
     st.markdown("**Services for groups with protected characteristics** (available, and gaps where a need was found but nothing provided):")
-    st.dataframe(served.reset_index().rename(columns={"protected_characteristic": "Group"}), hide_index=True, width="stretch")
+    ui.table(served.reset_index().rename(columns={"protected_characteristic": "Group"}), hide_index=True, width="stretch")
 ui.download_csv(services, "gpp_services.csv", "Download the service map (CSV)")
 
 # --- Referrals and events -------------------------------------------------------------------
@@ -64,7 +64,7 @@ else:
     engaged = "a share not shown (small counts)" if share_hidden else f"{engaged_share:.0%}"
     st.markdown(f"**{shown['all']} referrals; {engaged} of those decided led to engagement** "
                 f"({shown.get('pending', '0')} still pending).")
-    st.dataframe(pd.DataFrame({"Outcome": list(shown), "Referrals": list(shown.values())}).replace({"Outcome": {"all": "all referrals"}}),
+    ui.table(pd.DataFrame({"Outcome": list(shown), "Referrals": list(shown.values())}).replace({"Outcome": {"all": "all referrals"}}),
                  hide_index=True)
 if protected and not referrals.empty:
     st.caption(f"Referrals by quarter are not shown to funders: quarters often hold fewer than {k} of an outcome.")
@@ -87,7 +87,7 @@ else:
         totals = {c: f"{int(events[c].sum()):,}" for c in ("prisoners_attending", "connections_made")}
     st.markdown(f"**{count_of(len(events), 'event')} brought {int(events['providers_attending'].sum()):,} provider visits to "
                 f"{totals['prisoners_attending']} prisoners, making {totals['connections_made']} connections.**")
-    st.dataframe(events.drop(columns=["event_id", "prison_id"]).rename(columns=lambda c: c.replace("_", " ").capitalize()),
+    ui.table(events.drop(columns=["event_id", "prison_id"]).rename(columns=lambda c: c.replace("_", " ").capitalize()),
                  hide_index=True, width="stretch", column_config={"Held on": st.column_config.DateColumn(format="D MMM YYYY")})
 
 # --- Safety -------------------------------------------------------------------------------
@@ -120,7 +120,7 @@ view = analysis.rounded_to_shown(pd.DataFrame({
     "Ratio, during": safety["ratio_during"], "95% CI (during)": analysis.interval_text(safety["ratio_during_low"], safety["ratio_during_high"]),
     "Ratio, after": safety["ratio_after"], "95% CI (after)": analysis.interval_text(safety["ratio_after_low"], safety["ratio_after_high"]),
 }), {"Ratio, during": 2, "Ratio, after": 2}, default=0)
-st.dataframe(view, hide_index=True, width="stretch", column_config={
+ui.table(view, hide_index=True, width="stretch", column_config={
     **{c: st.column_config.NumberColumn(format="%.0f") for c in view.columns if c.startswith(("Before", "During", "After", "Comparison b", "Comparison d", "Comparison a"))},
     "Ratio, during": st.column_config.NumberColumn(format="%.2f"), "Ratio, after": st.column_config.NumberColumn(format="%.2f"),
 })

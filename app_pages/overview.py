@@ -30,7 +30,7 @@ if ui.require_tables(db, "incidents"):
         st.info("Comparing the last 12 months with the 12 before needs a period of at least 24 months: widen the period.")
     else:
         st.markdown(changes.sentence())
-        st.dataframe(changes.table, hide_index=True, width="stretch", column_config={
+        ui.table(changes.table, hide_index=True, width="stretch", column_config={
             "Rate, last 12 months": st.column_config.NumberColumn(format="%.0f", help=metrics.INCIDENT_RATE.help),
             "Rate, 12 months before": st.column_config.NumberColumn(format="%.0f", help=metrics.INCIDENT_RATE.help),
             "Rate ratio": st.column_config.NumberColumn(format="%.2f", help="Last 12 months ÷ the 12 before; below 1 is lower."),
@@ -90,7 +90,7 @@ if ui.require_tables(db, "incidents"):
         f"({disclosure.shown_count(top['Incidents'], k, protected)} incidents over "
         f"{metrics.PRISONER_YEARS.format(top['Prisoner-years'])} prisoner-years)."
     )
-    st.dataframe(
+    ui.table(
         table,
         hide_index=True,
         width="stretch",
@@ -136,6 +136,6 @@ if ui.require_tables(db, "cohorts", "participants", "survey_responses"):
         st.info("No participant in these cohorts has both a pre and a post survey yet, so there is no change to report.")
     else:
         st.info(f"Survey change is not reported: {everyone['Note']} paired participants.")
-    st.dataframe(table.drop(columns=["pairs_exact"]), hide_index=True, width="stretch", column_config={
+    ui.table(table.drop(columns=["pairs_exact"]), hide_index=True, width="stretch", column_config={
         c: st.column_config.NumberColumn(format="%+.2f") for c in ("Mean change", "95% CI low", "95% CI high")
     })

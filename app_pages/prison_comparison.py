@@ -53,7 +53,7 @@ shown = table.rename(columns={
     "position_unadjusted": "Without adjustment", "note": "Note", "programme": "Programme prison",
 })[["Prison", "Rate", "95% CI low", "95% CI high", "Against the funnel", "Note", "Incidents", "Prisoner-years", "Type",
     "Programme prison", *(["Without adjustment"] if result.adjusted else [])]]
-st.dataframe(
+ui.table(
     shown, hide_index=True, width="stretch",
     column_config={
         "Incidents": st.column_config.NumberColumn(format="localized"),

@@ -92,7 +92,7 @@ table = summary.rename(columns={
     "spc_signal": "SPC signal (last 12 months)",
 }).drop(columns=["wing_id"])
 table["Cohorts of The Conversation"] = summary["wing_id"].map(cohorts["wing_id"].value_counts()).fillna(0).astype(int)
-st.dataframe(
+ui.table(
     table, hide_index=True, width="stretch",
     column_config={
         "Prisoner-years, last 12 months": st.column_config.NumberColumn(format="%.1f"),
@@ -156,7 +156,7 @@ if not view.table.empty:
     visible = [c for c in ["Cohort", "Ratio of changes", "95% CI low", "95% CI high", "Note", "Wing rate before", "Wing rate after",
                            "Comparison rate before", "Comparison rate after", "Comparison wings", "First workshop", "Last workshop"]
                if c in shown]
-    st.dataframe(
+    ui.table(
         shown[visible], hide_index=True, width="stretch",
         column_config={
             "First workshop": st.column_config.DateColumn(format="D MMM YYYY"),

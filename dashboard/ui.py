@@ -169,6 +169,17 @@ def require_tables(db: Database, *tables: str) -> bool:
     return not missing
 
 
+MISSING = "—"  # what a table shows where no figure exists (a Note column or the page says why)
+
+
+def table(frame: pd.DataFrame, **options):
+    """Every table on every page: no index, the page's width, and a dash, never "None" or "nan",
+    where a figure is missing."""
+    options.setdefault("hide_index", True)
+    options.setdefault("width", "stretch")
+    return st.dataframe(frame, placeholder=MISSING, **options)
+
+
 def download_csv(frame: pd.DataFrame, file_name: str, label: str = "Download CSV") -> None:
     """A CSV of `frame`, written only when the button is clicked (a page may offer several)."""
     st.download_button(label, lambda: frame.to_csv(index=False).encode("utf-8"), file_name=file_name, mime="text/csv")

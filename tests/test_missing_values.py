@@ -1,0 +1,47 @@
+"""Nowhere does a reader see `nan`, `None` or `NaT` where a figure belongs: every page as every role,
+on the whole period and on a short one (where intervals, rates and comparisons run out), shows a
+dash or a reason instead. Checked on what the page sends: text elements, table cells and the
+placeholder tables show for a missing value, and chart titles, names and text."""
+
+import re
+
+import pandas as pd
+import pytest
+
+from dashboard.ui import MISSING
+from tests.apptest import open_page, page_files, plotly_figures, rendered, start
+from tests.test_roles import ROLES
+
+MISSING_WORDS = re.compile(r"(?<![\w-])(nan|NaN|None|NaT|null|inf)(?![\w-])")
+VIEWS = {"whole period": {}, "three months": {"from": "2024-01", "to": "2024-03"}}
+
+
+def texts(at) -> list[str]:
+    shown = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "success", "error"):
+        shown += [rendered(str(e.value)) for e in getattr(at, kind)]
+    for m in at.metric:
+        shown += [str(m.label), str(m.value)]
+    for figure in plotly_figures(at):
+        shown.append(str(figure["layout"].get("title", {}).get("text", "")))
+        for trace in figure["data"]:
+            shown.append(str(trace.get("name", "")))
+            text = trace.get("text")
+            if isinstance(text, list):
+                shown += [str(t) for t in text]
+    return shown
+
+
+@pytest.mark.parametrize("view", list(VIEWS))
+@pytest.mark.parametrize("role", list(ROLES))
+def test_no_page_shows_a_missing_value_as_a_word(monkeypatch, role, view):
+    at = start(monkeypatch, query_params=VIEWS[view], session_state={"view_as": ROLES[role]})
+    for page in page_files(ROLES[role].split(":")[0]):
+        at = open_page(at, page)
+        found = [t for t in texts(at) if MISSING_WORDS.search(t)]
+        assert not found, (page, found[:3])
+        for table in at.dataframe:
+            assert table.proto.placeholder == MISSING, (page, list(table.value.columns))
+            cells = table.value.astype(str).where(table.value.notna(), "")
+            words = cells.apply(lambda column: column.str.fullmatch(MISSING_WORDS.pattern))
+            assert not words.any().any(), (page, cells[words.any(axis=1)].head(3).to_dict("records"))
