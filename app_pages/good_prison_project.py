@@ -21,11 +21,9 @@ services = ui.query("gpp_services")
 if services.empty:
     st.info("No services have been mapped in the extracts.")
     st.stop()
-during = analysis.GPP_PERIODS["during"]
-st.caption(
-    f"A voluntary-sector coordinator in each prison from {during[0]:%B %Y} to {(during[1] - pd.DateOffset(days=1)):%B %Y}, "
-    "then funded by the prisons: mapping services and gaps, briefing providers, and connecting people near release."
-)
+sites = ui.query("programme_sites")
+periods = analysis.coordinator_periods(sites)
+st.caption(analysis.coordinator_sentence(sites))
 
 # --- Services and gaps ------------------------------------------------------------------------
 st.subheader("Services mapped and gaps")
@@ -71,7 +69,7 @@ if protected and not referrals.empty:
 elif not referrals.empty:
     quarterly = referrals.assign(quarter=pd.to_datetime(referrals["month"]).dt.to_period("Q").dt.to_timestamp()).groupby(
         ["quarter", "outcome"], as_index=False)["referrals"].sum()
-    st.plotly_chart(charts.referrals_by_quarter(quarterly, during), width="stretch")
+    st.plotly_chart(charts.referrals_by_quarter(quarterly, analysis.coordinator_span(periods)), width="stretch")
     ui.download_csv(referrals, "gpp_referrals_monthly.csv", "Download referrals by month (CSV)")
 
 st.subheader("Outside In and other events")
@@ -95,11 +93,16 @@ st.subheader("Safety before, during and after the coordinator period")
 if not ui.require_tables(db, "incidents", "wing_population"):
     st.stop()
 measure = MEASURES[filters.page_choice("Measure", list(MEASURES), "measure", "self_harm", format_func=lambda k: MEASURES[k].label)]
-window = {"period_start": analysis.GPP_PERIODS["before"][0].date(), "period_end": analysis.GPP_PERIODS["after"][1].date()}
+if not periods:
+    st.info("This comparison needs each prison's coordinator period from the `programme_sites` extract (a first and a "
+            "last day): the Data page says what was loaded.")
+    st.stop()
+window = {"period_start": min(p["before"][0] for p in periods.values()).date(),
+          "period_end": max(p["after"][1] for p in periods.values()).date()}
 monthly = ui.query("prison_monthly_counts", **window, **measure.params())
 prisons = ui.query("prisons")
 # for a funder every rate and ratio is worked out from rounded counts, so none gives a count back
-safety = analysis.gpp_safety(monthly, prisons, count_as=(lambda n: disclosure.rounded(n, k)) if protected else None)
+safety = analysis.gpp_safety(monthly, prisons, periods, count_as=(lambda n: disclosure.rounded(n, k)) if protected else None)
 if safety.empty:
     st.info("No Good Prison Project prison in the extracts.")
     st.stop()

@@ -67,8 +67,11 @@ else:
     st.markdown(analysis.programme_answer(view, measure.label, window))
     if not view.compared.empty:
         st.plotly_chart(charts.forest_plot(view.compared, view.pooled, f"Each cohort's ratio of changes: {measure.label.lower()}"), width="stretch")
-    st.plotly_chart(charts.event_study_chart(
-        view.event, f"Month by month around the first workshop: {measure.label.lower()} against comparison wings"), width="stretch")
+    if view.has_event_study:
+        st.plotly_chart(charts.event_study_chart(
+            view.event, f"Month by month around the first workshop: {measure.label.lower()} against comparison wings"), width="stretch")
+    else:
+        st.info("The month-by-month view needs months before the first workshops in the period to compare with: widen the period.")
     with st.expander("How to read these charts"):
         st.markdown(analysis.programme_how_to_read(measure.label, window))
 

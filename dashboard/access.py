@@ -48,6 +48,7 @@ UNSCOPED_QUERIES = {
     "campaign_cumulative": "a campaign's hourly giving",
     "data_period": "the months the extracts cover",
     "prisons": "prison names, types and which programmes run there",
+    "programme_sites": "where and when each programme ran",
     "prison_counts": "prison-level incident counts (published nationally as Safety in Custody statistics)",
     "prison_monthly_counts": "prison-level monthly incident counts",
     "funded_delivery": "programme totals after a campaign",

@@ -266,6 +266,11 @@ class ProgrammeView:
     event: pd.DataFrame  # event_study of the same cohorts
 
     @property
+    def has_event_study(self) -> bool:
+        """Some month around the first workshops has a ratio (a short period may leave none)."""
+        return bool("ratio" in self.event and self.event["ratio"].notna().any())
+
+    @property
     def compared(self) -> pd.DataFrame:
         """The cohorts with a ratio (not left out)."""
         return self.table.dropna(subset=["ratio"]) if "ratio" in self.table else self.table.iloc[0:0]
@@ -632,15 +637,55 @@ def likert_shares(distribution: pd.DataFrame) -> pd.DataFrame:
 
 # --- Good Prison Project -------------------------------------------------------------------
 
-GPP_PERIODS = {  # [start, end): the coordinator period, and a year either side as far as data allow
-    "before": (pd.Timestamp("2015-09-01"), pd.Timestamp("2016-09-01")),
-    "during": (pd.Timestamp("2016-09-01"), pd.Timestamp("2017-11-01")),
-    "after": (pd.Timestamp("2017-11-01"), pd.Timestamp("2018-11-01")),
-}
+COMPARED_AROUND_MONTHS = 12  # the coordinator period is compared with up to a year before and after it
 
 
-def gpp_safety(monthly: pd.DataFrame, prisons: pd.DataFrame, count_as=None) -> pd.DataFrame:
-    """For each Good Prison Project prison: rates before, during and after the coordinator period,
+def coordinator_periods(sites: pd.DataFrame) -> dict[str, dict[str, tuple[pd.Timestamp, pd.Timestamp]]]:
+    """Per Good Prison Project prison, from the `programme_sites` query: [start, end) months before
+    (a year), during (the coordinator's first month to the month after the last day) and after (a
+    year). A prison whose coordinator period has no end yet has no 'after'."""
+    periods = {}
+    for site in sites[sites["programme"] == "good_prison_project"].itertuples():
+        start = pd.Timestamp(site.started_on).to_period("M").to_timestamp()
+        if site.ended_on is None or pd.isna(site.ended_on):
+            continue
+        end = pd.Timestamp(site.ended_on).to_period("M").to_timestamp() + pd.DateOffset(months=1)
+        periods[site.prison_id] = {
+            "before": (start - pd.DateOffset(months=COMPARED_AROUND_MONTHS), start),
+            "during": (start, end),
+            "after": (end, end + pd.DateOffset(months=COMPARED_AROUND_MONTHS)),
+        }
+    return periods
+
+
+def coordinator_span(periods: dict) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """From the earliest coordinator start to the latest end, for shading a chart."""
+    if not periods:
+        return None
+    return min(p["during"][0] for p in periods.values()), max(p["during"][1] for p in periods.values())
+
+
+def coordinator_sentence(sites: pd.DataFrame) -> str:
+    """Where and when the Good Prison Project's coordinators worked, from `programme_sites`, or
+    what is missing."""
+    gpp = sites[sites["programme"] == "good_prison_project"]
+    if gpp.empty:
+        return ("Where and when the coordinators worked comes from the `programme_sites` extract, which has no Good "
+                "Prison Project rows: the comparison around the coordinator period cannot be drawn (see the Data page).")
+    def span(row) -> str:
+        until = f"to {pd.Timestamp(row.ended_on):%B %Y}" if row.ended_on is not None and not pd.isna(row.ended_on) else "onwards"
+        return f"from {pd.Timestamp(row.started_on):%B %Y} {until}"
+    spans = {}
+    for row in gpp.itertuples():
+        spans.setdefault(span(row), []).append(md(row.name))
+    places = "; ".join(f"at {', '.join(names)} {when}" for when, names in spans.items())
+    return (f"A voluntary-sector coordinator {places}: mapping services and gaps, briefing providers, and connecting "
+            "people near release.")
+
+
+def gpp_safety(monthly: pd.DataFrame, prisons: pd.DataFrame, periods: dict, count_as=None) -> pd.DataFrame:
+    """For each Good Prison Project prison with a coordinator period in `periods` (see
+    `coordinator_periods`): rates before, during and after it,
     the same for prisons of its type that run neither programme, and the ratio of changes (during
     and after, each against before) with 95% CIs. `monthly` is `prison_monthly_counts`.
 
@@ -649,11 +694,11 @@ def gpp_safety(monthly: pd.DataFrame, prisons: pd.DataFrame, count_as=None) -> p
     monthly = monthly.assign(month=pd.to_datetime(monthly["month"])).merge(
         prisons[["prison_id", "prison_type", "runs_the_conversation", "runs_good_prison_project"]], on="prison_id")
     rows = []
-    for prison in prisons[prisons["runs_good_prison_project"]].itertuples():
+    for prison in prisons[prisons["runs_good_prison_project"] & prisons["prison_id"].isin(list(periods))].itertuples():
         own = monthly[monthly["prison_id"] == prison.prison_id]
         group = monthly[(monthly["prison_type"] == prison.prison_type) & ~monthly["runs_the_conversation"] & ~monthly["runs_good_prison_project"]]
         cells, exact = {}, {}
-        for name, (start, end) in GPP_PERIODS.items():
+        for name, (start, end) in periods[prison.prison_id].items():
             for who, frame in (("prison", own), ("comparison", group)):
                 inside = frame[(frame["month"] >= start) & (frame["month"] < end)]
                 exact[(who, name)] = float(inside["incidents"].sum())

@@ -109,15 +109,17 @@ def services_by_category(counts: pd.DataFrame) -> go.Figure:
 
 
 @escaped
-def referrals_by_quarter(quarterly: pd.DataFrame, coordinator_period: tuple) -> go.Figure:
-    """Stacked referrals per quarter by outcome (`quarter`, `outcome`, `referrals`), the coordinator period shaded."""
+def referrals_by_quarter(quarterly: pd.DataFrame, coordinator_period: tuple | None) -> go.Figure:
+    """Stacked referrals per quarter by outcome (`quarter`, `outcome`, `referrals`), the coordinator
+    period shaded when it is known."""
     figure = go.Figure([
         go.Bar(x=part["quarter"], y=part["referrals"], name=outcome, marker_color=colour,
                hovertemplate="quarter from %{x|%b %Y}: %{y} " + outcome + "<extra></extra>")
         for (outcome, part), colour in zip(quarterly.groupby("outcome"), PALETTE)
     ])
-    figure.add_vrect(x0=coordinator_period[0], x1=coordinator_period[1], fillcolor="#6a1b9a", opacity=0.08, line_width=0,
-                     annotation_text="coordinator period")
+    if coordinator_period is not None:
+        figure.add_vrect(x0=coordinator_period[0], x1=coordinator_period[1], fillcolor="#6a1b9a", opacity=0.08, line_width=0,
+                         annotation_text="coordinator period")
     figure.update_layout(barmode="stack")
     return _layout(figure, "Referrals per quarter by outcome", "Referrals", "Quarter")
 

@@ -75,21 +75,22 @@ class RequiredWhen:
 
 @dataclass(frozen=True)
 class LaterThan:
-    """`column` must be strictly after `other`."""
+    """`column` must be strictly after `other` (or, with `or_same`, on or after it)."""
 
     column: str
     other: str
+    or_same: bool = False
 
     @property
     def message(self) -> str:
-        return f"must be after {self.other}"
+        return f"must be {'on or ' if self.or_same else ''}after {self.other}"
 
     def failing_sql(self, col) -> str:
-        return f"({col(self.column)} <= {col(self.other)})"
+        return f"({col(self.column)} {'<' if self.or_same else '<='} {col(self.other)})"
 
     def fails(self, row: Any) -> bool:
         a, b = getattr(row, self.column), getattr(row, self.other)
-        return a is not None and b is not None and a <= b
+        return a is not None and b is not None and (a < b if self.or_same else a <= b)
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,27 @@ class Prison(Extract):
     prison_type: Id
     region: Id
     operational_capacity: int = Field(gt=0)
+
+
+class ProgrammeSite(Extract):
+    table: ClassVar[str] = "programme_sites"
+    key: ClassVar[tuple[str, ...]] = ("programme", "prison_id", "started_on")
+    references: ClassVar[tuple[Reference, ...]] = (
+        Reference(("prison_id",), "prisons", ("prison_id",), "prison_id not in prisons"),
+    )
+    row_rules: ClassVar[tuple[RowRule, ...]] = (LaterThan("ended_on", "started_on", or_same=True),)
+    date_column: ClassVar[Optional[str]] = "started_on"
+    description: ClassVar[str] = (
+        "Where and when each programme ran (for example the Good Prison Project coordinator's first and last day): "
+        "programme membership and periods come from here, never from code."
+    )
+    when_rows_lost: ClassVar[str] = "a prison may be missing from its programme, or compared over the wrong period"
+
+    programme: Id  # the_conversation, good_prison_project, or another lower-case code
+    prison_id: Id
+    started_on: date
+    ended_on: Optional[date] = None  # null while it continues
+    note: Optional[str] = None
 
 
 class Wing(Extract):
@@ -441,6 +463,7 @@ class Event(Extract):
 # In load order: a table comes after every table it references.
 MODELS: tuple[type[Extract], ...] = (
     Prison,
+    ProgrammeSite,
     Wing,
     WingPopulation,
     Incident,

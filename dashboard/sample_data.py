@@ -323,6 +323,16 @@ def _incidents(rng, wings, months, expected: dict[str, np.ndarray]) -> pd.DataFr
     })
 
 
+def _programme_sites(cohorts: pd.DataFrame) -> pd.DataFrame:
+    """Where and when each programme ran: The Conversation from each prison's first cohort (still
+    running), the Good Prison Project over the coordinator period."""
+    conversation = cohorts.groupby("prison_id", as_index=False)["start_date"].min().rename(columns={"start_date": "started_on"})
+    rows = [("the_conversation", r.prison_id, r.started_on, None, None) for r in conversation.itertuples()]
+    rows += [("good_prison_project", prison, GPP_PERIOD[0], GPP_PERIOD[1], "coordinator funded by Clinks, then by the prison")
+             for prison in GPP_PRISONS]
+    return pd.DataFrame(rows, columns=["programme", "prison_id", "started_on", "ended_on", "note"])
+
+
 def _expected_frame(wings, months, population, expected: dict[str, np.ndarray]) -> pd.DataFrame:
     """Expected incidents as the `wing_monthly_counts` query lays out counts: wing × month × type.
     A share of incidents is recorded off the wings; it is the same on every wing and month, so it
@@ -504,6 +514,7 @@ def generate(out_dir: str | Path | None, seed: int = DEFAULT_SEED, n_comparison_
         "cohorts": cohorts, "workshops": workshops, "participants": participants, "attendance": attendance,
         "survey_responses": surveys, "testimonials": testimonials, "campaigns": campaigns, "donations": donations,
         "services": services, "referrals": referrals, "events": events,
+        "programme_sites": _programme_sites(cohorts),
     }
     for name, frame in tables.items():
         pq.write_table(_arrow_table(name, frame), out / f"{name}.parquet", compression="zstd")

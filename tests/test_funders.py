@@ -165,9 +165,11 @@ def test_gpp_safety_finds_the_coordinator_effect_and_matches_pandas(sample_db, r
 
     truth = json.loads((sample_dir / "generator_truth.json").read_text())["gpp_effect"]
     assert truth["self_harm_multiplier"] < 1
-    window = {"period_start": analysis.GPP_PERIODS["before"][0].date(), "period_end": analysis.GPP_PERIODS["after"][1].date()}
+    periods = analysis.coordinator_periods(sample_db.query("programme_sites", viewer=ADMIN))
+    window = {"period_start": min(p["before"][0] for p in periods.values()).date(),
+              "period_end": max(p["after"][1] for p in periods.values()).date()}
     monthly = sample_db.query("prison_monthly_counts", viewer=ADMIN, **window, **MEASURES["self_harm"].params())
-    safety = analysis.gpp_safety(monthly, sample_db.query("prisons", viewer=ADMIN)).set_index("prison_id")
+    safety = analysis.gpp_safety(monthly, sample_db.query("prisons", viewer=ADMIN), periods).set_index("prison_id")
     assert set(safety.index) == set(truth["prisons"])
     assert (safety["ratio_during"] < 1).all()
     incidents = raw("incidents").query("prison_id == 'DAI' and incident_type == 'self_harm'")
