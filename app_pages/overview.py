@@ -50,7 +50,7 @@ if helped_at and ui.require_tables(db, "cohorts", "workshops", "wing_population"
     help_measure = metrics.MEASURES["all_assaults"]
     view = summary.programme_help(ui.query, params, helped_at, help_measure, 6, current.period_start, current.period_end,
                                   current.wing_ids)
-    st.markdown(analysis.programme_answer(view, help_measure.label, 6))
+    st.markdown(analysis.programme_answer(view, help_measure.label, 6, window_can_change=False))
     if not view.compared.empty:
         st.plotly_chart(charts.forest_plot(view.compared, view.pooled, f"Each cohort's ratio of changes: {help_measure.label.lower()}"),
                         width="stretch")

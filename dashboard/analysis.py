@@ -116,15 +116,39 @@ EFFECT_CAN_LAST_MONTHS = 12
 LEFT_OUT_BEFORE_TREATED = "left out: its 'before' months fall inside an earlier cohort's effect on this wing"
 NO_COMPARISON = "left out: no wing of the prison was free of the programme in both windows"
 RUNS_OFF = "left out: a window runs beyond the data or the period"
-WHY_LEFT_OUT = {  # the notes above, as a reason in a sentence about several cohorts
-    LEFT_OUT_BEFORE_TREATED: "their 'before' months fall inside an earlier cohort's effect on the same wing",
-    NO_COMPARISON: "no other wing was free of the programme in both windows",
-    RUNS_OFF: "a window runs beyond the data or the period",
+LEFT_OUT_LATER_COHORT = "left out: another cohort began on this wing before its 'after' months ended"
+NO_POPULATION = "left out: its wing has no population figure for some months of the windows"
+WHY_LEFT_OUT = {  # the notes above, as the reason in "N cohorts left out because ..." (singular, plural)
+    LEFT_OUT_BEFORE_TREATED: ("its 'before' months fall inside an earlier cohort's effect on the same wing",
+                              "their 'before' months fall inside an earlier cohort's effect on the same wing"),
+    LEFT_OUT_LATER_COHORT: ("another cohort began on its wing before its 'after' months ended",
+                            "another cohort began on their wing before their 'after' months ended"),
+    NO_COMPARISON: ("no other wing was free of the programme in both windows",) * 2,
+    RUNS_OFF: ("a window runs beyond the data or the period",) * 2,
+    NO_POPULATION: ("its wing has no population figure for some months of the windows",
+                    "their wings have no population figure for some months of the windows"),
 }
+
+
+BEFORE_AFTER_COLUMNS = [  # every column, so a table whose cohorts were all left out still has them
+    "cohort_id", "wing_id", "comparison_wings", "first_workshop", "last_workshop",
+    *(f"{cell}_{part}" for cell in ("wing_before", "wing_after", "others_before", "others_after")
+      for part in ("incidents", "prisoner_years", "rate")),
+    "ratio", "ratio_low", "ratio_high", "log_ratio_se", "note",
+]
 
 
 def _month(value) -> np.datetime64:
     return np.datetime64(pd.Timestamp(value), "M")
+
+
+def _grid(wing_rates: pd.DataFrame) -> tuple[np.ndarray, pd.DatetimeIndex, np.ndarray, np.ndarray]:
+    """Wings, months and the wing × month arrays of incidents and prisoner-years (0 where a wing has
+    no row for a month) of a `wing_measure` frame (one row per wing and month)."""
+    frame = wing_rates.assign(month=pd.to_datetime(wing_rates["month"])).set_index(["wing_id", "month"])
+    grid = frame[["incidents", "prisoner_years"]].unstack("month", fill_value=0).sort_index(axis=1)
+    months = pd.DatetimeIndex(grid["incidents"].columns)
+    return grid.index.to_numpy(), months, grid["incidents"].to_numpy(dtype=float), grid["prisoner_years"].to_numpy(dtype=float)
 
 
 def influence_spans(cohorts: pd.DataFrame, effect_months: int = EFFECT_CAN_LAST_MONTHS) -> pd.DataFrame:
@@ -155,12 +179,11 @@ def before_after(
     (cohort ids) limits the cohorts compared; every cohort in `cohorts` still screens, so a wing
     treated outside the view is never taken as untreated.
     """
-    incidents = wing_rates.pivot_table(index="wing_id", columns="month", values="incidents", aggfunc="sum")
-    years = wing_rates.pivot_table(index="wing_id", columns="month", values="prisoner_years", aggfunc="sum").reindex_like(incidents)
-    months = pd.DatetimeIndex(pd.to_datetime(incidents.columns))
-    wings = incidents.index.to_numpy()
-    counts, exposure = incidents.fillna(0).to_numpy(), years.fillna(0).to_numpy()
+    wings, months, counts, exposure = _grid(wing_rates)
     spans = influence_spans(cohorts, effect_months)
+    span_ids, span_wings = spans["cohort_id"].to_numpy(), spans["wing_id"].to_numpy()
+    span_starts = spans["start"].to_numpy().astype("datetime64[M]")
+    span_ends = spans["end"].to_numpy().astype("datetime64[M]")
 
     def window(start, end, needed):
         lo, hi = months.searchsorted(start), months.searchsorted(end)
@@ -172,14 +195,17 @@ def before_after(
         wing = wing_of(cohort) if wing_of else cohort.wing_id
         windows = windows_for(cohort.first_workshop, cohort.last_workshop, months_before, months_after)
         start, end = _month(windows.before[0]), _month(windows.after[1])
-        touching = spans[(spans["start"] < end) & (spans["end"] > start)]
-        busy_wings = set(touching["wing_id"])
-        earlier_on_wing = spans[
-            (spans["wing_id"] == wing) & (spans["cohort_id"] != cohort.cohort_id)
-            & (spans["start"] < _month(windows.before[1])) & (spans["end"] > start)
-        ]
+        busy_wings = set(span_wings[(span_starts < end) & (span_ends > start)])
+        first_month = _month(windows.before[1])
+        others_on_wing = (span_wings == wing) & (span_ids != cohort.cohort_id)
+        earlier_on_wing = others_on_wing & (span_starts < first_month) & (span_ends > start)
+        later_on_wing = others_on_wing & (span_starts >= first_month) & (span_starts < end)
         on_wing = wings == wing
-        others = ~on_wing & np.array([w not in busy_wings for w in wings], dtype=bool)
+        windows_found = [window(*windows.before, months_before), window(*windows.after, months_after)]
+        covered = np.zeros(len(wings), dtype=bool)  # a population in every month of both windows
+        if None not in windows_found:
+            covered = np.all(np.concatenate([exposure[:, lo:hi] for lo, hi in windows_found], axis=1) > 0, axis=1)
+        others = ~on_wing & covered & np.array([w not in busy_wings for w in wings], dtype=bool)
         row = {
             "cohort_id": cohort.cohort_id,
             "wing_id": wing,
@@ -187,12 +213,17 @@ def before_after(
             "first_workshop": cohort.first_workshop,
             "last_workshop": cohort.last_workshop,
         }
-        windows_found = [window(*windows.before, months_before), window(*windows.after, months_after)]
         if None in windows_found or not on_wing.any():
             rows.append({**row, "note": RUNS_OFF})
             continue
-        if not earlier_on_wing.empty:
+        if not covered[on_wing].all():
+            rows.append({**row, "note": NO_POPULATION})
+            continue
+        if earlier_on_wing.any():
             rows.append({**row, "note": LEFT_OUT_BEFORE_TREATED})
+            continue
+        if later_on_wing.any():
+            rows.append({**row, "note": LEFT_OUT_LATER_COHORT})
             continue
         if not others.any():
             rows.append({**row, "note": NO_COMPARISON})
@@ -210,7 +241,7 @@ def before_after(
         result = stats.ratio_of_rate_changes(*cells)
         rows.append({**row, "ratio": result.ratio, "ratio_low": result.lower, "ratio_high": result.upper,
                      "log_ratio_se": result.log_se, "note": ""})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=BEFORE_AFTER_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -314,25 +345,28 @@ def programme_how_to_read(measure_label: str, window: int) -> str:
     )
 
 
-def programme_answer(view: ProgrammeView, measure_label: str, window: int) -> str:
+def programme_answer(view: ProgrammeView, measure_label: str, window: int, window_can_change: bool = True) -> str:
     """The programme answer in one plain sentence, generated from the pooled ratio and its interval
-    (a fall or rise is claimed only when the interval excludes no change), and what was left out."""
+    as printed (a fall or rise is claimed only when the printed interval excludes 1), and what was
+    left out."""
     left_out = view.table[view.table["note"] != ""]["note"].value_counts() if not view.table.empty else pd.Series(dtype=int)
-    reasons = "; ".join(f"{count_of(n, 'cohort')} because {WHY_LEFT_OUT[reason]}" for reason, n in left_out.items())
+    reasons = "; ".join(f"{count_of(n, 'cohort')} because {WHY_LEFT_OUT[reason][n != 1]}" for reason, n in left_out.items())
     omitted = f" Left out: {reasons}." if reasons else ""
     estimate = view.pooled
     if estimate is None:
-        return (f"No cohort in view could be compared before and after {window}-month windows.{omitted} "
-                "Widen the period or choose a shorter window.")
-    who = "The one cohort compared" if estimate.cohorts == 1 else f"Across the {estimate.cohorts} cohorts compared"
-    change = abs(1 - estimate.ratio)
-    direction = "lower" if estimate.ratio < 1 else "higher"
-    interval = f"ratio of changes {estimate.ratio:.2f}, 95% CI {estimate.lower:.2f} to {estimate.upper:.2f}"
-    if estimate.upper < 1 or estimate.lower > 1:
-        verdict = (f"**{who}, the rate of {measure_label.lower()} on the cohort's wing in the {window} months after the workshops was about "
-                   f"{change:.0%} {direction} than the comparison wings' change would predict ({interval}).**")
+        advice = "Widen the period or choose a shorter window." if window_can_change else "Widen the period."
+        return f"No cohort in view could be compared before and after {window}-month windows.{omitted} {advice}"
+    one = estimate.cohorts == 1
+    who = "The one cohort compared" if one else f"Across the {estimate.cohorts} cohorts compared"
+    where = "on its wing" if one else "on the cohorts' wings"
+    ratio, lower, upper = (round(v, 2) for v in (estimate.ratio, estimate.lower, estimate.upper))
+    interval = f"ratio of changes {ratio:.2f}, 95% CI {lower:.2f} to {upper:.2f}"
+    if upper < 1 or lower > 1:
+        change = f"{abs(1 - estimate.ratio):.0%} {'lower' if ratio < 1 else 'higher'}"
+        verdict = (f"**{who}, the rate of {measure_label.lower()} {where} in the {window} months after the workshops was about "
+                   f"{change} than the comparison wings' change would predict ({interval}).**")
     else:
-        verdict = (f"**{who}, the change in the rate of {measure_label.lower()} on the cohort's wing after the workshops cannot be told apart from "
+        verdict = (f"**{who}, the change in the rate of {measure_label.lower()} {where} after the workshops cannot be told apart from "
                    f"the comparison wings' change ({interval}: the interval includes no difference).**")
     spread = (" The cohorts differ by more than chance (I² " + f"{estimate.i2:.0%}" + "), so the interval allows for it."
               if estimate.i2 >= 0.25 else "")
@@ -341,57 +375,57 @@ def programme_answer(view: ProgrammeView, measure_label: str, window: int) -> st
 EVENT_MONTHS = (-12, 18)  # months relative to a cohort's first workshop that the event study shows
 
 
-_SUMS = ["cohort_incidents", "cohort_prisoner_years", "comparison_incidents", "comparison_prisoner_years"]
+_SUMS = ["cohort_incidents", "expected_incidents", "cohort_prisoner_years", "comparison_incidents",
+         "comparison_prisoner_years", "reference_cohort_incidents", "reference_comparison_incidents"]
 
 
 def event_study(
     prisons: list[tuple[pd.DataFrame, pd.DataFrame]], months_from: int = EVENT_MONTHS[0], months_to: int = EVENT_MONTHS[1],
     evaluate=None, effect_months: int = EFFECT_CAN_LAST_MONTHS, level: float = 0.95,
 ) -> pd.DataFrame:
-    """Month by month around the first workshop (month 0 is its month): incidents and prisoner-years
-    on the cohorts' wings and on comparison wings, summed over cohorts, and their rate ratio relative
-    to the same ratio over the months before (months_from to −1), with a 95% interval.
+    """Month by month around the first workshop (month 0 is its month): incidents on the cohorts'
+    wings against what their comparison wings predict, with a 95% interval.
 
     A wing-month is used only when it is clean: a cohort's own wing in a month another cohort may
     have influenced is left out, and a comparison wing is one of the prison's other wings that no
-    cohort influenced that month. `wing_rates` may hold several prisons (its wing ids are unique);
-    a cohort is compared within its own prison. Before month 0 the ratio should sit near 1: a fall
-    there means the wings were already improving. The interval treats the reference as fixed plus
-    its own Poisson error (var of log = 1/a + 1/b + 1/c + 1/d), an approximation that ignores the
-    months shared with the reference."""
+    cohort influenced that month. Each cohort is its own reference: over its months before the
+    first workshop (months_from to −1) its wing ran at some ratio to its comparison wings, and in
+    each month its expected count is the comparison wings' rate that month × its wing's
+    prisoner-years × that ratio. A month's ratio is the cohorts' incidents ÷ their expected
+    incidents, so cohorts entering or leaving the sum at the period's edges do not move it. Before
+    month 0 it should sit near 1: a fall there means the wings were already improving. The interval
+    is approximate (log scale, variance 1/a + 1/b + 1/c + 1/d over the month's and the references'
+    cohort and comparison counts). `prisons` holds one (wing_rates, cohorts) pair per prison (a
+    cohort is compared within its own prison); the programme's view passes every prison."""
     relative = np.arange(months_from, months_to + 1)
     frame = pd.DataFrame({"months_from_first_workshop": relative, **{c: 0.0 for c in _SUMS}, "cohorts": 0})
     for wing_rates, cohorts in prisons:
         sums, used = _event_sums(wing_rates, cohorts, relative, evaluate, effect_months)
         frame[_SUMS] += sums
         frame["cohorts"] += used
-    reference = frame[frame["months_from_first_workshop"] < 0][_SUMS].sum()
-    results = [
-        stats.ratio_of_rate_changes(
-            (reference["cohort_incidents"], reference["cohort_prisoner_years"]), (r.cohort_incidents, r.cohort_prisoner_years),
-            (reference["comparison_incidents"], reference["comparison_prisoner_years"]), (r.comparison_incidents, r.comparison_prisoner_years),
-            level,
-        ) if r.cohorts else None
-        for r in frame.itertuples()
-    ]
-    frame["ratio"] = [r.ratio if r else np.nan for r in results]
-    frame["ratio_low"] = [r.lower if r else np.nan for r in results]
-    frame["ratio_high"] = [r.upper if r else np.nan for r in results]
+    z = stats.normal_quantile(1 - (1 - level) / 2)
+    observed, expected = frame["cohort_incidents"], frame["expected_incidents"]
+    usable = (frame["cohorts"] > 0) & (expected > 0)
+    corrected = frame[["cohort_incidents", "comparison_incidents", "reference_cohort_incidents", "reference_comparison_incidents"]]
+    corrected = corrected.where(corrected > 0, 0.5)
+    se = np.sqrt((1 / corrected).sum(axis=1))
+    ratio = (observed.where(observed > 0, 0.5) / expected.where(usable)).where(usable)
+    frame["ratio"] = ratio
+    frame["ratio_low"] = ratio * np.exp(-z * se)
+    frame["ratio_high"] = ratio * np.exp(z * se)
     return frame
 
 
 def _event_sums(wing_rates, cohorts, relative, evaluate, effect_months) -> tuple[np.ndarray, np.ndarray]:
-    """One prison's clean cohort-wing and comparison-wing sums per relative month (see event_study)."""
-    sums = np.zeros((len(relative), 4))
+    """One prison's sums per relative month (the _SUMS columns, see event_study) and the number of
+    cohorts contributing to each."""
+    sums = np.zeros((len(relative), len(_SUMS)))
     used = np.zeros(len(relative), dtype=int)
     if cohorts.empty or wing_rates.empty:
         return sums, used
-    incidents = wing_rates.pivot_table(index="wing_id", columns="month", values="incidents", aggfunc="sum")
-    years = wing_rates.pivot_table(index="wing_id", columns="month", values="prisoner_years", aggfunc="sum").reindex_like(incidents)
-    months = np.array([_month(m) for m in incidents.columns], dtype="datetime64[M]")
-    wings = incidents.index.to_numpy()
-    counts, exposure = incidents.fillna(0).to_numpy(), years.fillna(0).to_numpy()
-    has_data = years.notna().to_numpy()
+    wings, month_index, counts, exposure = _grid(wing_rates)
+    months = month_index.to_numpy().astype("datetime64[M]")
+    has_data = exposure > 0
     spans = influence_spans(cohorts, effect_months)
     span_wings = spans["wing_id"].to_numpy()
     span_starts = spans["start"].to_numpy().astype("datetime64[M]")
@@ -410,15 +444,26 @@ def _event_sums(wing_rates, cohorts, relative, evaluate, effect_months) -> tuple
         others_here = (span_wings == span_wings[s]) & (np.arange(len(spans)) != s)
         alone = ~within[others_here].any(axis=0)  # no other cohort's influence on this wing that month
         other_wings = np.arange(len(wings)) != w
+        cells = np.full((len(relative), 4), np.nan)  # own count, own years, comparison count, comparison years
         for k, offset in enumerate(relative):
             m = int(np.searchsorted(months, span_starts[s] + offset))
             if m >= len(months) or months[m] != span_starts[s] + offset or not (alone[m] and has_data[w, m]):
                 continue
             clean = other_wings & ~influenced[:, m] & has_data[:, m]
-            if not clean.any():
-                continue
-            sums[k] += (counts[w, m], exposure[w, m], counts[clean, m].sum(), exposure[clean, m].sum())
-            used[k] += 1
+            if clean.any() and counts[clean, m].sum() > 0:
+                cells[k] = (counts[w, m], exposure[w, m], counts[clean, m].sum(), exposure[clean, m].sum())
+        present = ~np.isnan(cells[:, 0])
+        before = present & (relative < 0)
+        if not before.any():
+            continue  # no month before the first workshop: no reference for this cohort
+        own, own_years, other, other_years = cells[before].sum(axis=0)
+        reference = (max(own, 0.5) / own_years) / (max(other, 0.5) / other_years)
+        expected = cells[:, 1] * cells[:, 2] / cells[:, 3] * reference
+        sums[present] += np.column_stack([
+            cells[present, 0], expected[present], cells[present, 1], cells[present, 2], cells[present, 3],
+            np.full(present.sum(), own), np.full(present.sum(), other),
+        ])
+        used[present] += 1
     return sums, used
 
 

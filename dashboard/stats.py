@@ -429,7 +429,7 @@ class RateRatioOfChanges:
 
 
 @lru_cache(maxsize=8)
-def _normal_quantile(p: float) -> float:
+def normal_quantile(p: float) -> float:
     return float(stats.norm.ppf(p))  # scipy's call costs ~0.1 ms: a page asks for the same few hundreds of times
 
 
@@ -451,7 +451,7 @@ def ratio_of_rate_changes(
     comparison_change = (d / ed) / (c / ec)
     ratio = programme_change / comparison_change
     se = math.sqrt(1 / a + 1 / b + 1 / c + 1 / d)
-    z = _normal_quantile(1 - (1 - level) / 2)
+    z = normal_quantile(1 - (1 - level) / 2)
     return RateRatioOfChanges(
         programme_change, comparison_change, ratio, ratio * math.exp(-z * se), ratio * math.exp(z * se), corrected, se
     )

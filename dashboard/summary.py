@@ -69,7 +69,7 @@ class BetterOrWorse:
             return ""
         parts = []
         for verdict, words in (("better (lower)", "lower rates of"), ("worse (higher)", "higher rates of"),
-                               ("no clear change", "no clear change in")):
+                               ("no clear change", "no clear change in"), ("not enough data", "too few incidents to compare for")):
             names = self.table[self.table["Better or worse?"] == verdict]["Incident type"].str.lower().tolist()
             if names:
                 parts.append(f"{words} {names[0] if len(names) == 1 else ', '.join(names[:-1]) + ' and ' + names[-1]}")
@@ -137,7 +137,9 @@ def programme_help(query: Query, params: dict, prison_ids: list[str], measure: m
     for prison_id in prison_ids:
         counts = query("wing_monthly_counts", **{**params, "prison_id": prison_id}, incident_types=list(INCIDENT_TYPES))
         cohorts = analysis.cohort_windows(query("delivered_workshops", prison_id=prison_id))
-        in_view = analysis.cohorts_in_view(cohorts, period_start, period_end, wing_ids)
+        # the wing filter names one prison's wings: it narrows that prison's cohorts, not the others'
+        own_wings = [w for w in wing_ids or () if w in set(cohorts["wing_id"]) | set(counts["wing_id"])] or None
+        in_view = analysis.cohorts_in_view(cohorts, period_start, period_end, own_wings)
         parts.append(analysis.PrisonCohorts(prison_id, analysis.wing_measure(counts, measure), cohorts, tuple(in_view["cohort_id"])))
     return analysis.programme_view(parts, window)
 

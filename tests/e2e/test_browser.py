@@ -92,7 +92,8 @@ def test_a_download_button_produces_a_file(server, browser, tmp_path):
         saved = tmp_path / download.value.suggested_filename
         download.value.save_as(saved)
         text = saved.read_text()
-        assert text.startswith("Incident type,Incidents,of which serious,Prisoner-years")
+        assert download.value.suggested_filename == "better_or_worse.csv"
+        assert text.startswith("Incident type,Better or worse?,Rate ratio,95% CI low,95% CI high")
         assert len(text.splitlines()) == 5
     finally:
         context.close()
