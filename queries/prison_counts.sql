@@ -19,8 +19,8 @@ SELECT
     p.name,
     p.prison_type,
     p.region,
-    EXISTS (SELECT 1 FROM cohorts c WHERE c.prison_id = p.prison_id) AS runs_the_conversation,
-    EXISTS (SELECT 1 FROM services s WHERE s.prison_id = p.prison_id) AS runs_good_prison_project,
+    runs_programme(p.prison_id, 'the_conversation') AS runs_the_conversation,
+    runs_programme(p.prison_id, 'good_prison_project') AS runs_good_prison_project,
     coalesce(c.incidents, 0) AS incidents,
     pop.prisoner_years
 FROM prisons p

@@ -28,8 +28,14 @@ def test_a_site_declared_without_cohorts_is_a_programme_prison(sample_copy, raw)
     extra = pd.DataFrame([{"programme": "the_conversation", "prison_id": "DAI", "started_on": dt.date(2024, 6, 1),
                            "ended_on": None, "note": "first cohort booked"}])
     write(sample_copy, pd.concat([sites, extra], ignore_index=True))
-    prisons = open_database(sample_copy).query("prisons", viewer=ADMIN).set_index("prison_id")
+    db = open_database(sample_copy)
+    prisons = db.query("prisons", viewer=ADMIN).set_index("prison_id")
     assert prisons.at["DAI", "runs_the_conversation"] and prisons.at["DAI", "cohorts"] == 0
+    # every view reads membership the same way (queries/macros/runs_programme.sql)
+    counts = db.query("prison_counts", viewer=ADMIN, period_start=dt.date(2024, 1, 1), period_end=dt.date(2025, 1, 1),
+                      incident_types=["self_harm"], serious_only=False).set_index("prison_id")
+    for flag in ("runs_the_conversation", "runs_good_prison_project"):
+        assert counts[flag].equals(prisons.loc[counts.index, flag])
 
 
 def test_without_the_extract_membership_falls_back_to_cohorts_and_services(sample_copy, raw):
