@@ -42,14 +42,14 @@ if ui.require_tables(db, "incidents"):
         })
         ui.download_csv(changes.table, "better_or_worse.csv")
 
-# --- Did The Conversation help? (governors and administrators: wing-level data) ----------
-helped_at = [p for p in current.prison_ids if ui.viewer().sees_wings_of(p)
+# --- Did The Conversation help? (a governor: her own prisons' wings; others use Wing trends) ----
+helped_at = [p for p in current.prison_ids if ui.viewer().role == "governor" and ui.viewer().sees_wings_of(p)
              and p in set(ui.query("prisons").query("runs_the_conversation")["prison_id"])]
 if helped_at and ui.require_tables(db, "cohorts", "workshops", "wing_population", "incidents"):
     st.subheader("Did The Conversation help on its wings?")
     help_measure = metrics.MEASURES["all_assaults"]
     view = summary.programme_help(ui.query, params, helped_at, help_measure, 6, current.period_start, current.period_end,
-                                  current.wing_ids)
+                                  current.wing_ids, month_by_month=False)
     st.markdown(analysis.programme_answer(view, help_measure.label, 6, window_can_change=False))
     if not view.compared.empty:
         st.plotly_chart(charts.forest_plot(view.compared, view.pooled, f"Each cohort's ratio of changes: {help_measure.label.lower()}"),

@@ -307,9 +307,9 @@ class ProgrammeView:
         return self.table.dropna(subset=["ratio"]) if "ratio" in self.table else self.table.iloc[0:0]
 
 
-def programme_view(prisons: list[PrisonCohorts], window: int) -> ProgrammeView:
-    """Did it help? The cohorts in view compared before and after (clean comparisons, pooled) and
-    month by month around their first workshop, over one prison or several."""
+def programme_view(prisons: list[PrisonCohorts], window: int, month_by_month: bool = True) -> ProgrammeView:
+    """Did it help? The cohorts in view compared before and after (clean comparisons, pooled) and,
+    if asked, month by month around their first workshop, over one prison or several."""
     tables = []
     for prison in prisons:
         table = before_after(prison.rates, prison.cohorts, window, window, evaluate=prison.in_view)
@@ -322,7 +322,8 @@ def programme_view(prisons: list[PrisonCohorts], window: int) -> ProgrammeView:
         table.insert(1, "cohort_label", table["cohort_id"] + " · " + wing + " · " + started)
         tables.append(table)
     table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=["prison_id", "cohort_label", "cohort_id", "note"])
-    event = event_study([(p.rates, p.cohorts) for p in prisons], evaluate=[c for p in prisons for c in p.in_view])
+    event = (event_study([(p.rates, p.cohorts) for p in prisons], evaluate=[c for p in prisons for c in p.in_view])
+             if month_by_month else pd.DataFrame())
     return ProgrammeView(table, pooled(table), event)
 
 

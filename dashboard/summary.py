@@ -130,7 +130,7 @@ def _verdict(ratio) -> str:
 
 
 def programme_help(query: Query, params: dict, prison_ids: list[str], measure: metrics.Measure, window: int,
-                   period_start, period_end, wing_ids=None) -> analysis.ProgrammeView:
+                   period_start, period_end, wing_ids=None, month_by_month: bool = True) -> analysis.ProgrammeView:
     """Did The Conversation help? The Wing trends answer over several prisons (each one's wings and
     cohorts, the cohorts that started in the period on the chosen wings), for a measure."""
     parts = []
@@ -141,7 +141,7 @@ def programme_help(query: Query, params: dict, prison_ids: list[str], measure: m
         own_wings = [w for w in wing_ids or () if w in set(cohorts["wing_id"]) | set(counts["wing_id"])] or None
         in_view = analysis.cohorts_in_view(cohorts, period_start, period_end, own_wings)
         parts.append(analysis.PrisonCohorts(prison_id, analysis.wing_measure(counts, measure), cohorts, tuple(in_view["cohort_id"])))
-    return analysis.programme_view(parts, window)
+    return analysis.programme_view(parts, window, month_by_month)
 
 
 def survey_table(query: Query, params: dict, protected: bool, k: int) -> pd.DataFrame:

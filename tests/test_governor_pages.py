@@ -159,3 +159,19 @@ def test_a_governor_sees_her_prison_named_and_highlighted_on_the_funnel(monkeypa
     answer = next(m.value for m in at.markdown if "against the reference rate of" in m.value)
     assert "Your prisons: " in answer and name.split()[-1] in answer
     assert not any(code in answer for code in ("(WSI)", " WSI "))
+
+
+def test_a_governor_overview_answers_whether_the_programme_helped_as_wing_trends_does(monkeypatch):
+    at = start(monkeypatch, session_state={"view_as": "governor:WSI"})
+    assert any(s.value == "Did The Conversation help on its wings?" for s in at.subheader)
+    overview_answer = next(m.value for m in at.markdown if "cohorts compared" in m.value)
+    overview_pooled = trace_values(figures_titled(at, "Each cohort's ratio of changes")["data"][1]["x"])[0]
+    at = open_page(at, WING_TRENDS)
+    trends_answer = next(m.value for m in at.markdown if "cohorts compared" in m.value)
+    assert trace_values(figures_titled(at, "Each cohort's ratio of changes")["data"][1]["x"])[0] == pytest.approx(overview_pooled)
+    assert overview_answer.split(" (")[0] == trends_answer.split(" (")[0]
+
+
+def test_an_administrator_overview_leaves_the_programme_answer_to_wing_trends(monkeypatch):
+    at = start(monkeypatch)
+    assert not any(s.value == "Did The Conversation help on its wings?" for s in at.subheader)
