@@ -43,6 +43,8 @@ st.plotly_chart(
     charts.funnel_plot(result, f"{measure.label}: rate against exposure, {period}", unit, yours, show_unadjusted),
     width="stretch",
 )
+if (note := analysis.sources_note(in_group)):
+    st.caption(note)
 with st.expander("How to read this funnel plot"):
     st.markdown(analysis.FUNNEL_HOW_TO_READ)
 
@@ -50,9 +52,9 @@ st.subheader("Ranked, with 95% confidence intervals")
 shown = table.rename(columns={
     "name": "Prison", "prison_type": "Type", "incidents": "Incidents", "prisoner_years": "Prisoner-years",
     "rate": "Rate", "ci_low": "95% CI low", "ci_high": "95% CI high", "position": "Against the funnel",
-    "position_unadjusted": "Without adjustment", "note": "Note", "programme": "Programme prison",
-})[["Prison", "Rate", "95% CI low", "95% CI high", "Against the funnel", "Note", "Incidents", "Prisoner-years", "Type",
-    "Programme prison", *(["Without adjustment"] if result.adjusted else [])]]
+    "position_unadjusted": "Without adjustment", "note": "Note", "programme": "Programme prison", "source": "Source",
+}).replace({"Source": analysis.SOURCE_LABELS})[["Prison", "Rate", "95% CI low", "95% CI high", "Against the funnel", "Note",
+    "Incidents", "Prisoner-years", "Source", "Type", "Programme prison", *(["Without adjustment"] if result.adjusted else [])]]
 ui.table(
     shown, hide_index=True, width="stretch",
     column_config={

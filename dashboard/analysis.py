@@ -576,6 +576,25 @@ FUNNEL_HOW_TO_READ = (
 )
 
 
+SOURCE_LABELS = {"recorded": "recorded incidents", "published": "published counts"}
+
+
+def sources_note(prisons: pd.DataFrame) -> str:
+    """Which prisons' figures are published counts rather than recorded incidents, and which were
+    left out because their published figures do not cover the period (the `prison_counts` query)."""
+    published = prisons[(prisons["source"] == "published") & prisons["note"].isna()]
+    left_out = prisons[prisons["note"].notna()]
+    parts = []
+    if not published.empty:
+        names = ", ".join(md(n) for n in published["name"])
+        parts.append(f"{count_of(len(published), 'prison')} from published counts and monthly populations (Safety in "
+                     f"Custody tables and the population bulletin), not recorded incidents (diamonds on the plot): {names}.")
+    if not left_out.empty:
+        reasons = "; ".join(f"{md(r.name)} ({r.note})" for r in left_out.itertuples())
+        parts.append(f"Left out: {reasons}.")
+    return " ".join(parts)
+
+
 def funnel_answer(result: Funnel, group_label: str, period: str, unit: str, yours=()) -> str:
     """The funnel's headline, generated from its table: how many prisons are outside, whether and why
     the limits were adjusted, where the viewer's (or the programme's) prisons sit, and the borderline

@@ -268,13 +268,20 @@ def funnel_plot(result, title: str, unit: str, highlight=(), show_unadjusted: bo
     )
     for chosen, colour, size, name, labelled in groups:
         points = prisons[chosen]
+        if "source" in points:  # recorded first: the legend shows a trace's first marker
+            points = points.sort_values("source", key=lambda source: source != "recorded", kind="stable")
         figure.add_trace(go.Scatter(
             x=points["prisoner_years"], y=points["rate"], mode="markers+text" if labelled else "markers",
             text=points["name"] if labelled else None, textposition="top center",
             marker={"color": colour, "size": size, "line": {"width": 1.5 if labelled else 1, "color": "white"},
-                    "symbol": "star" if name == "Your prisons" else "circle"},
-            name=name, customdata=np.stack([points["name"], points["incidents"]], axis=-1) if len(points) else None,
-            hovertemplate="%{customdata[0]}<br>%{customdata[1]} incidents / %{x:,.0f} prisoner-years<br>%{y:.0f} " + unit + "<extra></extra>",
+                    # a diamond: a prison known from published counts, not recorded incidents
+                    "symbol": ["star" if name == "Your prisons" else "diamond" if source == "published" else "circle"
+                               for source in points.get("source", pd.Series("recorded", index=points.index))]},
+            name=name, customdata=np.stack([
+                points["name"], points["incidents"],
+                points.get("source", pd.Series("recorded", index=points.index)).map({"published": "published counts"}).fillna("recorded incidents"),
+            ], axis=-1) if len(points) else None,
+            hovertemplate="%{customdata[0]}<br>%{customdata[1]} incidents (%{customdata[2]}) / %{x:,.0f} prisoner-years<br>%{y:.0f} " + unit + "<extra></extra>",
         ))
     return _layout(figure, title, f"Rate ({unit})", "Prisoner-years (exposure)")
 

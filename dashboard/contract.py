@@ -94,6 +94,25 @@ class LaterThan:
 
 
 @dataclass(frozen=True)
+class AtMost:
+    """`column` must not exceed `other` (a part no larger than its whole)."""
+
+    column: str
+    other: str
+
+    @property
+    def message(self) -> str:
+        return f"must not exceed {self.other}"
+
+    def failing_sql(self, col) -> str:
+        return f"({col(self.column)} > {col(self.other)})"
+
+    def fails(self, row: Any) -> bool:
+        a, b = getattr(row, self.column), getattr(row, self.other)
+        return a is not None and b is not None and a > b
+
+
+@dataclass(frozen=True)
 class FirstOfMonth:
     column: str
 
@@ -109,7 +128,7 @@ class FirstOfMonth:
         return value is not None and value.day != 1
 
 
-RowRule = RequiredWhen | LaterThan | FirstOfMonth
+RowRule = RequiredWhen | LaterThan | AtMost | FirstOfMonth
 
 
 @dataclass(frozen=True)
@@ -189,6 +208,51 @@ class ProgrammeSite(Extract):
     started_on: date
     ended_on: Optional[date] = None  # null while it continues
     note: Optional[str] = None
+
+
+class PrisonIncidentCount(Extract):
+    table: ClassVar[str] = "prison_incident_counts"
+    key: ClassVar[tuple[str, ...]] = ("prison_id", "period_start", "period_months", "incident_type")
+    references: ClassVar[tuple[Reference, ...]] = (
+        Reference(("prison_id",), "prisons", ("prison_id",), "prison_id not in prisons"),
+    )
+    row_rules: ClassVar[tuple[RowRule, ...]] = (FirstOfMonth("period_start"), AtMost("serious_incidents", "incidents"))
+    date_column: ClassVar[Optional[str]] = "period_start"
+    description: ClassVar[str] = (
+        "Published or aggregated incident counts for prisons whose incidents are not held row by row (the Ministry of "
+        "Justice's Safety in Custody establishment tables). For one prison and incident type, periods of the same length "
+        "do not overlap."
+    )
+    when_rows_lost: ClassVar[str] = "a prison whose published figures lost rows no longer covers the period and is left out of prison-level views"
+
+    prison_id: Id
+    period_start: date
+    period_months: Literal[1, 3, 12]
+    incident_type: Literal[INCIDENT_TYPES]
+    incidents: int = Field(ge=0)
+    serious_incidents: Optional[int] = Field(default=None, ge=0)
+    source: Id  # publication and table, e.g. "Safety in Custody, 12 months to March 2019, table 3.11"
+
+
+class PrisonPopulation(Extract):
+    table: ClassVar[str] = "prison_population"
+    key: ClassVar[tuple[str, ...]] = ("prison_id", "month")
+    references: ClassVar[tuple[Reference, ...]] = (
+        Reference(("prison_id",), "prisons", ("prison_id",), "prison_id not in prisons"),
+    )
+    row_rules: ClassVar[tuple[RowRule, ...]] = (FirstOfMonth("month"),)
+    date_column: ClassVar[Optional[str]] = "month"
+    description: ClassVar[str] = (
+        "Monthly population of prisons without wing populations (the monthly prison population bulletin): the "
+        "denominator of their published counts."
+    )
+    when_rows_lost: ClassVar[str] = "a prison missing a population month is left out of prison-level views over that month"
+
+    prison_id: Id
+    month: date
+    population: float = Field(ge=0)
+    operational_capacity: Optional[int] = Field(default=None, gt=0)
+    source: Id  # e.g. "Prison population figures, monthly bulletin, August 2014"
 
 
 class Wing(Extract):
@@ -464,6 +528,8 @@ class Event(Extract):
 MODELS: tuple[type[Extract], ...] = (
     Prison,
     ProgrammeSite,
+    PrisonIncidentCount,
+    PrisonPopulation,
     Wing,
     WingPopulation,
     Incident,

@@ -57,6 +57,14 @@ COMPARISON_PRISONS = [
     ("WYI", "HMP Wayland", "Category C training", "East of England", 950),
     ("DMI", "HMP Durham", "Category B local", "North East", 980),
 ]
+# Comparison prisons known only from published figures (no wings, no row-level incidents): counts by
+# quarter or by year to March and a monthly population, as the Safety in Custody tables and the
+# population bulletin give them. The last one's figures stop at the end of 2021.
+PUBLISHED_ONLY_PRISONS = [
+    ("BFI", "HMP Bedford", "Category B local", "East of England", 480, 3, None),
+    ("NMI", "HMP Nottingham", "Category B local", "East Midlands", 1000, 12, None),
+    ("SFI", "HMP Stafford", "Category C training", "West Midlands", 750, 3, date(2021, 12, 31)),
+]
 REGIONS = ["London", "South West", "South East", "East of England", "East Midlands", "West Midlands",
            "North West", "North East", "Yorkshire and the Humber", "Wales"]
 
@@ -333,6 +341,43 @@ def _programme_sites(cohorts: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["programme", "prison_id", "started_on", "ended_on", "note"])
 
 
+def _published_only(seed: int, months: pd.DatetimeIndex, volume: float) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Prisons, their published incident counts and their monthly populations (own random stream, so
+    the row-level tables do not change). Counts are per quarter (calendar quarters) or per year to
+    March, whole periods only."""
+    rng = np.random.default_rng(seed + 7919)
+    prisons = pd.DataFrame([row[:5] for row in PUBLISHED_ONLY_PRISONS],
+                           columns=["prison_id", "name", "prison_type", "region", "operational_capacity"])
+    populations, counts = [], []
+    t = np.arange(len(months))
+    trend = 1 + 0.3 * np.minimum(t, 42) / 42 - 0.1 * np.clip((t - 60) / 48, 0, 1)
+    for (prison_id, _, kind, _, capacity, period_months, until), factor in zip(
+            PUBLISHED_ONLY_PRISONS, rng.lognormal(0, 0.2, len(PUBLISHED_ONLY_PRISONS))):
+        kept = months <= pd.Timestamp(until) if until else np.ones(len(months), dtype=bool)
+        population = np.round(capacity * np.clip(0.95 + np.cumsum(rng.normal(0, 0.006, len(months))), 0.75, 1.05), 0)
+        source_population = "Synthetic, laid out as the monthly prison population bulletin"
+        populations += [(prison_id, m.date(), float(p), capacity, source_population)
+                        for m, p, keep in zip(months, population, kept) if keep]
+        starts = [m for m in months if m.month in ((1, 4, 7, 10) if period_months == 3 else (4,))]  # years to March start in April
+        for start in starts:
+            inside = (months >= start) & (months < start + pd.DateOffset(months=period_months)) & kept
+            if inside.sum() < period_months:
+                continue  # only whole published periods
+            for incident_type in INCIDENT_TYPES:
+                rate = BASE_RATES[kind][incident_type] * factor * volume
+                lam = float((rate / 1000 / 12 * population[inside] * trend[inside]).sum())
+                n = int(rng.poisson(lam))
+                serious = int(rng.binomial(n, SERIOUS_SHARE[incident_type]))
+                label = (f"quarter from {start:%B %Y}" if period_months == 3
+                         else f"12 months to March {start.year + 1}")
+                counts.append((prison_id, start.date(), period_months, incident_type, n, serious,
+                               f"Synthetic, laid out as Safety in Custody establishment tables, {label}"))
+    return (prisons,
+            pd.DataFrame(counts, columns=["prison_id", "period_start", "period_months", "incident_type", "incidents",
+                                          "serious_incidents", "source"]),
+            pd.DataFrame(populations, columns=["prison_id", "month", "population", "operational_capacity", "source"]))
+
+
 def _expected_frame(wings, months, population, expected: dict[str, np.ndarray]) -> pd.DataFrame:
     """Expected incidents as the `wing_monthly_counts` query lays out counts: wing × month × type.
     A share of incidents is recorded off the wings; it is the same on every wing and month, so it
@@ -516,6 +561,8 @@ def generate(out_dir: str | Path | None, seed: int = DEFAULT_SEED, n_comparison_
         "services": services, "referrals": referrals, "events": events,
         "programme_sites": _programme_sites(cohorts),
     }
+    published_prisons, tables["prison_incident_counts"], tables["prison_population"] = _published_only(seed, months, volume)
+    tables["prisons"] = pd.concat([prisons, published_prisons], ignore_index=True)
     for name, frame in tables.items():
         pq.write_table(_arrow_table(name, frame), out / f"{name}.parquet", compression="zstd")
 

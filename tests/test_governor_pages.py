@@ -106,7 +106,22 @@ def test_prison_comparison_matches_pandas(monkeypatch, raw):
     programme = [t for t in funnel["data"] if t.get("name") == "Programme prisons"][0]
     names = raw("prisons").set_index("prison_id")["name"]
     assert set(programme["text"]) == set(names[list(set(raw("cohorts")["prison_id"]) | set(raw("services")["prison_id"]))])
-    reference = len(in_2019) / years.sum() * 1000
+    # Published-only prisons whose quarters cover 2019 join the comparison; one whose years run to
+    # March cannot cover a calendar year and is left out with a note.
+    published = raw("prison_incident_counts").query("incident_type == 'use_of_force' and period_months == 3")
+    published = published[pd.to_datetime(published["period_start"]).dt.year == 2019]
+    population_published = raw("prison_population")
+    population_published = population_published[pd.to_datetime(population_published["month"]).dt.year == 2019]
+    published_years = population_published.groupby("prison_id")["population"].sum() / 12
+    for prison, quarters in published.groupby("prison_id"):
+        assert len(quarters) == 4
+        row = ranked.loc[names[prison]]
+        assert row["Incidents"] == quarters["incidents"].sum() and row["Source"] == "published counts"
+        assert row["Rate"] == pytest.approx(quarters["incidents"].sum() / published_years[prison] * 1000)
+    yearly = set(raw("prison_incident_counts").query("period_months == 12")["prison_id"])
+    assert yearly and not set(names[list(yearly)]) & set(ranked.index)
+    assert any("Left out: " + names[list(yearly)[0]] in c.value for c in at.caption)
+    reference = (len(in_2019) + published["incidents"].sum()) / (years.sum() + published_years[published["prison_id"].unique()].sum()) * 1000
     assert any(t.get("name") == f"Reference {reference:,.0f}" for t in funnel["data"])
     assert len({t["name"] for t in multiples["data"]}) == 2
 

@@ -228,10 +228,46 @@ def test_prison_counts(sample_db, raw, params, types, serious_only):
     incidents = incidents[incidents["incident_type"].isin(types) & (incidents["serious"] | (not serious_only))]
     population = in_period(raw("wing_population").merge(raw("wings"), on="wing_id"), "month", params)
     years = population.groupby("prison_id")["average_population"].sum() / 12
-    counts = incidents["prison_id"].value_counts().reindex(got.index, fill_value=0)
-    assert (got["incidents"] == counts).all()
-    assert np.allclose(got["prisoner_years"], years.reindex(got.index))
-    assert len(got) == len(raw("prisons"))
+    recorded = got[got["source"] == "recorded"]
+    counts = incidents["prison_id"].value_counts().reindex(recorded.index, fill_value=0)
+    assert (recorded["incidents"] == counts).all()
+    assert np.allclose(recorded["prisoner_years"], years.reindex(recorded.index))
+    assert set(recorded.index) == set(years.index)
+    published = got[got["source"] == "published"]
+    assert set(published.index) == set(raw("prison_incident_counts")["prison_id"])
+    for prison, row in published.iterrows():
+        expected = published_figures(raw, prison, types, serious_only, window["period_start"], window["period_end"])
+        if expected is None:
+            assert pd.isna(row["incidents"]) and pd.isna(row["prisoner_years"]) and "do not cover" in row["note"]
+        else:
+            assert row["incidents"] == expected[0] and row["prisoner_years"] == pytest.approx(expected[1])
+            assert pd.isna(row["note"])
+
+
+def published_figures(raw, prison, types, serious_only, start, end):
+    """Independently: a prison's published counts over [start, end) when, for every type, periods of
+    one length lie inside it and tile every month (the shortest such length), and its population
+    covers every month; else None."""
+    months = pd.date_range(start, end, freq="MS", inclusive="left")
+    counts = raw("prison_incident_counts").query("prison_id == @prison")
+    begins = pd.to_datetime(counts["period_start"])
+    ends = [b + pd.DateOffset(months=int(n)) for b, n in zip(begins, counts["period_months"])]
+    inside = counts[(begins >= pd.Timestamp(start)) & (pd.Series(ends, index=counts.index) <= pd.Timestamp(end))]
+    total = 0
+    for incident_type in types:
+        for length in (1, 3, 12):
+            rows = inside[(inside["incident_type"] == incident_type) & (inside["period_months"] == length)]
+            values = rows["serious_incidents" if serious_only else "incidents"]
+            if rows["period_months"].sum() == len(months) and values.notna().all():
+                total += int(values.sum())
+                break
+        else:
+            return None
+    population = raw("prison_population").query("prison_id == @prison")
+    population = population[pd.to_datetime(population["month"]).isin(months)]
+    if len(population) < len(months):
+        return None
+    return total, population["population"].sum() / 12
 
 
 def test_prison_monthly_counts(sample_db, raw, params):
