@@ -27,7 +27,7 @@ if ui.require_tables(db, "incidents"):
     st.subheader("Better or worse?")
     changes = summary.better_or_worse(ui.query, params, protected, k)
     if changes.table.empty:
-        st.info("Comparing the last 12 months with the 12 before needs a period of at least 24 months: widen the period.")
+        st.info(changes.why_not)
     else:
         st.markdown(changes.sentence())
         ui.table(changes.table, hide_index=True, width="stretch", column_config={

@@ -26,7 +26,11 @@ measure = MEASURES[
 counts = ui.query("wing_monthly_counts", prison_id=prison_id, **current.params(), incident_types=list(INCIDENT_TYPES))
 rates = analysis.wing_measure(counts, measure)
 if rates.empty:
-    st.info(f"No population months for {md(prison_name)} in this period, so no rates can be drawn.")
+    if prisons.set_index("prison_id").at[prison_id, "wings"] == 0:
+        st.info(f"{md(prison_name)} is known only from published prison-level figures: wing views need recorded "
+                "incidents and wing populations. Prison comparison includes it.")
+    else:
+        st.info(f"No population months for {md(prison_name)} in this period, so no rates can be drawn.")
     st.stop()
 if current.wing_ids:
     rates_shown = rates[rates["wing_id"].isin(current.wing_ids)]

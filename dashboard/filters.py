@@ -266,7 +266,7 @@ def one_prison(current: Filters, prisons: pd.DataFrame, allowed=lambda prison_id
     if refused:
         st.info(f"This page's detail is not available to you for {', '.join(md(p) for p in refused)}.", icon="🔒")
     if not options:
-        st.info("None of the prisons in the sidebar's filter is one this page can show you.", icon="🔒")
+        st.info("No prison in the sidebar's filter is one this page can show you.", icon="🔒")
         st.stop()
     cohorts = prisons.set_index("prison_id")["cohorts"]
     default = max(options, key=lambda p: cohorts.get(p, 0))  # the prison with the most cohorts

@@ -62,6 +62,7 @@ class BetterOrWorse:
     table: pd.DataFrame  # empty when the period holds fewer than 24 months
     latest: tuple[date, date] | None = None  # first and last month compared
     previous: tuple[date, date] | None = None
+    why_not: str = ""  # when the table is empty: what the comparison needs
 
     def sentence(self) -> str:
         """The answer first: which incident types were lower, higher or unchanged, as the intervals say."""
@@ -86,8 +87,13 @@ def better_or_worse(query: Query, params: dict, protected: bool, k: int) -> Bett
     fewer than 24 months."""
     monthly = query("incident_counts_monthly", **params, incident_types=list(INCIDENT_TYPES))
     months = sorted(pd.to_datetime(monthly["month"]).unique())
+    if not months:
+        return BetterOrWorse(pd.DataFrame(), why_not=(
+            "There are no recorded incidents with wing populations for the places chosen, so there is nothing to compare "
+            "(a prison known only from published figures is compared on Prison comparison)."))
     if len(months) < 2 * COMPARED_MONTHS:
-        return BetterOrWorse(pd.DataFrame())
+        return BetterOrWorse(pd.DataFrame(), why_not=(
+            "Comparing the last 12 months with the 12 before needs a period of at least 24 months: widen the period."))
     latest_start, previous_start = months[-COMPARED_MONTHS], months[-2 * COMPARED_MONTHS]
     when = pd.to_datetime(monthly["month"])
     rows = []

@@ -8,6 +8,7 @@ SELECT
     p.operational_capacity,
     runs_programme(p.prison_id, 'the_conversation') AS runs_the_conversation,
     (SELECT count(*) FROM cohorts c WHERE c.prison_id = p.prison_id) AS cohorts,
+    (SELECT count(*) FROM wings w WHERE w.prison_id = p.prison_id) AS wings,
     runs_programme(p.prison_id, 'good_prison_project') AS runs_good_prison_project
 FROM prisons p
 ORDER BY p.name

@@ -190,3 +190,11 @@ def test_a_governor_overview_answers_whether_the_programme_helped_as_wing_trends
 def test_an_administrator_overview_leaves_the_programme_answer_to_wing_trends(monkeypatch):
     at = start(monkeypatch)
     assert not any(s.value == "Did The Conversation help on its wings?" for s in at.subheader)
+
+
+def test_wing_trends_says_a_published_only_prison_has_no_wing_data(monkeypatch, raw):
+    published_only = sorted(set(raw("prisons")["prison_id"]) - set(raw("wings")["prison_id"]))
+    assert published_only
+    at = open_page(start(monkeypatch, query_params={"prison": published_only[0]}), WING_TRENDS)
+    assert any("known only from published prison-level figures" in i.value for i in at.info)
+    assert not plotly_figures(at)

@@ -9,12 +9,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dashboard.sample_data import PUBLISHED_ONLY_PRISONS
 from dashboard.ui import MISSING
 from tests.apptest import open_page, page_files, plotly_figures, rendered, start, trace_values
 from tests.test_roles import ROLES
 
 MISSING_WORDS = re.compile(r"(?<![\w-])(nan|NaN|None|NaT|null|inf)(?![\w-])")
-VIEWS = {"whole period": {}, "three months": {"from": "2024-01", "to": "2024-03"}}
+VIEWS = {
+    "whole period": {},
+    "three months": {"from": "2024-01", "to": "2024-03"},
+    "a prison known only from published figures": {"prison": PUBLISHED_ONLY_PRISONS[0][0]},
+}
 
 
 def points(trace) -> np.ndarray:
