@@ -60,7 +60,7 @@ if len(programme_prisons) > 1:
 
 compared_prisons = [prison_id, *(p for p in programme_prisons if p != prison_id)] if scope == "programme" else [prison_id]
 view = summary.programme_help(ui.query, current.params(), compared_prisons, measure, window, current.period_start,
-                              current.period_end, current.wing_ids)
+                              current.period_end, current.wing_ids, known={prison_id: (rates, cohorts)})
 if view.table.empty:
     st.info(
         (f"The Conversation has not run at {md(prison_name)}, so there is nothing to compare." if cohorts.empty and scope == "prison"

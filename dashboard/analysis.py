@@ -446,13 +446,13 @@ def _event_sums(wing_rates, cohorts, relative, evaluate, effect_months) -> tuple
         alone = ~within[others_here].any(axis=0)  # no other cohort's influence on this wing that month
         other_wings = np.arange(len(wings)) != w
         cells = np.full((len(relative), 4), np.nan)  # own count, own years, comparison count, comparison years
-        for k, offset in enumerate(relative):
-            m = int(np.searchsorted(months, span_starts[s] + offset))
-            if m >= len(months) or months[m] != span_starts[s] + offset or not (alone[m] and has_data[w, m]):
-                continue
-            clean = other_wings & ~influenced[:, m] & has_data[:, m]
-            if clean.any() and counts[clean, m].sum() > 0:
-                cells[k] = (counts[w, m], exposure[w, m], counts[clean, m].sum(), exposure[clean, m].sum())
+        wanted = span_starts[s] + relative  # the calendar month of each relative month
+        m = np.minimum(np.searchsorted(months, wanted), len(months) - 1)
+        ok = (months[m] == wanted) & alone[m] & has_data[w, m]
+        clean = other_wings[:, None] & ~influenced[:, m] & has_data[:, m]  # [wing, relative month]
+        comparison_count = (counts[:, m] * clean).sum(axis=0)
+        ok &= clean.any(axis=0) & (comparison_count > 0)
+        cells[ok] = np.column_stack([counts[w, m], exposure[w, m], comparison_count, (exposure[:, m] * clean).sum(axis=0)])[ok]
         present = ~np.isnan(cells[:, 0])
         before = present & (relative < 0)
         if not before.any():

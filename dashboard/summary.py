@@ -136,17 +136,23 @@ def _verdict(ratio) -> str:
 
 
 def programme_help(query: Query, params: dict, prison_ids: list[str], measure: metrics.Measure, window: int,
-                   period_start, period_end, wing_ids=None, month_by_month: bool = True) -> analysis.ProgrammeView:
+                   period_start, period_end, wing_ids=None, month_by_month: bool = True,
+                   known: dict | None = None) -> analysis.ProgrammeView:
     """Did The Conversation help? The Wing trends answer over several prisons (each one's wings and
-    cohorts, the cohorts that started in the period on the chosen wings), for a measure."""
+    cohorts, the cohorts that started in the period on the chosen wings), for a measure. `known`
+    holds (wing rates, cohorts) a page has already computed for a prison, so they are not redone."""
     parts = []
     for prison_id in prison_ids:
-        counts = query("wing_monthly_counts", **{**params, "prison_id": prison_id}, incident_types=list(INCIDENT_TYPES))
-        cohorts = analysis.cohort_windows(query("delivered_workshops", prison_id=prison_id))
+        if known and prison_id in known:
+            rates, cohorts = known[prison_id]
+        else:
+            counts = query("wing_monthly_counts", **{**params, "prison_id": prison_id}, incident_types=list(INCIDENT_TYPES))
+            rates = analysis.wing_measure(counts, measure)
+            cohorts = analysis.cohort_windows(query("delivered_workshops", prison_id=prison_id))
         # the wing filter names one prison's wings: it narrows that prison's cohorts, not the others'
-        own_wings = [w for w in wing_ids or () if w in set(cohorts["wing_id"]) | set(counts["wing_id"])] or None
+        own_wings = [w for w in wing_ids or () if w in set(cohorts["wing_id"]) | set(rates["wing_id"])] or None
         in_view = analysis.cohorts_in_view(cohorts, period_start, period_end, own_wings)
-        parts.append(analysis.PrisonCohorts(prison_id, analysis.wing_measure(counts, measure), cohorts, tuple(in_view["cohort_id"])))
+        parts.append(analysis.PrisonCohorts(prison_id, rates, cohorts, tuple(in_view["cohort_id"])))
     return analysis.programme_view(parts, window, month_by_month)
 
 

@@ -56,6 +56,13 @@ published_population AS (
     WHERE month >= $period_start AND month < $period_end
     GROUP BY prison_id
 ),
+runs AS (
+    SELECT prison_id,
+           bool_or(programme = 'the_conversation') AS runs_the_conversation,
+           bool_or(programme = 'good_prison_project') AS runs_good_prison_project
+    FROM programme_membership
+    GROUP BY prison_id
+),
 published_prisons AS (
     SELECT prison_id FROM prison_incident_counts UNION SELECT prison_id FROM prison_population
 ),
@@ -85,12 +92,13 @@ SELECT
     p.name,
     p.prison_type,
     p.region,
-    runs_programme(p.prison_id, 'the_conversation') AS runs_the_conversation,
-    runs_programme(p.prison_id, 'good_prison_project') AS runs_good_prison_project,
+    coalesce(r.runs_the_conversation, false) AS runs_the_conversation,
+    coalesce(r.runs_good_prison_project, false) AS runs_good_prison_project,
     s.source,
     CASE WHEN s.note IS NULL THEN s.incidents END AS incidents,
     CASE WHEN s.note IS NULL THEN s.prisoner_years END AS prisoner_years,
     s.note
 FROM prisons p
 JOIN sourced s USING (prison_id)
+LEFT JOIN runs r USING (prison_id)
 ORDER BY p.name

@@ -1,14 +1,26 @@
--- Every prison, with the programmes it runs (macros/runs_programme.sql: programme_sites, or what the
--- programmes' own extracts show).
+-- Every prison, with the programmes it runs (rollups/programme_membership.sql: programme_sites, or
+-- what the programmes' own extracts show), its cohorts and its wings.
+WITH runs AS (
+    SELECT prison_id,
+           bool_or(programme = 'the_conversation') AS runs_the_conversation,
+           bool_or(programme = 'good_prison_project') AS runs_good_prison_project
+    FROM programme_membership
+    GROUP BY prison_id
+),
+cohort_counts AS (SELECT prison_id, count(*) AS cohorts FROM cohorts GROUP BY prison_id),
+wing_counts AS (SELECT prison_id, count(*) AS wings FROM wings GROUP BY prison_id)
 SELECT
     p.prison_id,
     p.name,
     p.prison_type,
     p.region,
     p.operational_capacity,
-    runs_programme(p.prison_id, 'the_conversation') AS runs_the_conversation,
-    (SELECT count(*) FROM cohorts c WHERE c.prison_id = p.prison_id) AS cohorts,
-    (SELECT count(*) FROM wings w WHERE w.prison_id = p.prison_id) AS wings,
-    runs_programme(p.prison_id, 'good_prison_project') AS runs_good_prison_project
+    coalesce(r.runs_the_conversation, false) AS runs_the_conversation,
+    coalesce(c.cohorts, 0) AS cohorts,
+    coalesce(w.wings, 0) AS wings,
+    coalesce(r.runs_good_prison_project, false) AS runs_good_prison_project
 FROM prisons p
+LEFT JOIN runs r USING (prison_id)
+LEFT JOIN cohort_counts c USING (prison_id)
+LEFT JOIN wing_counts w USING (prison_id)
 ORDER BY p.name

@@ -1,0 +1,11 @@
+-- Which prisons run which programme, built once at load: from programme_sites for a programme it has
+-- rows for; otherwise (an older extract set) from what the programme's own extracts show (cohorts for
+-- The Conversation, mapped services for the Good Prison Project).
+WITH declared AS (SELECT DISTINCT programme FROM programme_sites)
+SELECT DISTINCT programme, prison_id FROM programme_sites
+UNION
+SELECT DISTINCT 'the_conversation', prison_id FROM cohorts
+WHERE NOT EXISTS (SELECT 1 FROM declared WHERE programme = 'the_conversation')
+UNION
+SELECT DISTINCT 'good_prison_project', prison_id FROM services
+WHERE NOT EXISTS (SELECT 1 FROM declared WHERE programme = 'good_prison_project')
