@@ -60,7 +60,8 @@ def test_an_escaped_value_renders_as_exactly_its_text(value, before):
     assert not renders_something_from(shown)
     (inline,) = [t for t in PARSER.parse(md(value, limit=None)) if t.type == "inline"] or [None]
     if inline is not None:  # the text read back is the value, whitespace collapsed
-        expected = " ".join(value.split()).replace("\x00", "\ufffd")  # CommonMark replaces NUL
+        # CommonMark replaces NUL; zero-width spaces are md()'s own marks, dropped on both sides
+        expected = " ".join(value.split()).replace("\x00", "\ufffd").replace(ZERO_WIDTH_SPACE, "")
         read_back = "".join(c.content for c in inline.children if c.type == "text").replace(ZERO_WIDTH_SPACE, "")
         assert read_back == expected
 
