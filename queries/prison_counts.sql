@@ -56,13 +56,6 @@ published_population AS (
     WHERE month >= $period_start AND month < $period_end
     GROUP BY prison_id
 ),
-runs AS (
-    SELECT prison_id,
-           bool_or(programme = 'the_conversation') AS runs_the_conversation,
-           bool_or(programme = 'good_prison_project') AS runs_good_prison_project
-    FROM programme_membership
-    GROUP BY prison_id
-),
 published_prisons AS (
     SELECT prison_id FROM prison_incident_counts UNION SELECT prison_id FROM prison_population
 ),
@@ -100,5 +93,5 @@ SELECT
     s.note
 FROM prisons p
 JOIN sourced s USING (prison_id)
-LEFT JOIN runs r USING (prison_id)
+LEFT JOIN prison_programmes r USING (prison_id)
 ORDER BY p.name

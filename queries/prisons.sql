@@ -1,13 +1,6 @@
--- Every prison, with the programmes it runs (rollups/programme_membership.sql: programme_sites, or
+-- Every prison, with the programmes it runs (rollups/prison_programmes.sql: programme_sites, or
 -- what the programmes' own extracts show), its cohorts and its wings.
-WITH runs AS (
-    SELECT prison_id,
-           bool_or(programme = 'the_conversation') AS runs_the_conversation,
-           bool_or(programme = 'good_prison_project') AS runs_good_prison_project
-    FROM programme_membership
-    GROUP BY prison_id
-),
-cohort_counts AS (SELECT prison_id, count(*) AS cohorts FROM cohorts GROUP BY prison_id),
+WITH cohort_counts AS (SELECT prison_id, count(*) AS cohorts FROM cohorts GROUP BY prison_id),
 wing_counts AS (SELECT prison_id, count(*) AS wings FROM wings GROUP BY prison_id)
 SELECT
     p.prison_id,
@@ -20,7 +13,7 @@ SELECT
     coalesce(w.wings, 0) AS wings,
     coalesce(r.runs_good_prison_project, false) AS runs_good_prison_project
 FROM prisons p
-LEFT JOIN runs r USING (prison_id)
+LEFT JOIN prison_programmes r USING (prison_id)
 LEFT JOIN cohort_counts c USING (prison_id)
 LEFT JOIN wing_counts w USING (prison_id)
 ORDER BY p.name

@@ -31,7 +31,7 @@ def test_a_site_declared_without_cohorts_is_a_programme_prison(sample_copy, raw)
     db = open_database(sample_copy)
     prisons = db.query("prisons", viewer=ADMIN).set_index("prison_id")
     assert prisons.at["DAI", "runs_the_conversation"] and prisons.at["DAI", "cohorts"] == 0
-    # every view reads membership the same way (queries/rollups/programme_membership.sql)
+    # every view reads membership the same way (queries/rollups/prison_programmes.sql)
     counts = db.query("prison_counts", viewer=ADMIN, period_start=dt.date(2024, 1, 1), period_end=dt.date(2025, 1, 1),
                       incident_types=["self_harm"], serious_only=False).set_index("prison_id")
     for flag in ("runs_the_conversation", "runs_good_prison_project"):
