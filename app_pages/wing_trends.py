@@ -55,7 +55,7 @@ scope = "prison"
 if len(programme_prisons) > 1:
     scope = filters.page_choice(
         "Compare", ["prison", "programme"], "scope", "prison", container=answer_controls[1],
-        format_func=lambda s: md(prison_name) if s == "prison" else f"Every programme prison you can see ({len(programme_prisons)})",
+        format_func=lambda s: prison_name if s == "prison" else f"Every programme prison you can see ({len(programme_prisons)})",
     )
 
 compared_prisons = [prison_id, *(p for p in programme_prisons if p != prison_id)] if scope == "programme" else [prison_id]

@@ -590,7 +590,7 @@ def sources_note(prisons: pd.DataFrame) -> str:
         parts.append(f"{count_of(len(published), 'prison')} from published counts and monthly populations (Safety in "
                      f"Custody tables and the population bulletin), not recorded incidents (diamonds on the plot): {names}.")
     if not left_out.empty:
-        reasons = "; ".join(f"{md(r.name)} ({r.note})" for r in left_out.itertuples())
+        reasons = "; ".join(f"{md(r.name)} ({md(r.note, limit=None)})" for r in left_out.itertuples())
         parts.append(f"Left out: {reasons}.")
     return " ".join(parts)
 
