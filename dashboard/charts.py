@@ -286,27 +286,54 @@ def funnel_plot(result, title: str, unit: str, highlight=(), show_unadjusted: bo
     return _layout(figure, title, f"Rate ({unit})", "Prisoner-years (exposure)")
 
 
+def _panel_grid(titles: list[str], columns: int, panel_height: int, gap_px: int = 90) -> tuple[dict, list[tuple[str, str]]]:
+    """A grid of panels as a plain layout (what `make_subplots` builds, at a tenth of its cost):
+    each panel's axes placed by domain, titled above, x axes shared so every panel reads against
+    the same quarters. Returns the layout and each panel's (x axis, y axis) trace references."""
+    rows = int(np.ceil(len(titles) / columns))
+    height = panel_height * rows
+    across, down = 0.2 / columns, gap_px / height
+    width, tall = (1 - across * (columns - 1)) / columns, (1 - down * (rows - 1)) / rows
+    layout: dict = {"height": height, "annotations": []}
+    references = []
+    for i, title in enumerate(titles):
+        row, column = divmod(i, columns)
+        suffix = "" if i == 0 else str(i + 1)
+        left, top = column * (width + across), 1 - row * (tall + down)
+        bottom, right = max(0.0, top - tall), min(1.0, left + width)  # never past the edge by a rounding error
+        has_panel_below = i + columns < len(titles)
+        layout[f"xaxis{suffix}"] = {"domain": [left, right], "anchor": f"y{suffix}", "matches": None if i == 0 else "x",
+                                    "showticklabels": not has_panel_below}
+        layout[f"yaxis{suffix}"] = {"domain": [bottom, top], "anchor": f"x{suffix}", "rangemode": "tozero"}
+        layout["annotations"].append({"text": title, "x": (left + right) / 2, "y": top, "xref": "paper", "yref": "paper",
+                                      "xanchor": "center", "yanchor": "bottom", "showarrow": False, "font": {"size": 16}})
+        references.append((f"x{suffix}", f"y{suffix}"))
+    return layout, references
+
+
 @escaped
 def trend_small_multiples(quarterly: pd.DataFrame, unit: str) -> go.Figure:
     """Each programme prison's quarterly rate against its comparison group, one panel each."""
     panels = list(dict.fromkeys(quarterly["panel"]))
-    columns = 3
-    rows = int(np.ceil(len(panels) / columns))
-    figure = make_subplots(rows=rows, cols=columns, subplot_titles=panels, shared_xaxes=True, vertical_spacing=0.12)
+    layout, references = _panel_grid(panels, columns=3, panel_height=300)
     colours = {"This prison": PROGRAMME_COLOUR, "Comparison group": "#455a64"}
-    for i, panel in enumerate(panels):
+    parts = dict(iter(quarterly.groupby(["panel", "series"], sort=False)))
+    traces = []
+    for i, (panel, (x_axis, y_axis)) in enumerate(zip(panels, references)):
         for series, colour in colours.items():
-            part = quarterly[(quarterly["panel"] == panel) & (quarterly["series"] == series)]
-            figure.add_trace(go.Scatter(
-                x=part["quarter"], y=part["rate"], mode="lines", name=series, legendgroup=series, showlegend=i == 0,
-                line={"color": colour, "width": 2},
-                customdata=np.stack([part["incidents"], part["prisoner_years"]], axis=-1) if len(part) else None,
+            part = parts.get((panel, series))
+            if part is None:
+                continue
+            traces.append(dict(  # plain dicts and arrays: validated once, by the figure
+                type="scatter", x=part["quarter"].to_numpy(), y=part["rate"].to_numpy(), mode="lines", name=series,
+                legendgroup=series, showlegend=i == 0, line={"color": colour, "width": 2}, xaxis=x_axis, yaxis=y_axis,
+                customdata=np.stack([part["incidents"], part["prisoner_years"]], axis=-1),
                 hovertemplate="%{x|%b %Y}: %{y:.0f}<br>%{customdata[0]:.0f} incidents / %{customdata[1]:,.0f} prisoner-years<extra>" + series + "</extra>",
-            ), row=i // columns + 1, col=i % columns + 1)
-    figure.update_yaxes(rangemode="tozero")
+            ))
+    figure = go.Figure(traces, layout)
     figure.update_layout(
         title=f"Quarterly rate ({unit}): programme prisons against prisons of the same type without a programme",
-        height=300 * rows, legend_title_text="", margin={"t": 90}, font={"size": 13},
+        legend_title_text="", margin={"t": 90}, font={"size": 13},
     )
     return figure
 
