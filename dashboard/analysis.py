@@ -179,11 +179,14 @@ def before_after(
     (cohort ids) limits the cohorts compared; every cohort in `cohorts` still screens, so a wing
     treated outside the view is never taken as untreated.
     """
-    wings, months, counts, exposure = _grid(wing_rates)
+    wings, month_index, counts, exposure = _grid(wing_rates)
+    months = month_index.to_numpy().astype("datetime64[M]")
     spans = influence_spans(cohorts, effect_months)
     span_ids, span_wings = spans["cohort_id"].to_numpy(), spans["wing_id"].to_numpy()
     span_starts = spans["start"].to_numpy().astype("datetime64[M]")
     span_ends = spans["end"].to_numpy().astype("datetime64[M]")
+    row_of = {w: i for i, w in enumerate(wings)}
+    span_rows = np.array([row_of.get(w, -1) for w in span_wings], dtype=int)  # each span's wing row, -1: no data
 
     def window(start, end, needed):
         lo, hi = months.searchsorted(start), months.searchsorted(end)
@@ -191,21 +194,25 @@ def before_after(
 
     rows = []
     chosen = cohorts if evaluate is None else cohorts[cohorts["cohort_id"].isin(list(evaluate))]
-    for cohort in chosen.itertuples():
+    # every chosen cohort's windows at once (see windows_for): before = [first - N, first), after = [last + 1, last + 1 + N)
+    firsts = np.array([_month(v) for v in chosen["first_workshop"]], dtype="datetime64[M]")
+    lasts = np.array([_month(v) for v in chosen["last_workshop"]], dtype="datetime64[M]")
+    for cohort, first_month, last_month in zip(chosen.itertuples(), firsts, lasts):
         wing = wing_of(cohort) if wing_of else cohort.wing_id
-        windows = windows_for(cohort.first_workshop, cohort.last_workshop, months_before, months_after)
-        start, end = _month(windows.before[0]), _month(windows.after[1])
-        busy_wings = set(span_wings[(span_starts < end) & (span_ends > start)])
-        first_month = _month(windows.before[1])
+        before_window = (first_month - months_before, first_month)
+        after_window = (last_month + 1, last_month + 1 + months_after)
+        start, end = before_window[0], after_window[1]
+        busy = np.zeros(len(wings), dtype=bool)  # wings some cohort influenced in either window
+        busy[span_rows[(span_starts < end) & (span_ends > start) & (span_rows >= 0)]] = True
         others_on_wing = (span_wings == wing) & (span_ids != cohort.cohort_id)
         earlier_on_wing = others_on_wing & (span_starts < first_month) & (span_ends > start)
         later_on_wing = others_on_wing & (span_starts >= first_month) & (span_starts < end)
         on_wing = wings == wing
-        windows_found = [window(*windows.before, months_before), window(*windows.after, months_after)]
+        windows_found = [window(*before_window, months_before), window(*after_window, months_after)]
         covered = np.zeros(len(wings), dtype=bool)  # a population in every month of both windows
         if None not in windows_found:
             covered = np.all(np.concatenate([exposure[:, lo:hi] for lo, hi in windows_found], axis=1) > 0, axis=1)
-        others = ~on_wing & covered & np.array([w not in busy_wings for w in wings], dtype=bool)
+        others = ~on_wing & covered & ~busy
         row = {
             "cohort_id": cohort.cohort_id,
             "wing_id": wing,
