@@ -553,9 +553,7 @@ def funnel(prisons: pd.DataFrame, adjust_for_overdispersion: bool = True) -> Fun
     adjusted = bool(adjust_for_overdispersion and assessment.overdispersed and assessment.p_value < OVERDISPERSION_TEST_LEVEL)
     result = Funnel(pd.DataFrame(), reference, assessment, adjusted)
     prisons["rate"] = incident_rate(prisons["incidents"], prisons["prisoner_years"])
-    intervals = [stats.poisson_rate_interval(int(n), float(e)) for n, e in zip(prisons["incidents"], prisons["prisoner_years"])]
-    prisons["ci_low"] = [i.lower for i in intervals]
-    prisons["ci_high"] = [i.upper for i in intervals]
+    _, prisons["ci_low"], prisons["ci_high"] = stats.poisson_rate_intervals(prisons["incidents"], prisons["prisoner_years"])
     exposure, rate = prisons["prisoner_years"].to_numpy(), prisons["rate"].to_numpy()
     for column, use_adjustment in (("position", adjusted), ("position_unadjusted", False)):
         low95, high95 = result.limits(exposure, 0.95, use_adjustment)

@@ -17,15 +17,22 @@ class Estimate:
     upper: float
 
 
+def poisson_rate_intervals(counts, exposures, per: float = 1000.0, level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rates count/exposure × per with exact (Garwood) Poisson intervals, for arrays of counts and
+    exposures at once (rate, lower, upper; NaN where the exposure is not positive)."""
+    counts = np.asarray(counts, dtype=float)
+    exposures = np.asarray(exposures, dtype=float)
+    alpha = 1 - level
+    lower = np.where(counts == 0, 0.0, stats.chi2.ppf(alpha / 2, np.maximum(2 * counts, 1e-300)) / 2)
+    upper = stats.chi2.ppf(1 - alpha / 2, 2 * counts + 2) / 2
+    scale = np.where(exposures > 0, per / np.where(exposures > 0, exposures, 1.0), np.nan)
+    return counts * scale, lower * scale, upper * scale
+
+
 def poisson_rate_interval(count: int, exposure: float, per: float = 1000.0, level: float = 0.95) -> Estimate:
     """Rate count/exposure × per with the exact (Garwood) Poisson interval."""
-    if exposure <= 0:
-        return Estimate(math.nan, math.nan, math.nan)
-    alpha = 1 - level
-    lower = 0.0 if count == 0 else stats.chi2.ppf(alpha / 2, 2 * count) / 2
-    upper = stats.chi2.ppf(1 - alpha / 2, 2 * count + 2) / 2
-    scale = per / exposure
-    return Estimate(count * scale, lower * scale, upper * scale)
+    rate, lower, upper = poisson_rate_intervals([count], [exposure], per, level)
+    return Estimate(float(rate[0]), float(lower[0]), float(upper[0]))
 
 
 def mean_interval(n: int, mean: float, sd: float, level: float = 0.95) -> Estimate:
