@@ -97,12 +97,9 @@ if not periods:
     st.info("This comparison needs each prison's coordinator period from the `programme_sites` extract (a first and a "
             "last day): the Data page says what was loaded.")
     st.stop()
-window = {"period_start": min(p["before"][0] for p in periods.values()).date(),
-          "period_end": max(p["after"][1] for p in periods.values()).date()}
-monthly = ui.query("prison_monthly_counts", **window, **measure.params())
-prisons = ui.query("prisons")
+counts = ui.query("prison_counts", **analysis.window_params(analysis.gpp_windows(periods)), **measure.params())
 # for a funder every rate and ratio is worked out from rounded counts, so none gives a count back
-safety = analysis.gpp_safety(monthly, prisons, periods, count_as=(lambda n: disclosure.rounded(n, k)) if protected else None)
+safety = analysis.gpp_safety(counts, periods, count_as=(lambda n: disclosure.rounded(n, k)) if protected else None)
 if safety.empty:
     st.info("No Good Prison Project prison in the extracts.")
     st.stop()
@@ -127,4 +124,6 @@ ui.table(view, hide_index=True, width="stretch", column_config={
     **{c: st.column_config.NumberColumn(format="%.0f") for c in view.columns if c.startswith(("Before", "During", "After", "Comparison b", "Comparison d", "Comparison a"))},
     "Ratio, during": st.column_config.NumberColumn(format="%.2f"), "Ratio, after": st.column_config.NumberColumn(format="%.2f"),
 })
-ui.download_csv(safety, f"gpp_safety_{measure.key}.csv", "Download with counts and prisoner-years (CSV)")
+if (note := analysis.gpp_sources_note(safety)):
+    st.caption(note)
+ui.download_csv(safety.drop(columns=["comparison_published", "comparison_left_out"]), f"gpp_safety_{measure.key}.csv", "Download with counts and prisoner-years (CSV)")

@@ -18,7 +18,7 @@ controls = st.columns(3)
 measure = MEASURES[
     filters.page_choice("Measure", list(MEASURES), "measure", "all_assaults", format_func=lambda k: MEASURES[k].label, container=controls[0])
 ]
-counts = ui.query("prison_counts", **current.params(), **measure.params())
+counts = ui.query("prison_counts", **analysis.window_params([(current.period_start, current.period_end)]), **measure.params())
 types = sorted(counts["prison_type"].unique())
 group = filters.page_choice(
     "Compare with", ["all", *types], "compare_with", "all",
@@ -68,8 +68,9 @@ ui.table(
 ui.download_csv(table, f"prison_comparison_{measure.key}.csv")
 
 st.subheader("Programme prisons over time")
-monthly = ui.query("prison_monthly_counts", **current.params(), **measure.params())
-quarterly = analysis.quarterly_against_group(monthly, counts)
+quarters = analysis.quarter_windows(current.period_start, current.period_end)
+by_quarter = ui.query("prison_counts", **analysis.window_params(quarters), **measure.params()) if quarters else counts.iloc[0:0]
+quarterly = analysis.quarterly_against_group(by_quarter)
 # Small multiples stay readable: the programme prisons chosen in the sidebar, or else the ones
 # with the most cohorts.
 prisons_by_cohorts = ui.query("prisons").set_index("prison_id")["cohorts"]
@@ -80,13 +81,18 @@ if chosen.empty and len(panels) > MAX_PANELS:
     chosen = panels[panels["prison_id"].isin(busiest)]
 elif chosen.empty:
     chosen = panels
-if quarterly.empty:
+if not quarters:
+    st.info("The period holds no whole calendar quarter: choose a longer period to see the quarterly trend.")
+elif quarterly.empty:
     st.info("No programme prison in the data.")
 else:
     st.markdown(
         "Each programme prison's quarterly rate against the pooled rate of prisons of the same type that run neither "
-        "programme. A gap that opens after a programme starts is a prompt to look closer, not proof that it worked."
+        "programme, over the calendar quarters wholly inside the period. A gap that opens after a programme starts is a "
+        "prompt to look closer, not proof that it worked."
     )
+    if (note := analysis.comparison_sources_note(by_quarter)):
+        st.caption(note)
     if len(chosen) < len(panels):
         st.caption(f"Showing {len(chosen)} of {len(panels)} programme prisons (those with the most cohorts); choose prisons "
                    "in the sidebar to see others. The download has them all.")

@@ -176,7 +176,7 @@ def task_pandas(data_dir: str, runs: int) -> dict:
         ),
         "self-harm counts and prisoner-years, every prison": (
             pandas_prison_counts,
-            lambda: db.query("prison_counts", viewer=ADMIN, period_start=dt.date(2016, 1, 1), period_end=end, incident_types=["self_harm"], serious_only=False),
+            lambda: db.query("prison_counts", viewer=ADMIN, window_starts=[dt.date(2016, 1, 1)], window_ends=[end], incident_types=["self_harm"], serious_only=False),
         ),
     }
     results = {}

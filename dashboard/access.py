@@ -50,7 +50,6 @@ UNSCOPED_QUERIES = {
     "prisons": "prison names, types and which programmes run there",
     "programme_sites": "where and when each programme ran",
     "prison_counts": "prison-level incident counts (published nationally as Safety in Custody statistics)",
-    "prison_monthly_counts": "prison-level monthly incident counts",
     "funded_delivery": "programme totals after a campaign",
     "funded_outcomes": "programme survey totals after a campaign",
     "published_testimonials": "quotes with consent to publish",

@@ -631,23 +631,85 @@ def funnel_answer(result: Funnel, group_label: str, period: str, unit: str, your
     return headline + method + f" {who}: {places}." + caution
 
 
-def quarterly_against_group(monthly: pd.DataFrame, prisons: pd.DataFrame) -> pd.DataFrame:
+def window_params(windows) -> dict:
+    """The `prison_counts` parameters for windows [(start, end), ...] of whole months."""
+    windows = list(windows)
+    return {"window_starts": [pd.Timestamp(start).date() for start, _ in windows],
+            "window_ends": [pd.Timestamp(end).date() for _, end in windows]}
+
+
+def quarter_windows(period_start, period_end) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """The calendar quarters wholly inside [period_start, period_end): a quarterly trend compares like
+    with like (a part-quarter at an edge would mix lengths, and published quarterly figures cannot be
+    split)."""
+    first = pd.Timestamp(period_start).to_period("Q")
+    if first.start_time < pd.Timestamp(period_start):
+        first += 1
+    quarters = []
+    while (first + 1).start_time <= pd.Timestamp(period_end):
+        quarters.append((first.start_time, (first + 1).start_time))
+        first += 1
+    return quarters
+
+
+def _is_programme(frame: pd.DataFrame) -> pd.Series:
+    return frame["runs_the_conversation"] | frame["runs_good_prison_project"]
+
+
+def steady_comparison(counts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Of `prison_counts` rows over several windows, the prisons without a programme that have figures
+    in every window (a comparison group whose membership changed between windows would move for that
+    reason alone), and the ones left out with their reason: (rows kept, prisons left out with a note)."""
+    windows = counts["window_start"].nunique()
+    others = counts[~_is_programme(counts)]
+    covered = others[others["note"].isna() & others["prisoner_years"].notna()].groupby("prison_id")["window_start"].nunique()
+    steady = covered.index[covered == windows]
+    kept = others[others["prison_id"].isin(steady)]
+    gaps = others[~others["prison_id"].isin(steady)].sort_values("window_start")
+    left_out = gaps.groupby("prison_id", as_index=False).agg(name=("name", "first"), source=("source", "first"),
+                                                             note=("note", lambda n: n.dropna().iloc[0] if n.notna().any() else None))
+    left_out["windows_covered"] = left_out["prison_id"].map(covered).fillna(0).astype(int)
+    left_out["note"] = left_out["note"].fillna("it has no population in some of the months")
+    return kept, left_out
+
+
+def quarterly_against_group(counts: pd.DataFrame) -> pd.DataFrame:
     """For each programme prison: its quarterly rate, and the pooled quarterly rate of prisons of
-    the same type that run neither programme (the comparison group)."""
-    flags = prisons[["prison_id", "prison_type", "runs_the_conversation", "runs_good_prison_project"]]
-    monthly = monthly.merge(flags, on="prison_id")
-    monthly["quarter"] = pd.to_datetime(monthly["month"]).dt.to_period("Q").dt.to_timestamp()
-    programme = monthly["runs_the_conversation"] | monthly["runs_good_prison_project"]
+    the same type that run neither programme and have figures (recorded or published) in every
+    quarter (the comparison group). `counts` is `prison_counts` over `quarter_windows`."""
+    if counts.empty:
+        return pd.DataFrame()
+    counts = counts.assign(quarter=pd.to_datetime(counts["window_start"]))
     sums = {"incidents": ("incidents", "sum"), "prisoner_years": ("prisoner_years", "sum")}
-    panels = prisons.loc[prisons["runs_the_conversation"] | prisons["runs_good_prison_project"], ["prison_id", "name", "prison_type"]]
+    programme = counts[_is_programme(counts) & counts["note"].isna() & counts["prisoner_years"].notna()]
+    panels = programme.drop_duplicates("prison_id")[["prison_id", "name", "prison_type"]]
     panels = panels.assign(panel=panels["name"] + " (" + panels["prison_id"] + ")")[["prison_id", "prison_type", "panel"]]
-    own = monthly[programme].groupby(["prison_id", "quarter"], as_index=False).agg(**sums).merge(panels, on="prison_id")
-    groups = monthly[~programme].groupby(["prison_type", "quarter"], as_index=False).agg(**sums).merge(panels, on="prison_type")
+    own = programme.groupby(["prison_id", "quarter"], as_index=False).agg(**sums).merge(panels, on="prison_id")
+    comparison, _ = steady_comparison(counts)
+    groups = (comparison.groupby(["prison_type", "quarter"], as_index=False)
+              .agg(**sums, comparison_prisons=("prison_id", "nunique")).merge(panels, on="prison_type"))
     quarterly = pd.concat([own.assign(series="This prison"), groups.assign(series="Comparison group")], ignore_index=True)
     if quarterly.empty:
         return pd.DataFrame()
     quarterly["rate"] = incident_rate(quarterly["incidents"], quarterly["prisoner_years"])
     return quarterly.drop(columns="prison_type").sort_values(["panel", "series", "quarter"], ascending=[True, False, True], ignore_index=True)
+
+
+def comparison_sources_note(counts: pd.DataFrame, windows_named: str = "quarters") -> str:
+    """Which comparison prisons' figures are published counts, and which prisons without a programme
+    are left out of a comparison over several windows and why (see `steady_comparison`)."""
+    kept, left_out = steady_comparison(counts)
+    published = kept[kept["source"] == "published"].drop_duplicates("prison_id")
+    parts = []
+    if not published.empty:
+        parts.append(f"The comparison groups include {count_of(len(published), 'prison')} from published counts and monthly "
+                     f"populations rather than recorded incidents: {', '.join(md(n) for n in published['name'])}.")
+    if not left_out.empty:
+        windows = counts["window_start"].nunique()
+        reasons = "; ".join(f"{md(r.name)} ({md(r.note, limit=None)}: figures for {r.windows_covered} of {windows} {windows_named})"
+                            for r in left_out.itertuples())
+        parts.append(f"Left out of the comparison groups, as they lack figures for some of the time compared: {reasons}.")
+    return " ".join(parts)
 
 
 # --- The Conversation: cohorts -------------------------------------------------------------
@@ -753,29 +815,43 @@ def coordinator_sentence(sites: pd.DataFrame) -> str:
             "people near release.")
 
 
-def gpp_safety(monthly: pd.DataFrame, prisons: pd.DataFrame, periods: dict, count_as=None) -> pd.DataFrame:
+def gpp_windows(periods: dict) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """Every distinct window of the coordinator periods (see `coordinator_periods`), for one
+    `prison_counts` call."""
+    return sorted({window for prison in periods.values() for window in prison.values()})
+
+
+def gpp_safety(counts: pd.DataFrame, periods: dict, count_as=None) -> pd.DataFrame:
     """For each Good Prison Project prison with a coordinator period in `periods` (see
-    `coordinator_periods`): rates before, during and after it,
-    the same for prisons of its type that run neither programme, and the ratio of changes (during
-    and after, each against before) with 95% CIs. `monthly` is `prison_monthly_counts`.
+    `coordinator_periods`): rates before, during and after it, the same for prisons of its type that
+    run neither programme and have figures (recorded or published) in all three windows, and the
+    ratio of changes (during and after, each against before) with 95% CIs. `counts` is
+    `prison_counts` over `gpp_windows(periods)`.
 
     `count_as(count)` gives the count every figure is computed from (for a funder, the rounded
     count, None when it is hidden): rates and ratios then give back no more than is shown."""
-    monthly = monthly.assign(month=pd.to_datetime(monthly["month"])).merge(
-        prisons[["prison_id", "prison_type", "runs_the_conversation", "runs_good_prison_project"]], on="prison_id")
+    counts = counts.assign(window_start=pd.to_datetime(counts["window_start"]), window_end=pd.to_datetime(counts["window_end"]))
     rows = []
-    for prison in prisons[prisons["runs_good_prison_project"] & prisons["prison_id"].isin(list(periods))].itertuples():
-        own = monthly[monthly["prison_id"] == prison.prison_id]
-        group = monthly[(monthly["prison_type"] == prison.prison_type) & ~monthly["runs_the_conversation"] & ~monthly["runs_good_prison_project"]]
+    gpp = counts[counts["runs_good_prison_project"] & counts["prison_id"].isin(list(periods))].drop_duplicates("prison_id")
+    for prison in gpp.itertuples():
+        windows = periods[prison.prison_id]
+        spans = pd.MultiIndex.from_frame(counts[["window_start", "window_end"]])
+        mine = counts[spans.isin(list(windows.values()))]
+        group, left_out = steady_comparison(mine[mine["prison_type"] == prison.prison_type])
         cells, exact = {}, {}
-        for name, (start, end) in periods[prison.prison_id].items():
-            for who, frame in (("prison", own), ("comparison", group)):
-                inside = frame[(frame["month"] >= start) & (frame["month"] < end)]
-                exact[(who, name)] = float(inside["incidents"].sum())
+        for name, (start, end) in windows.items():
+            in_window = mine[(mine["window_start"] == start) & (mine["window_end"] == end)]
+            own = in_window[(in_window["prison_id"] == prison.prison_id) & in_window["note"].isna()]
+            others = group[(group["window_start"] == start) & (group["window_end"] == end)]
+            for who, frame in (("prison", own), ("comparison", others)):
+                exact[(who, name)] = float(frame["incidents"].sum())
                 used = count_as(exact[(who, name)]) if count_as else exact[(who, name)]
-                cells[(who, name)] = (None if used is None else float(used), float(inside["prisoner_years"].sum()))
+                years = float(frame["prisoner_years"].sum())
+                cells[(who, name)] = (None if used is None or not years else float(used), years)
         row = {"prison_id": prison.prison_id, "name": prison.name, "prison_type": prison.prison_type,
-               "comparison_prisons": group["prison_id"].nunique()}
+               "comparison_prisons": group["prison_id"].nunique(),
+               "comparison_published": list(group.loc[group["source"] == "published", "name"].unique()),
+               "comparison_left_out": [f"{r.name} ({r.note})" for r in left_out.itertuples()]}
         for (who, name), (count, years) in cells.items():
             row[f"{who}_{name}_incidents"] = exact[(who, name)]  # the page shows it as the viewer may see it
             row[f"{who}_{name}_prisoner_years"] = years
@@ -789,6 +865,21 @@ def gpp_safety(monthly: pd.DataFrame, prisons: pd.DataFrame, periods: dict, coun
             row |= {f"ratio_{name}": result.ratio, f"ratio_{name}_low": result.lower, f"ratio_{name}_high": result.upper}
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def gpp_sources_note(safety: pd.DataFrame) -> str:
+    """Which comparison prisons of the Good Prison Project table are published counts, and which were
+    left out for lacking figures in one of the windows (the `gpp_safety` columns)."""
+    parts = []
+    for row in safety.itertuples():
+        said = []
+        if row.comparison_published:
+            said.append(f"includes published counts of {', '.join(md(n) for n in row.comparison_published)}")
+        if row.comparison_left_out:
+            said.append(f"leaves out {'; '.join(md(n, limit=None) for n in row.comparison_left_out)}")
+        if said:
+            parts.append(f"{md(row.name)}'s comparison {' and '.join(said)}.")
+    return " ".join(parts)
 
 
 def rounded_to_shown(frame: pd.DataFrame, digits: dict[str, int], default: int) -> pd.DataFrame:

@@ -91,7 +91,7 @@ def test_one_cohort_before_and_after_matches_pandas(sample_db, raw):
 
 
 def test_funnel_reference_and_positions(sample_db, raw):
-    counts = sample_db.query("prison_counts", viewer=ADMIN, **WHOLE_PERIOD, **MEASURES["self_harm"].params())
+    counts = sample_db.query("prison_counts", viewer=ADMIN, **analysis.window_params([WHOLE_PERIOD.values()]), **MEASURES["self_harm"].params())
     result = analysis.funnel(counts)
     incidents = raw("incidents").query("incident_type == 'self_harm'")
     years = raw("wing_population")["average_population"].sum() / 12
@@ -118,7 +118,7 @@ def test_funnel_reference_and_positions(sample_db, raw):
 def test_funnel_limits_are_the_random_effects_limits_of_the_published_method(sample_db, raw):
     """Independently of the code: FunnelPlotR's SHMI recipe written out with numpy (log z-scores,
     10% trimmed by rank groups, phi, DerSimonian-Laird tau2, limits exp(±z·sqrt(1/E + tau2)))."""
-    counts = sample_db.query("prison_counts", viewer=ADMIN, **WHOLE_PERIOD, **MEASURES["all_assaults"].params())
+    counts = sample_db.query("prison_counts", viewer=ADMIN, **analysis.window_params([WHOLE_PERIOD.values()]), **MEASURES["all_assaults"].params())
     result = analysis.funnel(counts)
     table = result.table
     observed, years = table["incidents"].to_numpy(float), table["prisoner_years"].to_numpy(float)

@@ -13,6 +13,7 @@ from dashboard.access import ADMIN
 from dashboard import analysis, disclosure, funding, report
 from dashboard.metrics import MEASURES
 from tests.apptest import metric, open_page, plotly_figures, rendered, start
+from tests.independent import in_period, published_figures
 
 CAMPAIGN = "CAMP-2019-XMAS"
 
@@ -166,16 +167,35 @@ def test_gpp_safety_finds_the_coordinator_effect_and_matches_pandas(sample_db, r
     truth = json.loads((sample_dir / "generator_truth.json").read_text())["gpp_effect"]
     assert truth["self_harm_multiplier"] < 1
     periods = analysis.coordinator_periods(sample_db.query("programme_sites", viewer=ADMIN))
-    window = {"period_start": min(p["before"][0] for p in periods.values()).date(),
-              "period_end": max(p["after"][1] for p in periods.values()).date()}
-    monthly = sample_db.query("prison_monthly_counts", viewer=ADMIN, **window, **MEASURES["self_harm"].params())
-    safety = analysis.gpp_safety(monthly, sample_db.query("prisons", viewer=ADMIN), periods).set_index("prison_id")
+    counts = sample_db.query("prison_counts", viewer=ADMIN, **analysis.window_params(analysis.gpp_windows(periods)),
+                             **MEASURES["self_harm"].params())
+    safety = analysis.gpp_safety(counts, periods).set_index("prison_id")
     assert set(safety.index) == set(truth["prisons"])
     assert (safety["ratio_during"] < 1).all()
     incidents = raw("incidents").query("prison_id == 'DAI' and incident_type == 'self_harm'")
     occurred = pd.to_datetime(incidents["occurred_on"])
     during = ((occurred >= "2016-09-01") & (occurred < "2017-11-01")).sum()
     assert safety.loc["DAI", "prison_during_incidents"] == during
+    # the comparison, independently: prisons of the same type running neither programme, with recorded
+    # incidents, or published counts that tile each window and a population in each of its months
+    prisons = raw("prisons").set_index("prison_id")
+    sites = raw("programme_sites")
+    programme = set(sites["prison_id"]) | set(raw("cohorts")["prison_id"]) | set(raw("services")["prison_id"])
+    for prison_id, row in safety.iterrows():
+        same_type = set(prisons.index[prisons["prison_type"] == prisons.at[prison_id, "prison_type"]]) - programme
+        recorded = same_type & set(raw("wings")["prison_id"])
+        windows = periods[prison_id]
+        published = {p for p in same_type - recorded
+                     if all(published_figures(raw, p, ["self_harm"], False, s.date(), e.date()) for s, e in windows.values())}
+        assert row["comparison_prisons"] == len(recorded | published)
+        start, end = windows["before"]
+        before = {"period_start": start.date(), "period_end": end.date()}
+        incidents = in_period(raw("incidents").query("incident_type == 'self_harm' and prison_id in @recorded"), "occurred_on", before)
+        population = in_period(raw("wing_population").merge(raw("wings"), on="wing_id").query("prison_id in @recorded"), "month", before)
+        extra = [published_figures(raw, p, ["self_harm"], False, start.date(), end.date()) for p in published]
+        count = len(incidents) + sum(n for n, _ in extra)
+        years = population["average_population"].sum() / 12 + sum(y for _, y in extra)
+        assert row["comparison_before_rate"] == pytest.approx(count / years * 1000)
 
 
 def test_gpp_page(monkeypatch, raw):

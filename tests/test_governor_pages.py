@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.apptest import figures_titled, open_page, plotly_figures, rerun, start, trace_values
+from tests.apptest import figures_titled, open_page, plotly_figures, rendered, rerun, start, trace_values
+from tests.independent import published_figures
 
 WING_TRENDS = "app_pages/wing_trends.py"
 COMPARISON = "app_pages/prison_comparison.py"
@@ -198,3 +199,38 @@ def test_wing_trends_says_a_published_only_prison_has_no_wing_data(monkeypatch, 
     at = open_page(start(monkeypatch, query_params={"prison": published_only[0]}), WING_TRENDS)
     assert any("known only from published prison-level figures" in i.value for i in at.info)
     assert not plotly_figures(at)
+
+
+def test_programme_prisons_trend_against_recorded_and_published_comparison_prisons(monkeypatch, raw):
+    """The quarterly panels' comparison group, independently: prisons of the same type running
+    neither programme, with recorded incidents or published quarterly counts for every quarter."""
+    at = open_page(start(monkeypatch, query_params={"from": "2019-02", "to": "2020-12", "measure": "self_harm"}), COMPARISON)
+    multiples = figures_titled(at, "Quarterly rate")
+    prisons = raw("prisons").set_index("prison_id")
+    panel = f"{prisons.at['WSI', 'name']} (WSI)"
+    panel_index = [a["text"] for a in multiples["layout"]["annotations"]].index(panel)
+    axis = "x" if panel_index == 0 else f"x{panel_index + 1}"
+    (comparison,) = [t for t in multiples["data"] if t.get("xaxis", "x") == axis and t["name"] == "Comparison group"]
+    quarters = pd.period_range("2019Q2", "2020Q4", freq="Q")  # whole quarters only: February to March 2019 is a part
+    assert [pd.Timestamp(x).to_period("Q") for x in comparison["x"]] == list(quarters)
+
+    programme = set(raw("programme_sites")["prison_id"]) | set(raw("cohorts")["prison_id"]) | set(raw("services")["prison_id"])
+    same_type = set(prisons.index[prisons["prison_type"] == prisons.at["WSI", "prison_type"]]) - programme
+    recorded = same_type & set(raw("wings")["prison_id"])
+    incidents = raw("incidents").query("incident_type == 'self_harm' and prison_id in @recorded")
+    incident_quarter = pd.to_datetime(incidents["occurred_on"]).dt.to_period("Q")
+    population = raw("wing_population").merge(raw("wings"), on="wing_id").query("prison_id in @recorded")
+    population_quarter = pd.to_datetime(population["month"]).dt.to_period("Q")
+    windows = [(q.start_time.date(), (q + 1).start_time.date()) for q in quarters]
+    published = {p for p in same_type - recorded if all(published_figures(raw, p, ["self_harm"], False, s, e) for s, e in windows)}
+    assert published == {"BFI"}  # quarterly figures; the prison whose years run to March cannot fill a quarter
+    expected = []
+    for quarter, (s, e) in zip(quarters, windows):
+        extra = published_figures(raw, "BFI", ["self_harm"], False, s, e)
+        count = (incident_quarter == quarter).sum() + extra[0]
+        years = population.loc[population_quarter == quarter, "average_population"].sum() / 12 + extra[1]
+        expected.append(count / years * 1000)
+    assert trace_values(comparison["y"]) == pytest.approx(expected)
+    caption = " ".join(rendered(c.value) for c in at.caption)
+    assert f"from published counts and monthly populations rather than recorded incidents: {prisons.at['BFI', 'name']}" in caption
+    assert f"{prisons.at['NMI', 'name']} (its published counts do not cover every month of the period" in caption

@@ -32,7 +32,7 @@ def test_a_site_declared_without_cohorts_is_a_programme_prison(sample_copy, raw)
     prisons = db.query("prisons", viewer=ADMIN).set_index("prison_id")
     assert prisons.at["DAI", "runs_the_conversation"] and prisons.at["DAI", "cohorts"] == 0
     # every view reads membership the same way (queries/rollups/prison_programmes.sql)
-    counts = db.query("prison_counts", viewer=ADMIN, period_start=dt.date(2024, 1, 1), period_end=dt.date(2025, 1, 1),
+    counts = db.query("prison_counts", viewer=ADMIN, **analysis.window_params([(dt.date(2024, 1, 1), dt.date(2025, 1, 1))]),
                       incident_types=["self_harm"], serious_only=False).set_index("prison_id")
     for flag in ("runs_the_conversation", "runs_good_prison_project"):
         assert counts[flag].equals(prisons.loc[counts.index, flag])

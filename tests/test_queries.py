@@ -6,9 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dashboard import analysis
 from dashboard.access import ADMIN
 from dashboard.contract import INCIDENT_TYPES
 from dashboard.queries import query_names, query_parameters, run_query
+from tests.independent import in_period, published_figures
 
 PARAMETER_SETS = {
     "everything": dict(prison_ids=None, wing_ids=None, period_start=dt.date(2016, 1, 1), period_end=dt.date(2025, 1, 1)),
@@ -34,11 +36,6 @@ def in_places(frame, p, prison_col="prison_id", wing_col="wing_id"):
     if p["wing_ids"] is not None:
         keep &= frame[wing_col].isin(p["wing_ids"])
     return frame[keep]
-
-
-def in_period(frame, column, p):
-    dates = pd.to_datetime(frame[column])
-    return frame[(dates >= day(p["period_start"])) & (dates < day(p["period_end"]))]
 
 
 def chosen_cohorts(raw, p):
@@ -220,13 +217,12 @@ def test_delivered_workshops(sample_db, raw):
     assert (pd.to_datetime(got["delivered_on"]).sort_values().values == pd.to_datetime(expected["delivered_on"]).sort_values().values).all()
 
 
-@pytest.mark.parametrize("types, serious_only", [(["self_harm"], False), (["assault_on_staff", "prisoner_on_prisoner_assault"], True)])
-def test_prison_counts(sample_db, raw, params, types, serious_only):
-    window = {k: params[k] for k in ("period_start", "period_end")}
-    got = sample_db.query("prison_counts", viewer=ADMIN, **window, incident_types=types, serious_only=serious_only).set_index("prison_id")
-    incidents = in_period(raw("incidents"), "occurred_on", params)
+def check_prison_counts(got, raw, types, serious_only, start, end):
+    """One window's `prison_counts` rows against pandas over the Parquet."""
+    window = {"period_start": start, "period_end": end}
+    incidents = in_period(raw("incidents"), "occurred_on", window)
     incidents = incidents[incidents["incident_type"].isin(types) & (incidents["serious"] | (not serious_only))]
-    population = in_period(raw("wing_population").merge(raw("wings"), on="wing_id"), "month", params)
+    population = in_period(raw("wing_population").merge(raw("wings"), on="wing_id"), "month", window)
     years = population.groupby("prison_id")["average_population"].sum() / 12
     recorded = got[got["source"] == "recorded"]
     counts = incidents["prison_id"].value_counts().reindex(recorded.index, fill_value=0)
@@ -236,7 +232,7 @@ def test_prison_counts(sample_db, raw, params, types, serious_only):
     published = got[got["source"] == "published"]
     assert set(published.index) == set(raw("prison_incident_counts")["prison_id"])
     for prison, row in published.iterrows():
-        expected = published_figures(raw, prison, types, serious_only, window["period_start"], window["period_end"])
+        expected = published_figures(raw, prison, types, serious_only, start, end)
         if expected is None:
             assert pd.isna(row["incidents"]) and pd.isna(row["prisoner_years"]) and "do not cover" in row["note"]
         else:
@@ -244,45 +240,26 @@ def test_prison_counts(sample_db, raw, params, types, serious_only):
             assert pd.isna(row["note"])
 
 
-def published_figures(raw, prison, types, serious_only, start, end):
-    """Independently: a prison's published counts over [start, end) when, for every type, periods of
-    one length lie inside it and tile every month (the shortest such length), and its population
-    covers every month; else None."""
-    months = pd.date_range(start, end, freq="MS", inclusive="left")
-    counts = raw("prison_incident_counts").query("prison_id == @prison")
-    begins = pd.to_datetime(counts["period_start"])
-    ends = [b + pd.DateOffset(months=int(n)) for b, n in zip(begins, counts["period_months"])]
-    inside = counts[(begins >= pd.Timestamp(start)) & (pd.Series(ends, index=counts.index) <= pd.Timestamp(end))]
-    total = 0
-    for incident_type in types:
-        for length in (1, 3, 12):
-            rows = inside[(inside["incident_type"] == incident_type) & (inside["period_months"] == length)]
-            values = rows["serious_incidents" if serious_only else "incidents"]
-            if rows["period_months"].sum() == len(months) and values.notna().all():
-                total += int(values.sum())
-                break
-        else:
-            return None
-    population = raw("prison_population").query("prison_id == @prison")
-    population = population[pd.to_datetime(population["month"]).isin(months)]
-    if len(population) < len(months):
-        return None
-    return total, population["population"].sum() / 12
+@pytest.mark.parametrize("types, serious_only", [(["self_harm"], False), (["assault_on_staff", "prisoner_on_prisoner_assault"], True)])
+def test_prison_counts(sample_db, raw, params, types, serious_only):
+    window = analysis.window_params([(params["period_start"], params["period_end"])])
+    got = sample_db.query("prison_counts", viewer=ADMIN, **window, incident_types=types, serious_only=serious_only).set_index("prison_id")
+    check_prison_counts(got, raw, types, serious_only, params["period_start"], params["period_end"])
 
 
-def test_prison_monthly_counts(sample_db, raw, params):
-    window = {k: params[k] for k in ("period_start", "period_end")}
-    got = sample_db.query("prison_monthly_counts", viewer=ADMIN, **window, incident_types=["use_of_force"], serious_only=False)
-    incidents = in_period(raw("incidents"), "occurred_on", params)
-    incidents = incidents[incidents["incident_type"] == "use_of_force"]
-    assert got["incidents"].sum() == len(incidents)
-    one = got[(got["prison_id"] == "WSI")].iloc[3]
-    month = pd.Timestamp(one["month"])
-    occurred = pd.to_datetime(incidents["occurred_on"])
-    assert one["incidents"] == ((incidents["prison_id"] == "WSI") & (occurred.dt.to_period("M") == month.to_period("M"))).sum()
-    population = raw("wing_population").merge(raw("wings"), on="wing_id")
-    expected_years = population[(population["prison_id"] == "WSI") & (pd.to_datetime(population["month"]) == month)]["average_population"].sum() / 12
-    assert one["prisoner_years"] == pytest.approx(expected_years)
+def test_prison_counts_over_several_windows(sample_db, raw):
+    """Quarters, a year to March and overlapping windows in one call: each window's rows are what a
+    call for that window alone would give (checked against pandas)."""
+    windows = [*analysis.quarter_windows(dt.date(2019, 11, 1), dt.date(2020, 10, 1)),
+               (dt.date(2019, 4, 1), dt.date(2020, 4, 1)), (dt.date(2019, 1, 1), dt.date(2021, 1, 1))]
+    assert [w[0].month for w in windows[:3]] == [1, 4, 7]  # whole quarters only: the part-quarter in 2019 is left out
+    got = sample_db.query("prison_counts", viewer=ADMIN, **analysis.window_params(windows), incident_types=["use_of_force"], serious_only=False)
+    assert len(got.groupby(["window_start", "window_end"])) == len(windows)
+    for (start, end), rows in got.groupby(["window_start", "window_end"]):
+        check_prison_counts(rows.set_index("prison_id"), raw, ["use_of_force"], False, pd.Timestamp(start).date(), pd.Timestamp(end).date())
+    by_source = got.groupby(["prison_id", "window_start"])["note"].first()
+    assert by_source.loc[("NMI", pd.Timestamp("2019-04-01"))] is None or pd.isna(by_source.loc[("NMI", pd.Timestamp("2019-04-01"))])
+    assert "do not cover" in by_source.loc[("NMI", pd.Timestamp("2020-01-01"))]  # a quarter cannot split a year to March
 
 
 COHORT_PAGE = dict(sdm=None, cohort_id=None, role=None)
