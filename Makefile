@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-requirements
 
-.PHONY: run test browser sample bench sessions clean
+.PHONY: run test browser sample bench sessions import clean
 
 $(INSTALLED): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ test: $(INSTALLED) browser
 # Regenerate the bundled synthetic sample (deterministic: the same seed gives the same files).
 sample: $(INSTALLED)
 	$(BIN)/python -m dashboard.sample_data --out data/sample
+
+# Import spreadsheets into an extracts folder: make import DATA=data/live FILES="registers.xlsx survey.csv"
+# (add ARGS="--dry-run", "--replace", "--accept-rejections" or "--rollback"; see dashboard/ingest.py).
+import: $(INSTALLED)
+	$(if $(DATA),,$(error name the extracts folder: make import DATA=folder FILES="..."))
+	$(BIN)/python -m dashboard.ingest --data "$(DATA)" $(ARGS) $(FILES)
 
 # Generate sample, one-tenth and national-scale extracts in a temporary folder and measure
 # loading, queries and page renders; writes docs/benchmarks.md (takes several minutes).

@@ -48,6 +48,45 @@ REFERRAL_OUTCOMES = ("pending", "engaged", "declined", "not_eligible")
 
 Id = Annotated[str, Field(min_length=1)]
 
+# Other headers people give a column in the spreadsheets they keep (the importer matches headers
+# ignoring case, spaces and punctuation, so "Prison ID", "prison-id" and "PRISON_ID" are all
+# prison_id already). No name here means two columns of one table.
+COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "prison_id": ("Prison", "Prison code", "Establishment", "Establishment code", "Estab code"),
+    "name": ("Prison name", "Establishment name"),
+    "prison_type": ("Type", "Function", "Prison function", "Category"),
+    "operational_capacity": ("Capacity", "Op cap", "Operational capacity (OpCap)"),
+    "wing_id": ("Wing", "Wing code", "Unit", "Residential unit"),
+    "wing_name": ("Wing name", "Unit name"),
+    "incident_id": ("Incident", "Incident number", "Incident ref", "Incident reference"),
+    "incident_type": ("Type of incident", "Incident category"),
+    "occurred_on": ("Incident date", "Date of incident", "Date occurred"),
+    "average_population": ("Average population", "Population", "Avg population", "Roll"),
+    "population": ("Average population", "Prison population", "Population (average)"),
+    "cohort_id": ("Cohort", "Cohort code", "Group"),
+    "participant_id": ("Participant", "Participant ref", "Respondent", "Respondent ID"),
+    "responded_on": ("Date completed", "Completed on", "Response date", "Survey date"),
+    "delivered_on": ("Date delivered", "Delivery date"),
+    "scheduled_on": ("Date scheduled", "Scheduled date"),
+    "period_start": ("Period start", "From", "Start of period"),
+    "period_months": ("Months", "Period length (months)"),
+    "started_on": ("Start date", "Started", "From date"),
+    "ended_on": ("End date", "Ended", "To date"),
+    "amount_gbp": ("Amount", "Amount (£)", "Gift", "Donation"),
+    "source": ("Publication", "Published in"),
+}
+
+# Each survey item's label, as a survey export may head its column (the code works too).
+SURVEY_ITEM_LABELS: dict[str, str] = {
+    "empathy": "Empathy",
+    "understanding_other_side": "Understanding the other side",
+    "relationship_quality": "Relationship quality",
+    "trust": "Trust",
+    "feeling_safe": "Feeling safe",
+    "wing_culture": "Wing culture",
+    "hope": "Hope",
+}
+
 
 # --- Rules that span more than one column -------------------------------------------------
 # Each rule carries both its SQL (for the loader's whole-column check) and its Python form
