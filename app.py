@@ -17,6 +17,7 @@ PAGES = [
     st.Page("app_pages/campaign.py", title="Campaign impact", icon=":material/volunteer_activism:", url_path="campaign"),
     st.Page("app_pages/good_prison_project.py", title="Good Prison Project", icon=":material/handshake:", url_path="good-prison-project"),
     st.Page("app_pages/data.py", title="Data", icon=":material/dataset:", url_path="data"),
+    st.Page("app_pages/import_data.py", title="Import", icon=":material/upload_file:", url_path="import"),
 ]
 started, page_path = time.perf_counter(), "sign-in"
 try:

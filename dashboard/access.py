@@ -33,7 +33,7 @@ EXAMPLE_ACCESS_FILE = PROJECT_DIR / "docs" / "access.example.toml"
 # Pages by url path ("" is the Overview). A page not listed for a role is not in its navigation.
 ALL_PAGES = ("", "wing-trends", "prison-comparison", "cohorts", "campaign", "good-prison-project", "data")
 PAGES: dict[str, tuple[str, ...]] = {
-    "admin": ALL_PAGES,
+    "admin": (*ALL_PAGES, "import"),  # only administrators write to the extracts
     "governor": ALL_PAGES,
     "sdm": ("", "prison-comparison", "cohorts", "campaign", "good-prison-project", "data"),
     "funder": ("", "campaign", "good-prison-project", "data"),

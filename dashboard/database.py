@@ -53,7 +53,9 @@ def extracts_fingerprint(data_dir: Path) -> tuple:
     """Names, sizes and modification times of every file under data_dir: a new or replaced extract
     changes it, so the app reloads without a restart."""
     try:
-        files = [(p, p.stat()) for p in data_dir.rglob("*") if p.is_file()]
+        # hidden entries are not extracts: the importer's history and its files being written
+        files = [(p, p.stat()) for p in data_dir.rglob("*")
+                 if p.is_file() and not any(part.startswith(".") for part in p.relative_to(data_dir).parts)]
         return tuple(sorted((str(p.relative_to(data_dir)), s.st_size, s.st_mtime_ns) for p, s in files))
     except OSError:  # a file removed while listing: the next run sees the settled state
         return ()

@@ -493,7 +493,7 @@ def plan_import(data_dir: Path, files: Iterable[tuple[str, bytes | None]], table
             if name is None:
                 if not all(_blank(c) for _, cells in sheet.rows for c in cells):
                     skipped.append(f"{_where(sheet)}: not named after a table ({', '.join(MODELS_BY_TABLE)}); "
-                                   "name the sheet or file after one, or use --table")
+                                   "name the sheet or file after one, or say which (--table; Extract on the Import page)")
                 continue
             try:
                 part = parse_sheet(sheet, MODELS_BY_TABLE[name])
@@ -566,13 +566,32 @@ def publish(plan: ImportPlan, now: Optional[datetime] = None) -> Path:
     return history
 
 
+@dataclass(frozen=True)
+class HistoryEntry:
+    path: Path
+    tables: tuple[str, ...]  # what the import changed
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def history_entries(data_dir: Path) -> list[HistoryEntry]:
+    """The imports that can be rolled back, oldest first."""
+    folder = Path(data_dir) / HISTORY
+    entries = []
+    for path in sorted(p for p in folder.iterdir() if p.is_dir() and (p / MANIFEST).is_file()) if folder.is_dir() else []:
+        manifest = json.loads((path / MANIFEST).read_text())
+        entries.append(HistoryEntry(path, tuple(n.removesuffix(".parquet") for n in manifest["replaced"] + manifest["created"])))
+    return entries
+
+
 def rollback(data_dir: Path) -> Optional[Path]:
     """Put back the files the last import replaced (and remove the ones it created)."""
-    folder = Path(data_dir) / HISTORY
-    versions = sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
-    if not versions:
+    entries = history_entries(data_dir)
+    if not entries:
         return None
-    last = versions[-1]
+    last = entries[-1].path
     manifest = json.loads((last / MANIFEST).read_text())
     for name in manifest["replaced"]:
         fresh = Path(data_dir) / f".{name}.restoring"

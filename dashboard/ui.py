@@ -58,6 +58,11 @@ def _current() -> tuple[str, tuple]:
     return st.session_state[_RUN_EXTRACTS]
 
 
+def extracts_version() -> tuple:
+    """The fingerprint of the extracts this run reads (changes when a file is replaced)."""
+    return _current()[1]
+
+
 def database() -> Database:
     """The one validated DuckDB database for the configured data directory, reloaded when a file
     in it has changed since the last run."""

@@ -20,3 +20,13 @@ def test_every_table_and_column_is_documented_with_its_type():
             assert f"| {spec.name} | {spec.type_name}{'?' if spec.nullable else ''} |" in section, (model.table, spec.name)
             for value in spec.domain or ():
                 assert f"`{value}`" in section
+
+
+def test_every_header_synonym_and_item_label_is_documented():
+    from dashboard.contract import COLUMN_SYNONYMS, SURVEY_ITEM_LABELS
+
+    text = DOC.read_text()
+    for column, names in COLUMN_SYNONYMS.items():
+        assert f"- `{column}`: " + ", ".join(f"\u201c{n}\u201d" for n in names) in text, column
+    for item, label in SURVEY_ITEM_LABELS.items():
+        assert f"`{item}` \u201c{label}\u201d" in text

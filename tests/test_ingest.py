@@ -201,8 +201,8 @@ def test_messy_sheets_never_crash_the_importer_nor_lose_a_good_row(small_folder,
     with open(path, "w", newline="", encoding="cp1252", errors="replace") as out:
         csv.writer(out).writerows(rows)
     plan = ingest.plan_import(small_folder, [(path, None)])
-    if not plan.tables:  # a title row that happens to read as a header is the only way to miss the table
-        assert plan.unreadable
+    if not plan.tables:  # no rows at all, or (reported) a title row that happened to read as a header
+        assert not lines and plan.skipped or plan.unreadable
         return
     found = plan.tables["incidents"]
     published = found.published.to_pandas().set_index("incident_id")
@@ -245,3 +245,23 @@ def test_the_template_is_the_contract_and_imports_once_filled_in(folder, tmp_pat
     assert "sheet 'prisons': no rows below the header" in out
     got = pd.read_parquet(folder / "incidents.parquet").set_index("incident_id")
     assert got.loc["T1", "occurred_on"] == dt.date(2024, 3, 2)
+
+
+def test_the_history_is_not_an_extract(folder):
+    from dashboard.database import extracts_fingerprint
+
+    before = extracts_fingerprint(folder)
+    (folder / ingest.HISTORY / "20260101T000000Z").mkdir(parents=True)
+    (folder / ingest.HISTORY / "20260101T000000Z" / "incidents.parquet").write_bytes(b"old")
+    (folder / ".incidents.parquet.importing").write_bytes(b"half")
+    assert extracts_fingerprint(folder) == before  # an open app does not reload for them
+
+
+def test_only_administrators_have_the_import_page(monkeypatch):
+    from tests.apptest import open_page, page_files, start
+
+    assert "app_pages/import_data.py" in page_files("admin")
+    assert not any("import_data" in page for role in ("governor", "sdm", "funder") for page in page_files(role))
+    at = open_page(start(monkeypatch), "app_pages/import_data.py")
+    assert [b.label for b in at.get("download_button")] == ["Download the template workbook (XLSX)"]
+    assert any("No import to roll back." in m.value for m in at.markdown)
