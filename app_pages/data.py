@@ -5,8 +5,9 @@ import json
 import pandas as pd
 import streamlit as st
 
-from dashboard import ui
+from dashboard import analysis, ui
 from dashboard.contract import MODELS_BY_TABLE
+from dashboard.template import template_bytes
 from dashboard.text import md
 
 REJECTED_ROWS_SHOWN = 1000
@@ -91,11 +92,37 @@ for t in report.tables.values():
         everything = ui.query("rejected_rows", table_name=t.table, max_rows=t.rows_rejected)
         ui.download_csv(everything, f"rejected_{t.table}.csv", "Download all rejected rows (CSV)")
 
+# A governor checks her prison's recorded incidents against the published statistics; an
+# administrator checks every prison that has both.
+viewer = ui.viewer()
+if viewer.role in ("admin", "governor") and not report.unavailable("prison_incident_counts", "incidents", "wing_population"):
+    reconciliation = ui.query("published_reconciliation")
+    if viewer.role == "governor":
+        reconciliation = reconciliation[reconciliation["prison_id"].isin(viewer.prisons)]
+    if not reconciliation.empty:
+        st.subheader("Published figures against recorded")
+        st.markdown(analysis.reconciliation_summary(reconciliation))
+        st.caption("Each published count (Safety in Custody) beside the prison's recorded incidents over the same months, "
+                   "and the published average population (the population bulletin) beside the average of its wing "
+                   "populations; rates are per 1,000 prisoners per year. Counts must agree exactly; populations may "
+                   "differ by up to half a prisoner, as the bulletin rounds.")
+        shown = analysis.reconciliation_table(reconciliation)
+        ui.table(shown, column_config={
+            **{c: st.column_config.NumberColumn(format="localized") for c in ("Published", "Recorded", "Difference")},
+            **{c: st.column_config.NumberColumn(format="%.1f") for c in ("Published population", "Recorded population")},
+            **{c: st.column_config.NumberColumn(format="%.0f") for c in ("Published rate", "Recorded rate")},
+        })
+        ui.download_csv(shown, "published_against_recorded.csv")
+
 st.subheader("The data contract")
 st.markdown(
     "Each extract must follow the contract in `docs/data-contract.md`: required columns and types, "
     "allowed values, unique keys and references to other extracts. Extra columns are allowed and ignored."
 )
+st.download_button("Download a workbook to fill in, one sheet per extract (XLSX)", template_bytes,
+                   file_name="prison_dashboard_template.xlsx",
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                   help="Notes on every column and drop-down lists for fixed values; administrators import it on the Import page.")
 extra = {t.table: t.extra_columns for t in report.tables.values() if t.extra_columns}
 if extra:
     st.caption("Extra columns ignored: " + "; ".join(f"{k}: {', '.join(md(c) for c in v)}" for k, v in extra.items()))

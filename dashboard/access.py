@@ -56,6 +56,7 @@ UNSCOPED_QUERIES = {
     "gpp_services": "the Good Prison Project's map of services",
     "gpp_referrals_monthly": "referral counts per prison and month",
     "gpp_events": "Outside In events and attendance",
+    "published_reconciliation": "prison-level published and recorded counts side by side (the Data page shows it to administrators and governors)",
 }
 
 

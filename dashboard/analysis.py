@@ -14,7 +14,7 @@ import pandas as pd
 from statsmodels.stats.meta_analysis import combine_effects
 
 from dashboard import stats
-from dashboard.metrics import Measure, incident_rate
+from dashboard.metrics import INCIDENT_TYPE_LABELS, Measure, incident_rate
 from dashboard.text import count_of, md
 
 
@@ -865,6 +865,37 @@ def gpp_safety(counts: pd.DataFrame, periods: dict, count_as=None) -> pd.DataFra
             row |= {f"ratio_{name}": result.ratio, f"ratio_{name}_low": result.lower, f"ratio_{name}_high": result.upper}
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def reconciliation_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """The `published_reconciliation` rows as a reader checks them: the period in the publication's
+    words, counts, populations and rates side by side, and whether they agree."""
+    def period(row) -> str:
+        last = pd.Timestamp(row.period_end) - pd.DateOffset(months=1)
+        return f"{row.period_months} months to {last:%B %Y}" if row.period_months != 1 else f"{last:%B %Y}"
+
+    return pd.DataFrame({  # what decides comes first: a wide table is cut at the page's edge
+        "Period": [period(r) for r in frame.itertuples()], "Incident type": frame["incident_type"].map(INCIDENT_TYPE_LABELS),
+        "Check": frame["flag"].fillna("agrees"),
+        "Published": frame["published_incidents"], "Recorded": frame["recorded_incidents"], "Difference": frame["difference"],
+        "Published rate": frame["published_rate"].round(0), "Recorded rate": frame["recorded_rate"].round(0),
+        "Published population": frame["published_population"].round(1), "Recorded population": frame["recorded_population"].round(1),
+        "Prison": frame["name"], "Source": frame["source"],
+    })
+
+
+def reconciliation_summary(frame: pd.DataFrame) -> str:
+    """One sentence: how many published figures agree with the recorded ones, and which do not."""
+    flagged = frame[frame["flag"].notna()]
+    prisons = ", ".join(md(n) for n in frame["name"].unique())
+    head = (f"**{len(frame) - len(flagged)} of {count_of(len(frame), 'published figure')} for {prisons} agree with the "
+            "recorded incidents and wing populations.**")
+    if flagged.empty:
+        return head + " Counts match exactly and populations within the bulletin's rounding."
+    worst = flagged.reindex(flagged["difference"].abs().sort_values(ascending=False).index).head(3)
+    said = "; ".join(f"{INCIDENT_TYPE_LABELS[r.incident_type].lower()}, period from {pd.Timestamp(r.period_start):%B %Y}: "
+                     f"{r.flag} ({r.published_incidents:,} published, {r.recorded_incidents:,} recorded)" for r in worst.itertuples())
+    return head + f" Look at: {said}" + (" and more in the table." if len(flagged) > 3 else ".")
 
 
 def gpp_sources_note(safety: pd.DataFrame) -> str:

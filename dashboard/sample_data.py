@@ -378,6 +378,38 @@ def _published_only(seed: int, months: pd.DatetimeIndex, volume: float) -> tuple
             pd.DataFrame(populations, columns=["prison_id", "month", "population", "operational_capacity", "source"]))
 
 
+# One row-level prison also has published figures, as a governor's own prison does, so the Data page
+# can reconcile the two: they are its own recorded incidents and wing populations, laid out as the
+# Safety in Custody tables (years to March) and the population bulletin (whole prisoners), with one
+# figure altered by a known amount so that there is a difference to find.
+RECONCILED_PRISON = "WSI"
+RECONCILED_DIFFERENCE = {"period_start": date(2019, 4, 1), "incident_type": "self_harm", "published_minus_recorded": 7}
+
+
+def _reconciled_prison(incidents: pd.DataFrame, wings: pd.DataFrame, population: pd.DataFrame,
+                       months: pd.DatetimeIndex) -> tuple[pd.DataFrame, pd.DataFrame]:
+    prison = RECONCILED_PRISON
+    own = incidents[incidents["prison_id"] == prison]
+    occurred = pd.to_datetime(own["occurred_on"]).dt.to_period("M").dt.to_timestamp()
+    monthly = (population.merge(wings[["wing_id", "prison_id"]], on="wing_id").query("prison_id == @prison")
+               .groupby("month")["average_population"].sum())
+    populations = pd.DataFrame({"prison_id": prison, "month": list(monthly.index), "population": np.round(monthly.to_numpy()),
+                                "operational_capacity": None,
+                                "source": "Synthetic: the prison's wing populations, laid out as the monthly population bulletin"})
+    counts = []
+    for start in [m for m in months if m.month == 4 and m + pd.DateOffset(months=12) <= months[-1] + pd.DateOffset(months=1)]:
+        inside = (occurred >= start) & (occurred < start + pd.DateOffset(months=12))
+        for incident_type in INCIDENT_TYPES:
+            chosen = own[inside & (own["incident_type"] == incident_type)]
+            n, serious = len(chosen), int(chosen["serious"].sum())
+            if start.date() == RECONCILED_DIFFERENCE["period_start"] and incident_type == RECONCILED_DIFFERENCE["incident_type"]:
+                n += RECONCILED_DIFFERENCE["published_minus_recorded"]
+            counts.append((prison, start.date(), 12, incident_type, n, serious,
+                           f"Synthetic: the prison's recorded incidents laid out as Safety in Custody, 12 months to March {start.year + 1}"))
+    return (pd.DataFrame(counts, columns=["prison_id", "period_start", "period_months", "incident_type", "incidents",
+                                          "serious_incidents", "source"]), populations)
+
+
 def _expected_frame(wings, months, population, expected: dict[str, np.ndarray]) -> pd.DataFrame:
     """Expected incidents as the `wing_monthly_counts` query lays out counts: wing × month × type.
     A share of incidents is recorded off the wings; it is the same on every wing and month, so it
@@ -561,7 +593,12 @@ def generate(out_dir: str | Path | None, seed: int = DEFAULT_SEED, n_comparison_
         "services": services, "referrals": referrals, "events": events,
         "programme_sites": _programme_sites(cohorts),
     }
-    published_prisons, tables["prison_incident_counts"], tables["prison_population"] = _published_only(seed, months, volume)
+    published_prisons, published_counts, published_population = _published_only(seed, months, volume)
+    if RECONCILED_PRISON in set(prisons["prison_id"]):
+        reconciled_counts, reconciled_population = _reconciled_prison(incidents, wings, population, months)
+        published_counts = pd.concat([published_counts, reconciled_counts], ignore_index=True)
+        published_population = pd.concat([published_population, reconciled_population], ignore_index=True)
+    tables["prison_incident_counts"], tables["prison_population"] = published_counts, published_population
     tables["prisons"] = pd.concat([prisons, published_prisons], ignore_index=True)
     for name, frame in tables.items():
         pq.write_table(_arrow_table(name, frame), out / f"{name}.parquet", compression="zstd")
@@ -590,6 +627,9 @@ def generate(out_dir: str | Path | None, seed: int = DEFAULT_SEED, n_comparison_
             "latent": {role: {item: round(base + ITEM_CHANGE_OFFSET[item], 3) for item in SURVEY_ITEMS} for role, base in ROLE_CHANGE.items()},
             "realised_mean_change": realised, "realised_overall": overall, "realised_pairs": pairs,
         },
+        "reconciliation": ({"prison_id": RECONCILED_PRISON, "differences": [
+            {**RECONCILED_DIFFERENCE, "period_start": RECONCILED_DIFFERENCE["period_start"].isoformat(), "period_months": 12}]}
+            if RECONCILED_PRISON in set(prisons["prison_id"]) else None),
         "row_counts": {name: int(len(frame)) for name, frame in tables.items()},
     }
     manifest = {"synthetic": True, "generator": "dashboard.sample_data", "seed": seed,

@@ -230,7 +230,9 @@ def check_prison_counts(got, raw, types, serious_only, start, end):
     assert np.allclose(recorded["prisoner_years"], years.reindex(recorded.index))
     assert set(recorded.index) == set(years.index)
     published = got[got["source"] == "published"]
-    assert set(published.index) == set(raw("prison_incident_counts")["prison_id"])
+    # a prison with wing populations is recorded even where it also has published figures (the Data
+    # page reconciles the two)
+    assert set(published.index) == set(raw("prison_incident_counts")["prison_id"]) - set(recorded.index)
     for prison, row in published.iterrows():
         expected = published_figures(raw, prison, types, serious_only, start, end)
         if expected is None:

@@ -129,6 +129,7 @@ def test_open_sessions_keep_working_on_every_page_when_every_table_breaks(monkey
         shown = [e.value for kind in ("markdown", "caption", "warning", "info", "error") for e in getattr(at, kind)]
         # only an administrator's Data page names the folder the app reads
         assert not [text for text in shown if str(sample_copy) in text and not text.startswith("Reading **")]
+    at = open_page(at, "app_pages/data.py")
     summary = at.dataframe[0].value.set_index("Extract")
     assert set(summary["Status"]) == {"kept last good"}
     # the pages that use a table say its figures come from an older version
