@@ -25,6 +25,8 @@ if protected:
 # --- Better or worse? ----------------------------------------------------------------------
 if ui.require_tables(db, "incidents"):
     st.subheader("Better or worse?")
+    if (note := summary.published_only_note(ui.query("prisons"), current.prison_ids)):
+        st.caption(note)
     changes = summary.better_or_worse(ui.query, params, protected, k)
     if changes.table.empty:
         st.info(changes.why_not)

@@ -234,3 +234,13 @@ def test_programme_prisons_trend_against_recorded_and_published_comparison_priso
     caption = " ".join(rendered(c.value) for c in at.caption)
     assert f"from published counts and monthly populations rather than recorded incidents: {prisons.at['BFI', 'name']}" in caption
     assert f"{prisons.at['NMI', 'name']} (its published counts do not cover every month of the period" in caption
+
+
+def test_the_overview_names_the_chosen_prisons_its_recorded_figures_leave_out(monkeypatch, raw):
+    prisons = raw("prisons").set_index("prison_id")
+    published_only = sorted(set(prisons.index) - set(raw("wings")["prison_id"]))
+    at = start(monkeypatch)  # every prison
+    note = next(rendered(c.value) for c in at.caption if "known only from published figures" in c.value)
+    assert all(prisons.at[p, "name"] in note for p in published_only) and "3 chosen prisons" in note
+    at = start(monkeypatch, query_params={"prison": "WSI"})
+    assert not any("known only from published figures" in c.value for c in at.caption)
