@@ -171,6 +171,27 @@ RowRule = RequiredWhen | LaterThan | AtMost | FirstOfMonth
 
 
 @dataclass(frozen=True)
+class NoOverlap:
+    """Rows that agree on `within` cover months [start, start + `months` months) that must not overlap:
+    a rule across rows, so only the loader checks it (one row alone cannot break it)."""
+
+    start: str
+    months: str
+    within: tuple[str, ...]
+
+    @property
+    def message(self) -> str:
+        return f"overlaps another row's period with the same {', '.join(self.within)}"
+
+    def failing_sql(self, col, table: str) -> str:
+        """True for a row of `table` (with its _file and _row) whose period overlaps another's."""
+        same = " AND ".join(f"o.{col(c)} = {table}.{col(c)}" for c in self.within)
+        return (f"EXISTS (SELECT 1 FROM {table} o WHERE {same} AND (o._file, o._row) <> ({table}._file, {table}._row) "
+                f"AND o.{col(self.start)} < {table}.{col(self.start)} + to_months({table}.{col(self.months)}) "
+                f"AND {table}.{col(self.start)} < o.{col(self.start)} + to_months(o.{col(self.months)}))")
+
+
+@dataclass(frozen=True)
 class Reference:
     """Every non-null tuple of `columns` must exist in `target` (a clean table or a SELECT).
 
@@ -198,6 +219,7 @@ class Extract(BaseModel):
     key: ClassVar[tuple[str, ...]]
     references: ClassVar[tuple[Reference, ...]] = ()
     row_rules: ClassVar[tuple[RowRule, ...]] = ()
+    set_rules: ClassVar[tuple[NoOverlap, ...]] = ()  # rules across rows, checked by the loader
     # The column that dates a row, for the Data page's date range.
     date_column: ClassVar[Optional[str]] = None
     description: ClassVar[str] = ""
@@ -256,6 +278,7 @@ class PrisonIncidentCount(Extract):
         Reference(("prison_id",), "prisons", ("prison_id",), "prison_id not in prisons"),
     )
     row_rules: ClassVar[tuple[RowRule, ...]] = (FirstOfMonth("period_start"), AtMost("serious_incidents", "incidents"))
+    set_rules: ClassVar[tuple[NoOverlap, ...]] = (NoOverlap("period_start", "period_months", ("prison_id", "incident_type", "period_months")),)
     date_column: ClassVar[Optional[str]] = "period_start"
     description: ClassVar[str] = (
         "Published or aggregated incident counts for prisons whose incidents are not held row by row (the Ministry of "

@@ -249,6 +249,10 @@ def _validate(con, model: type[Extract], source: _Source, available: set[str]) -
         flag = f"_check_{len(checks)}"
         row_flags.append(f"coalesce({rule.failing_sql(quote)}, false) AS {flag}")
         checks.append(_Check(flag, rule.column, rule.message))
+    for rule in model.set_rules:
+        flag = f"_check_{len(checks)}"
+        row_flags.append(f"coalesce({rule.failing_sql(quote, 'typed')}, false) AS {flag}")
+        checks.append(_Check(flag, rule.start, rule.message))
     key = ", ".join(quote(k) for k in model.key)
     flag = f"_check_{len(checks)}"
     row_flags.append(f"(duplicate_keys._duplicate IS NOT NULL) AS {flag}")

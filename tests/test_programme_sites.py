@@ -97,3 +97,18 @@ def write(folder, sites: pd.DataFrame) -> None:
     schema = pa.schema([("programme", pa.string()), ("prison_id", pa.string()), ("started_on", pa.date32()),
                         ("ended_on", pa.date32()), ("note", pa.string())])
     pq.write_table(pa.Table.from_pandas(sites, schema=schema, preserve_index=False), folder / "programme_sites.parquet")
+
+
+def test_overlapping_published_periods_are_rejected_with_every_row_involved(sample_copy, raw):
+    counts = raw("prison_incident_counts")
+    first = counts[(counts["prison_id"] == "BFI") & (counts["incident_type"] == "self_harm")].sort_values("period_start").iloc[:2]
+    overlapping = first.iloc[[0]].assign(period_start=dt.date(2016, 2, 1))  # a quarter straddling the first two
+    longer = first.iloc[[0]].assign(period_months=12)  # another length may overlap: a year and its quarters
+    frame = pd.concat([counts, overlapping, longer], ignore_index=True)
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), sample_copy / "prison_incident_counts.parquet")
+    table = open_database(sample_copy).report.tables["prison_incident_counts"]
+    assert table.rows_rejected == 3
+    (problem,) = table.problems
+    assert problem.column == "period_start" and "overlaps another row's period" in problem.message
+    assert sorted(int(r.split()[1]) for r in problem.sample_rows) == [
+        int(i) + 1 for i in [*first.index, len(counts)]]  # the two quarters it straddles and itself; the year stays
