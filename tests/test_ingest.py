@@ -265,3 +265,14 @@ def test_only_administrators_have_the_import_page(monkeypatch):
     at = open_page(start(monkeypatch), "app_pages/import_data.py")
     assert [b.label for b in at.get("download_button")] == ["Download the template workbook (XLSX)"]
     assert any("No import to roll back." in m.value for m in at.markdown)
+
+
+def test_an_ods_workbook_imports_like_the_others(folder, raw, tmp_path):
+    expected = raw("programme_sites")
+    path = tmp_path / "sites.ods"
+    with pd.ExcelWriter(path, engine="odf") as book:
+        expected.to_excel(book, sheet_name="programme_sites", index=False)
+        pd.DataFrame({"Notes": ["kept by the data team"]}).to_excel(book, sheet_name="Notes", index=False)
+    assert ingest.main(["--data", str(folder), str(path), "--replace"]) == 0
+    got = pd.read_parquet(folder / "programme_sites.parquet")
+    pd.testing.assert_frame_equal(comparable(got, "programme_sites"), comparable(expected, "programme_sites"))
