@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-requirements
 
-.PHONY: run test browser sample bench sessions import clean
+.PHONY: run test lint browser sample bench sessions import clean
 
 $(INSTALLED): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,8 +23,12 @@ ifeq ($(CHROMIUM),)
 	apt-get update -qq && apt-get install -y -qq chromium >/dev/null
 endif
 
-test: $(INSTALLED) browser
+test: $(INSTALLED) browser lint
 	$(BIN)/python -m pytest
+
+# Pyflakes errors, likely bugs, import order and modern syntax (ruff.toml).
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
 
 # Regenerate the bundled synthetic sample (deterministic: the same seed gives the same files).
 sample: $(INSTALLED)

@@ -6,18 +6,13 @@ import time
 import streamlit as st
 
 from dashboard import filters, identity, ui
+from dashboard.pages import PAGE_TABLE
 
 st.set_page_config(page_title="Prison impact dashboard", page_icon=":material/account_balance:", layout="wide")
 
-PAGES = [
-    st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-    st.Page("app_pages/wing_trends.py", title="Wing trends", icon=":material/show_chart:", url_path="wing-trends"),
-    st.Page("app_pages/prison_comparison.py", title="Prison comparison", icon=":material/leaderboard:", url_path="prison-comparison"),
-    st.Page("app_pages/cohorts.py", title="Cohorts", icon=":material/groups:", url_path="cohorts"),
-    st.Page("app_pages/campaign.py", title="Campaign impact", icon=":material/volunteer_activism:", url_path="campaign"),
-    st.Page("app_pages/good_prison_project.py", title="Good Prison Project", icon=":material/handshake:", url_path="good-prison-project"),
-    st.Page("app_pages/data.py", title="Data", icon=":material/dataset:", url_path="data"),
-    st.Page("app_pages/import_data.py", title="Import", icon=":material/upload_file:", url_path="import"),
+PAGES = [  # from the one page table (dashboard/pages.py)
+    st.Page(p.script, title=p.title, icon=p.icon, **({"url_path": p.url_path} if p.url_path else {"default": True}))
+    for p in PAGE_TABLE
 ]
 started, page_path = time.perf_counter(), "sign-in"
 try:

@@ -49,7 +49,7 @@ if campaign["programme"] != "the_conversation":
 else:
     st.markdown(
         "Cohorts of The Conversation that started after the campaign closed. Gifts are not earmarked, so this is what "
-        f"the programme delivered while the money was spent, not what it alone paid for. " + disclosure.rule_statement(impact.threshold)
+        "the programme delivered while the money was spent, not what it alone paid for. " + disclosure.rule_statement(impact.threshold)
     )
     ui.table(pd.DataFrame(impact.delivery_rows(), columns=["Figure", "Value"]), hide_index=True, width="stretch")
 

@@ -5,7 +5,6 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import analysis, charts, disclosure, filters, ui
-from dashboard.contract import INCIDENT_TYPES
 from dashboard.metrics import MEASURES
 from dashboard.text import count_of
 

@@ -4,7 +4,6 @@ import streamlit as st
 
 from dashboard import analysis, charts, filters, ui
 from dashboard.metrics import INCIDENT_RATE, MEASURES
-from dashboard.text import md
 
 MAX_PANELS = 12
 

@@ -2,7 +2,6 @@
 where The Conversation ran compared with the wings where it did not?"""
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import analysis, charts, filters, summary, ui
@@ -63,9 +62,9 @@ view = summary.programme_help(ui.query, current.params(), compared_prisons, meas
                               current.period_end, current.wing_ids, known={prison_id: (rates, cohorts)})
 if view.table.empty:
     st.info(
-        (f"The Conversation has not run at {md(prison_name)}, so there is nothing to compare." if cohorts.empty and scope == "prison"
+        f"The Conversation has not run at {md(prison_name)}, so there is nothing to compare." if cohorts.empty and scope == "prison"
          else "No cohort started in this period" + (" on the chosen wings" if current.wing_ids else "")
-         + ": widen the period or the wings to see whether it helped.")
+         + ": widen the period or the wings to see whether it helped."
     )
 else:
     st.markdown(analysis.programme_answer(view, measure.label, window))

@@ -23,23 +23,25 @@ import time
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+from dashboard.pages import PAGE_TABLE
+
 SCALES = {  # name: generator settings (comparison prisons, volume, prisons running The Conversation)
     "sample": {"n_comparison_prisons": 15, "volume": 1.0},
     "tenth": {"n_comparison_prisons": 15, "volume": 3.3, "conversation_prisons": 10},
     "national": {"n_comparison_prisons": 115, "volume": 8.0, "conversation_prisons": 100},
 }
 TASKS = ("load", "cold_start", "queries", "pages", "served", "pandas", "browser")
-PAGES = {  # each measured page script (a Cohorts tab is its own render) and its URL path and query
-    "app_pages/overview.py": "",
-    "app_pages/wing_trends.py": "wing-trends",
-    "app_pages/prison_comparison.py": "prison-comparison",
-    "app_pages/cohorts.py": "cohorts",
-    "app_pages/cohorts.py?tab=Attendance": "cohorts?tab=Attendance",  # only the open tab is computed
-    "app_pages/cohorts.py?tab=Survey outcomes": "cohorts?tab=Survey outcomes",
-    "app_pages/campaign.py": "campaign",
-    "app_pages/good_prison_project.py": "good-prison-project",
-    "app_pages/data.py": "data",
-}
+# Each measured page script and its URL path and query, from the page table; a Cohorts tab is its
+# own render (only the open tab is computed). The Import page reads no extracts until a file arrives.
+COHORT_TABS = ("Attendance", "Survey outcomes")
+NOT_MEASURED = {"import"}
+PAGES: dict[str, str] = {}
+for _page in PAGE_TABLE:
+    if _page.url_path not in NOT_MEASURED:
+        PAGES[_page.script] = _page.url_path
+        if _page.url_path == "cohorts":
+            PAGES |= {f"{_page.script}?tab={tab}": f"{_page.url_path}?tab={tab}" for tab in COHORT_TABS}
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -82,7 +84,7 @@ def measure_scale(name: str, runs: int, workdir: Path, tasks=TASKS) -> dict:
 def _machine() -> str:
     cpus = os.cpu_count()
     try:
-        memory = int(next(line for line in open("/proc/meminfo") if line.startswith("MemTotal")).split()[1]) / 1024 / 1024
+        memory = int(next(line for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")).split()[1]) / 1024 / 1024
     except (OSError, StopIteration):
         memory = float("nan")
     return f"{platform.machine()}, {cpus} cores, {memory:.0f} GiB RAM, Python {platform.python_version()}, {platform.system()}"
@@ -156,10 +158,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", default=str(PROJECT / "docs" / "benchmarks.md"))
     parser.add_argument("--tasks", default=",".join(TASKS), help="a subset of " + ",".join(TASKS))
     args = parser.parse_args(argv)
-    results = []
     with tempfile.TemporaryDirectory(prefix="prison-bench-") as workdir:
-        for name in args.scales.split(","):
-            results.append(measure_scale(name, args.runs, Path(workdir), tuple(args.tasks.split(","))))
+        results = [measure_scale(name, args.runs, Path(workdir), tuple(args.tasks.split(","))) for name in args.scales.split(",")]
     (Path(args.out).with_suffix(".json")).write_text(json.dumps(results, indent=2, default=str))
     write_markdown(results, Path(args.out), args.runs, "make bench" if not argv else "python -m bench.run " + " ".join(argv))
     print(Path(args.out).read_text())

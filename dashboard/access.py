@@ -21,6 +21,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
+from dashboard.pages import paths_for
+
 Role = Literal["admin", "governor", "sdm", "funder"]
 ROLES: tuple[Role, ...] = ("admin", "governor", "sdm", "funder")
 ROLE_LABELS = {"admin": "Administrator", "governor": "Governor", "sdm": "Service Delivery Manager", "funder": "Funder"}
@@ -30,14 +32,9 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_ACCESS_FILE = PROJECT_DIR / ".streamlit" / "access.toml"
 EXAMPLE_ACCESS_FILE = PROJECT_DIR / "docs" / "access.example.toml"
 
-# Pages by url path ("" is the Overview). A page not listed for a role is not in its navigation.
-ALL_PAGES = ("", "wing-trends", "prison-comparison", "cohorts", "campaign", "good-prison-project", "data")
-PAGES: dict[str, tuple[str, ...]] = {
-    "admin": (*ALL_PAGES, "import"),  # only administrators write to the extracts
-    "governor": ALL_PAGES,
-    "sdm": ("", "prison-comparison", "cohorts", "campaign", "good-prison-project", "data"),
-    "funder": ("", "campaign", "good-prison-project", "data"),
-}
+# Pages by url path ("" is the Overview), from the one page table. A page not listed for a role is
+# not in its navigation.
+PAGES: dict[str, tuple[str, ...]] = {role: paths_for(role) for role in ROLES}
 
 # Queries that return nothing narrower than a prison or a programme, or only what may be
 # public (consented quotes, campaign totals): every viewer gets the same rows. Every other

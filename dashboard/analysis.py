@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-
 from statsmodels.stats.meta_analysis import combine_effects
 
 from dashboard import stats

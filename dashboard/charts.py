@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from plotly.colors import qualitative
 import plotly.graph_objects as go
+from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
-from dashboard import stats
 from dashboard.text import label
 
 # NHS "Making Data Count" icon colours: blue improvement, orange concern, grey common cause.
@@ -353,15 +352,15 @@ def cohort_timeline(delivery: pd.DataFrame) -> go.Figure:
     frame["duration_ms"] = (end - start).dt.total_seconds() * 1000
     frame["delivery"] = frame["sessions_delivered"].map(lambda n: "all three sessions" if n >= 3 else f"{n} of 3 sessions")
     figure = go.Figure()
-    for label, colour in DELIVERY_COLOURS.items():
-        part = frame[frame["delivery"] == label]
+    for delivery_label, colour in DELIVERY_COLOURS.items():
+        part = frame[frame["delivery"] == delivery_label]
         if part.empty:
             continue
         figure.add_trace(go.Bar(
             y=part["cohort_id"], x=part["duration_ms"], base=pd.to_datetime(part["first_scheduled"]), orientation="h",
-            name=label, marker_color=colour,
+            name=delivery_label, marker_color=colour,
             customdata=np.stack([part["prison_id"], part["wing_id"], part["sdm"], part["days_first_to_last"].fillna(-1)], axis=-1),
-            hovertemplate="%{y}: %{customdata[0]} %{customdata[1]}, %{customdata[2]}<br>%{base|%d %b %Y}, %{customdata[3]} days first to last<extra>" + label + "</extra>",
+            hovertemplate="%{y}: %{customdata[0]} %{customdata[1]}, %{customdata[2]}<br>%{base|%d %b %Y}, %{customdata[3]} days first to last<extra>" + delivery_label + "</extra>",
         ))
     figure.update_xaxes(type="date")
     figure.update_yaxes(categoryorder="array", categoryarray=list(frame["cohort_id"]), autorange="reversed", title_text="")

@@ -31,10 +31,11 @@ import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Optional
 
 import duckdb
 import pandas as pd
@@ -461,10 +462,9 @@ class ImportPlan:
                          f"{rejected:,} rejected; {t.added:,} added, {t.updated:,} updated, {t.unchanged:,} unchanged")
             if t.ignored_columns:
                 lines.append(f"  columns ignored: {', '.join(t.ignored_columns)}")
-            for r in t.rejections:
-                lines.append(f"  rejected: {r.line()}")
-            for problem in t.existing_problems:
-                lines.append(f"  already in the folder and rejected by the loader (unchanged by this import): {problem}")
+            lines.extend(f"  rejected: {r.line()}" for r in t.rejections)
+            lines.extend(f"  already in the folder and rejected by the loader (unchanged by this import): {problem}"
+                         for problem in t.existing_problems)
         lines.extend(f"skipped: {s}" for s in self.skipped)
         lines.extend(f"unreadable: {u}" for u in self.unreadable)
         return "\n".join(lines)
@@ -542,7 +542,7 @@ def plan_import(data_dir: Path, files: Iterable[tuple[str, bytes | None]], table
 
 def publish(plan: ImportPlan, now: Optional[datetime] = None) -> Path:
     """Write each table of the plan into its folder atomically, keeping what it replaces in history."""
-    stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S%fZ")
     history = plan.data_dir / HISTORY / stamp
     history.mkdir(parents=True)
     manifest = {"replaced": [], "created": []}

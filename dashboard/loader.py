@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, Optional
 
@@ -69,7 +69,7 @@ class TableLoad:
     extra_columns: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
-    loaded_at: Optional[datetime] = field(default_factory=lambda: datetime.now(timezone.utc))
+    loaded_at: Optional[datetime] = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def available(self) -> bool:
@@ -461,7 +461,7 @@ def _load_table(con, data_dir: Path, model: type[Extract], available: set[str], 
         return result
     result.files = [str(f) for f in files]
     result.bytes = sum(f.stat().st_size for f in files)
-    result.modified = datetime.fromtimestamp(max(f.stat().st_mtime for f in files), tz=timezone.utc)
+    result.modified = datetime.fromtimestamp(max(f.stat().st_mtime for f in files), tz=UTC)
     source, read_problems = _readable_source(con, table, files, hive)
     result.problems += read_problems
     if source is None:

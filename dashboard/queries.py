@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -33,7 +33,7 @@ def query_names() -> list[str]:
     return sorted(p.stem for p in QUERIES_DIR.glob("*.sql"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def query_text(name: str) -> str:
     path = QUERIES_DIR / f"{name}.sql"
     if not re.fullmatch(r"[a-z0-9_]+", name) or not path.is_file():
@@ -41,7 +41,7 @@ def query_text(name: str) -> str:
     return path.read_text()
 
 
-@lru_cache(maxsize=None)
+@cache
 def query_parameters(name: str) -> frozenset[str]:
     return frozenset(_PARAMETER.findall(_without_comments(query_text(name))))
 
@@ -50,7 +50,7 @@ def _without_comments(sql: str) -> str:
     return _COMMENT.sub("", sql)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _reads() -> dict[str, frozenset[str]]:
     """For every rollup and macro: the extracts it reads, directly or through another rollup or macro."""
     derived = {p.stem: _without_comments(p.read_text()) for folder in (ROLLUPS_DIR, MACROS_DIR) for p in folder.glob("*.sql")}
@@ -74,7 +74,7 @@ def _words(sql: str) -> set[str]:
     return set(re.findall(r"[a-z_][a-z0-9_]*", sql.lower()))
 
 
-@lru_cache(maxsize=None)
+@cache
 def query_tables(name: str) -> frozenset[str]:
     """The extracts (contract tables) named query `name` reads, directly or through rollups and
     macros: the pages use it to say when a figure's inputs lost rows."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import plotly.io as pio
 
@@ -26,7 +26,7 @@ def _table(rows: list[tuple[str, str]], table_id: str) -> str:
 
 
 def funder_report_html(impact: CampaignImpact, data_source: str, synthetic: bool, generated: datetime | None = None) -> str:
-    generated = generated or datetime.now(timezone.utc)
+    generated = generated or datetime.now(UTC)
     c = impact.campaign
     figure = charts.cumulative_giving(impact.cumulative, c["target_gbp"], c["opens_at"], c["closes_at"])
     chart = pio.to_html(figure, include_plotlyjs="inline", full_html=False, div_id="cumulative-giving")

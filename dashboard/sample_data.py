@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -245,7 +245,7 @@ def _surveys(rng, cohorts, workshops, participants, attendance, end: date):
 
         def answer(wave, when, latent):
             scores = np.clip(np.rint(latent + rng.normal(0, 0.55, len(items))), 1, 5).astype(int)
-            rows.extend((p.participant_id, wave, item, int(s), when) for item, s in zip(items, scores))
+            rows.extend((p.participant_id, wave, item, int(s), when) for item, s in zip(items, scores))  # noqa: B023 (called within this iteration)
 
         if rng.random() < 0.9:
             answer("pre", first[p.cohort_id] - timedelta(days=int(rng.integers(0, 4))), baseline)
@@ -455,7 +455,7 @@ def _testimonials(cohorts: pd.DataFrame) -> pd.DataFrame:
 
 
 def _campaigns_donations(rng) -> tuple[pd.DataFrame, pd.DataFrame]:
-    utc = timezone.utc
+    utc = UTC
     campaigns = pd.DataFrame([
         ("CAMP-2019-XMAS", "the_conversation", "The Conversation — Christmas Challenge 2019", "Big Give Christmas Challenge",
          datetime(2019, 12, 3, 12, tzinfo=utc), datetime(2019, 12, 10, 12, tzinfo=utc), 30000.0, 15000.0, "CHK Charities Limited"),
@@ -514,7 +514,7 @@ def _good_prison_project(rng) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
     k = 0
     for month in pd.date_range("2016-10-01", "2019-12-01", freq="MS"):
         during = month.date() <= GPP_PERIOD[1]
-        for prison, group in available.groupby("prison_id"):
+        for _prison, group in available.groupby("prison_id"):
             ramp = (month.year - 2016) * 12 + month.month - 9
             lam = 2 + 0.8 * ramp if during else 4
             for _ in range(rng.poisson(lam)):

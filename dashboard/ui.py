@@ -10,8 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.access import Viewer
-from dashboard.database import Database, configured_data_dir, extracts_fingerprint, open_database
 from dashboard.contract import MODELS_BY_TABLE
+from dashboard.database import Database, configured_data_dir, extracts_fingerprint, open_database
 from dashboard.loader import SHRANK
 from dashboard.queries import query_parameters, query_tables
 

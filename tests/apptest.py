@@ -2,7 +2,6 @@
 
 import base64
 import html
-import re
 import json
 from pathlib import Path
 
@@ -19,10 +18,9 @@ TIMEOUT = 120
 def page_files(role: str = "admin") -> list[str]:
     """The page scripts `role` may open, in navigation order, read from app.py's page map and the
     access rules (so a test never keeps its own list of pages)."""
-    from dashboard.access import PAGES
+    from dashboard.pages import PAGE_TABLE
 
-    declared = re.findall(r'st\.Page\(\s*"([^"]+\.py)"(?:[^)]*url_path="([^"]*)")?', Path(APP).read_text())
-    return [f for f, url in declared if url in PAGES[role]]
+    return [p.script for p in PAGE_TABLE if role in p.roles]
 
 
 def check(at: AppTest) -> AppTest:

@@ -5,7 +5,8 @@ import pytest
 
 from dashboard import metrics
 from dashboard.contract import TABLES
-from tests.apptest import DEFAULT_PAGE, figures_titled, metric, open_page, plotly_figures, rerun, start, trace_values, warnings_shown
+from tests.apptest import DEFAULT_PAGE, figures_titled, metric, open_page, rerun, start, trace_values, warnings_shown
+
 
 def test_overview_on_the_sample(monkeypatch, raw):
     at = start(monkeypatch)

@@ -4,7 +4,6 @@ import pandas as pd
 import pytest
 
 from dashboard import analysis
-from dashboard.contract import SURVEY_ITEMS
 from tests.apptest import metric, open_page, plotly_figures, rerun, start, trace_values, warnings_shown
 
 COHORTS = "app_pages/cohorts.py"
@@ -88,7 +87,7 @@ def test_one_cohort_and_role_narrow_everything_and_small_numbers_are_suppressed(
     rerun(at)
     assert at.query_params["cohort"] == cohort and at.query_params["role"] == "staff"
     assert metric(at, "Cohorts") == "1"
-    post = [d.value for d in at.dataframe if "Cohen's d (paired)" in d.value.columns][0]
+    post = next(d.value for d in at.dataframe if "Cohen's d (paired)" in d.value.columns)
     assert set(post["Role"]) == {"Staff"}
     staff_pairs = post["Pairs"]
     assert (staff_pairs < 5).any()  # one cohort's staff: a handful of people

@@ -9,8 +9,8 @@ from html.parser import HTMLParser
 import pandas as pd
 import pytest
 
-from dashboard.access import ADMIN
 from dashboard import analysis, disclosure, funding, report
+from dashboard.access import ADMIN
 from dashboard.metrics import MEASURES
 from tests.apptest import metric, open_page, plotly_figures, rendered, start
 from tests.independent import in_period, published_figures

@@ -29,7 +29,6 @@ def test_wing_trends_for_a_prison_from_the_url(monkeypatch, raw):
 
     heatmap, spc = figures_titled(at, "Monthly rate by wing"), spc_figure(at)
     assert heatmap["data"][0]["type"] == "heatmap"
-    chosen = at.selectbox(key="spc_wing").value
     population = raw("wing_population").query("wing_id == @chosen")
     counts = raw("incidents").query("wing_id == @chosen and incident_type == 'self_harm'")
     monthly = counts.groupby(pd.to_datetime(counts["occurred_on"]).dt.to_period("M")).size()
@@ -104,7 +103,7 @@ def test_prison_comparison_matches_pandas(monkeypatch, raw):
     assert list(ranked["Rate"]) == sorted(ranked["Rate"], reverse=True)
 
     funnel, multiples = plotly_figures(at)
-    programme = [t for t in funnel["data"] if t.get("name") == "Programme prisons"][0]
+    programme = next(t for t in funnel["data"] if t.get("name") == "Programme prisons")
     names = raw("prisons").set_index("prison_id")["name"]
     assert set(programme["text"]) == set(names[list(set(raw("cohorts")["prison_id"]) | set(raw("services")["prison_id"]))])
     # Published-only prisons whose quarters cover 2019 join the comparison; one whose years run to
@@ -121,7 +120,7 @@ def test_prison_comparison_matches_pandas(monkeypatch, raw):
         assert row["Rate"] == pytest.approx(quarters["incidents"].sum() / published_years[prison] * 1000)
     yearly = set(raw("prison_incident_counts").query("period_months == 12")["prison_id"]) - set(raw("wings")["prison_id"])
     assert yearly and not set(names[list(yearly)]) & set(ranked.index)
-    assert any("Left out: " + names[list(yearly)[0]] in c.value for c in at.caption)
+    assert any("Left out: " + names[next(iter(yearly))] in c.value for c in at.caption)
     reference = (len(in_2019) + published["incidents"].sum()) / (years.sum() + published_years[published["prison_id"].unique()].sum()) * 1000
     assert any(t.get("name") == f"Reference {reference:,.0f}" for t in funnel["data"])
     assert len({t["name"] for t in multiples["data"]}) == 2

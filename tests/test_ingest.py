@@ -9,7 +9,8 @@ import shutil
 import openpyxl
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dashboard import ingest
 from dashboard.contract import MODELS_BY_TABLE, TABLES, column_specs

@@ -4,8 +4,6 @@ import datetime as dt
 
 import duckdb
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from dashboard.contract import MODELS, TABLES, column_specs

@@ -9,7 +9,7 @@ import pytest
 from dashboard import analysis
 from dashboard.access import ADMIN
 from dashboard.contract import INCIDENT_TYPES
-from dashboard.queries import query_names, query_parameters, run_query
+from dashboard.queries import query_names, query_parameters
 from tests.independent import in_period, published_figures
 
 PARAMETER_SETS = {

@@ -220,7 +220,7 @@ def test_ratio_of_rate_changes_worked_example():
 
 def test_ratio_of_rate_changes_with_a_zero_count_is_corrected():
     result = stats.ratio_of_rate_changes((4, 10), (0, 10), (50, 100), (50, 100))
-    assert result.corrected and result.ratio == pytest.approx((0.5 / 4.5))
+    assert result.corrected and result.ratio == pytest.approx(0.5 / 4.5)
     assert math.isnan(stats.ratio_of_rate_changes((4, 0), (0, 10), (50, 100), (50, 100)).ratio)
 
 

@@ -12,18 +12,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
+from dashboard.pages import PAGE_TABLE
+
 PROJECT = Path(__file__).resolve().parents[2]
 ARTIFACTS = PROJECT / "artifacts" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-PAGES = {
-    "": "Overview",
-    "wing-trends": "Wing trends",
-    "prison-comparison": "Prison comparison",
-    "cohorts": "Cohorts of The Conversation",
-    "campaign": "Campaign impact",
-    "good-prison-project": "Good Prison Project",
-    "data": "Data",
-}
+PAGES = {p.url_path: p.heading for p in PAGE_TABLE}  # url path: the page's heading
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                "--disable-component-update", "--disable-sync"]
 

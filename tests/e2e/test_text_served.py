@@ -7,10 +7,12 @@ from urllib.parse import urlencode
 
 import pytest
 
-from dashboard.access import ALL_PAGES
+from dashboard.pages import PAGE_TABLE
+
+ALL_PAGES = [p.url_path for p in PAGE_TABLE]
 from dashboard.database import SAMPLE_DATA_DIR
 from tests.e2e.conftest import start_server
-from tests.e2e.test_browser import open_app, wait_for_idle
+from tests.e2e.test_browser import open_app
 from tests.test_text_safety import FRAGMENTS, HEADING, MARKER, write_payloads
 
 PAYLOAD = " ".join(FRAGMENTS)

@@ -1,0 +1,43 @@
+"""The one table of pages: each page's script, its name in the navigation, the heading it shows, its
+icon, its link and the roles that may open it. `app.py` builds the navigation from it, the access rules
+read who sees what from it, and the tests and benchmarks walk it. Plain Python, no Streamlit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EVERYONE = ("admin", "governor", "sdm", "funder")
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    script: str
+    title: str  # in the navigation
+    heading: str  # the page's own title (its h1)
+    icon: str
+    url_path: str  # "" is the Overview, the default page
+    roles: tuple[str, ...]
+
+
+PAGE_TABLE: tuple[PageSpec, ...] = (
+    PageSpec("app_pages/overview.py", "Overview", "Overview", ":material/dashboard:", "", EVERYONE),
+    PageSpec("app_pages/wing_trends.py", "Wing trends", "Wing trends", ":material/show_chart:", "wing-trends",
+             ("admin", "governor")),
+    PageSpec("app_pages/prison_comparison.py", "Prison comparison", "Prison comparison", ":material/leaderboard:",
+             "prison-comparison", ("admin", "governor", "sdm")),
+    PageSpec("app_pages/cohorts.py", "Cohorts", "Cohorts of The Conversation", ":material/groups:", "cohorts",
+             ("admin", "governor", "sdm")),
+    PageSpec("app_pages/campaign.py", "Campaign impact", "Campaign impact", ":material/volunteer_activism:", "campaign", EVERYONE),
+    PageSpec("app_pages/good_prison_project.py", "Good Prison Project", "Good Prison Project", ":material/handshake:",
+             "good-prison-project", EVERYONE),
+    PageSpec("app_pages/data.py", "Data", "Data", ":material/dataset:", "data", EVERYONE),
+    # only administrators write to the extracts
+    PageSpec("app_pages/import_data.py", "Import", "Import spreadsheets", ":material/upload_file:", "import", ("admin",)),
+)
+BY_PATH = {p.url_path: p for p in PAGE_TABLE}
+BY_SCRIPT = {p.script: p for p in PAGE_TABLE}
+
+
+def paths_for(role: str) -> tuple[str, ...]:
+    """The url paths `role` may open, in navigation order."""
+    return tuple(p.url_path for p in PAGE_TABLE if role in p.roles)
