@@ -9,6 +9,8 @@ from dashboard import filters, identity, ui
 from dashboard.pages import PAGE_TABLE
 
 st.set_page_config(page_title="Prison impact dashboard", page_icon=":material/account_balance:", layout="wide")
+# WCAG 2.2 target size (24 px): a multiselect with chosen items squeezes its text box to 12 px.
+st.html("<style>[data-testid='stMultiSelect'] input { min-width: 24px !important; }</style>")
 
 PAGES = [  # from the one page table (dashboard/pages.py)
     st.Page(p.script, title=p.title, icon=p.icon, **({"url_path": p.url_path} if p.url_path else {"default": True}))

@@ -168,13 +168,16 @@ def sidebar_filters() -> Filters | None:
     wing_options = list(wings["wing_id"]) if not wings.empty else []
     refuse_link_values([f"wing={w}" for w in st.session_state.pop(_URL_WINGS, []) if w not in wing_options])
     st.session_state["f_wings"] = [w for w in st.session_state.get("f_wings", []) if w in wing_options]
-    chosen_wings = sidebar.multiselect(
-        "Wings", wing_options, key="f_wings",
-        placeholder="All wings" if wing_options else "Choose a prison first" if not chosen_prisons else "No wing detail for your role here",
-        disabled=not wing_options,
-        format_func=lambda w: f"{w} · {int(wings.set_index('wing_id').at[w, 'cohorts'])} cohorts",
-        help="With no wing chosen, incidents off the wings count too.",
-    )
+    if wing_options:
+        chosen_wings = sidebar.multiselect(
+            "Wings", wing_options, key="f_wings", placeholder="All wings",
+            format_func=lambda w: f"{w} · {int(wings.set_index('wing_id').at[w, 'cohorts'])} cohorts",
+            help="With no wing chosen, incidents off the wings count too.",
+        )
+    else:  # said in words, not as a greyed-out control (whose faint label fails WCAG contrast)
+        chosen_wings = []
+        sidebar.caption("**Wings**: " + ("choose a prison to filter by its wings." if not chosen_prisons
+                                         else "no wing detail for your role at the chosen prisons."))
     _fit_period_to(months)
     first, last = sidebar.select_slider(
         "Period", options=months, key="f_period", format_func=month_label,

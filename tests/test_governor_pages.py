@@ -29,6 +29,7 @@ def test_wing_trends_for_a_prison_from_the_url(monkeypatch, raw):
 
     heatmap, spc = figures_titled(at, "Monthly rate by wing"), spc_figure(at)
     assert heatmap["data"][0]["type"] == "heatmap"
+    chosen = at.selectbox(key="spc_wing").value  # read by the queries below  # noqa: F841
     population = raw("wing_population").query("wing_id == @chosen")
     counts = raw("incidents").query("wing_id == @chosen and incident_type == 'self_harm'")
     monthly = counts.groupby(pd.to_datetime(counts["occurred_on"]).dt.to_period("M")).size()
