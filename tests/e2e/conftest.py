@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
+from dashboard.database import SAMPLE_DATA_DIR
 from dashboard.pages import PAGE_TABLE
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -60,6 +61,17 @@ def start_server(env: dict, prefix: tuple[str, ...] = (), timeout: float = 300) 
 def server():
     process, url = start_server({k: v for k, v in os.environ.items() if k != "PRISON_DASHBOARD_DATA"})
     yield url
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.fixture
+def served_copy(tmp_path):
+    """A server of its own over a copy of the sample, for tests that change the extracts: (folder, url)."""
+    folder = tmp_path / "extracts"
+    shutil.copytree(SAMPLE_DATA_DIR, folder)
+    process, url = start_server({**os.environ, "PRISON_DASHBOARD_DATA": str(folder)})
+    yield folder, url
     process.terminate()
     process.wait(timeout=20)
 

@@ -1,25 +1,9 @@
 """The Import page in Chromium with a real file upload: preview with the rejected rows named, publish,
-the new rows served on the other pages, roll back."""
-
-import os
-import shutil
+roll back."""
 
 import pandas as pd
-import pytest
 
-from dashboard.database import SAMPLE_DATA_DIR
-from tests.e2e.conftest import start_server
 from tests.e2e.test_browser import open_app, wait_for_idle
-
-
-@pytest.fixture
-def served_copy(tmp_path):
-    folder = tmp_path / "extracts"
-    shutil.copytree(SAMPLE_DATA_DIR, folder)
-    process, url = start_server({**os.environ, "PRISON_DASHBOARD_DATA": str(folder)})
-    yield folder, url
-    process.terminate()
-    process.wait(timeout=20)
 
 
 def test_an_administrator_uploads_previews_publishes_and_rolls_back(served_copy, browser, tmp_path):

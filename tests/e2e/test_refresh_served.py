@@ -1,25 +1,8 @@
 """A careless refresh under the real server: every extract is broken while a browser session is
 open; the session and a new one keep the last good data, say so, and show no traceback or path."""
 
-import os
-import shutil
-
-import pytest
-
-from dashboard.database import SAMPLE_DATA_DIR
-from tests.e2e.conftest import start_server
 from tests.e2e.test_browser import open_app, wait_for_idle
 from tests.test_refresh import break_every_table, key_column_gone
-
-
-@pytest.fixture
-def served_copy(tmp_path):
-    folder = tmp_path / "extracts"
-    shutil.copytree(SAMPLE_DATA_DIR, folder)
-    process, url = start_server({**os.environ, "PRISON_DASHBOARD_DATA": str(folder)})
-    yield folder, url
-    process.terminate()
-    process.wait(timeout=20)
 
 
 def page_text(page) -> str:
