@@ -655,21 +655,39 @@ def _is_programme(frame: pd.DataFrame) -> pd.Series:
     return frame["runs_the_conversation"] | frame["runs_good_prison_project"]
 
 
-def steady_comparison(counts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Of `prison_counts` rows over several windows, the prisons without a programme that have figures
-    in every window (a comparison group whose membership changed between windows would move for that
-    reason alone), and the ones left out with their reason: (rows kept, prisons left out with a note)."""
+NO_POPULATION_IN_WINDOW = "it has no population in some of the months"
+
+
+def _steady(counts: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """Rows of prisons without a programme, whether each has figures in every window, and how many
+    windows each covers."""
     windows = counts["window_start"].nunique()
     others = counts[~_is_programme(counts)]
-    covered = others[others["note"].isna() & others["prisoner_years"].notna()].groupby("prison_id")["window_start"].nunique()
-    steady = covered.index[covered == windows]
-    kept = others[others["prison_id"].isin(steady)]
-    gaps = others[~others["prison_id"].isin(steady)].sort_values("window_start")
-    left_out = gaps.groupby("prison_id", as_index=False).agg(name=("name", "first"), source=("source", "first"),
-                                                             note=("note", lambda n: n.dropna().iloc[0] if n.notna().any() else None))
-    left_out["windows_covered"] = left_out["prison_id"].map(covered).fillna(0).astype(int)
-    left_out["note"] = left_out["note"].fillna("it has no population in some of the months")
-    return kept, left_out
+    usable = others["note"].isna() & others["prisoner_years"].notna()
+    covered = others.loc[usable, "prison_id"].value_counts()  # one row per prison and window
+    return others, others["prison_id"].isin(covered.index[covered == windows]), covered
+
+
+def steady_comparison(counts: pd.DataFrame) -> pd.DataFrame:
+    """Of `prison_counts` rows over several windows, those of the prisons without a programme that have
+    figures in every window: a comparison group whose membership changed between windows would move
+    for that reason alone."""
+    others, steady, _ = _steady(counts)
+    return others[steady]
+
+
+def left_out_of_comparison(counts: pd.DataFrame) -> pd.DataFrame:
+    """The prisons without a programme that `steady_comparison` leaves out, with the reason and how
+    many windows they have figures for."""
+    others, steady, covered = _steady(counts)
+    gaps = others[~steady]
+    first = gaps.drop_duplicates("prison_id")
+    reasons = gaps.dropna(subset=["note"]).sort_values("window_start").drop_duplicates("prison_id").set_index("prison_id")["note"]
+    return pd.DataFrame({
+        "prison_id": first["prison_id"], "name": first["name"], "source": first["source"],
+        "note": first["prison_id"].map(reasons).fillna(NO_POPULATION_IN_WINDOW),
+        "windows_covered": first["prison_id"].map(covered).fillna(0).astype(int),
+    }).sort_values("prison_id", ignore_index=True)
 
 
 def quarterly_against_group(counts: pd.DataFrame) -> pd.DataFrame:
@@ -684,7 +702,7 @@ def quarterly_against_group(counts: pd.DataFrame) -> pd.DataFrame:
     panels = programme.drop_duplicates("prison_id")[["prison_id", "name", "prison_type"]]
     panels = panels.assign(panel=panels["name"] + " (" + panels["prison_id"] + ")")[["prison_id", "prison_type", "panel"]]
     own = programme.groupby(["prison_id", "quarter"], as_index=False).agg(**sums).merge(panels, on="prison_id")
-    comparison, _ = steady_comparison(counts)
+    comparison = steady_comparison(counts)
     groups = (comparison.groupby(["prison_type", "quarter"], as_index=False)
               .agg(**sums, comparison_prisons=("prison_id", "nunique")).merge(panels, on="prison_type"))
     quarterly = pd.concat([own.assign(series="This prison"), groups.assign(series="Comparison group")], ignore_index=True)
@@ -697,7 +715,7 @@ def quarterly_against_group(counts: pd.DataFrame) -> pd.DataFrame:
 def comparison_sources_note(counts: pd.DataFrame, windows_named: str = "quarters") -> str:
     """Which comparison prisons' figures are published counts, and which prisons without a programme
     are left out of a comparison over several windows and why (see `steady_comparison`)."""
-    kept, left_out = steady_comparison(counts)
+    kept, left_out = steady_comparison(counts), left_out_of_comparison(counts)
     published = kept[kept["source"] == "published"].drop_duplicates("prison_id")
     parts = []
     if not published.empty:
@@ -830,22 +848,23 @@ def gpp_safety(counts: pd.DataFrame, periods: dict, count_as=None) -> pd.DataFra
     `count_as(count)` gives the count every figure is computed from (for a funder, the rounded
     count, None when it is hidden): rates and ratios then give back no more than is shown."""
     counts = counts.assign(window_start=pd.to_datetime(counts["window_start"]), window_end=pd.to_datetime(counts["window_end"]))
+    by_window = dict(iter(counts.groupby(["window_start", "window_end"], sort=False)))
+    sums = ["incidents", "prisoner_years"]
     rows = []
     gpp = counts[counts["runs_good_prison_project"] & counts["prison_id"].isin(list(periods))].drop_duplicates("prison_id")
     for prison in gpp.itertuples():
         windows = periods[prison.prison_id]
-        spans = pd.MultiIndex.from_frame(counts[["window_start", "window_end"]])
-        mine = counts[spans.isin(list(windows.values()))]
-        group, left_out = steady_comparison(mine[mine["prison_type"] == prison.prison_type])
+        mine = pd.concat([by_window[w] for w in windows.values() if w in by_window])
+        same_type = mine[mine["prison_type"] == prison.prison_type]
+        group, left_out = steady_comparison(same_type), left_out_of_comparison(same_type)
+        own = mine[(mine["prison_id"] == prison.prison_id) & mine["note"].isna()].groupby(["window_start", "window_end"])[sums].sum()
+        others = group.groupby(["window_start", "window_end"])[sums].sum()
         cells, exact = {}, {}
-        for name, (start, end) in windows.items():
-            in_window = mine[(mine["window_start"] == start) & (mine["window_end"] == end)]
-            own = in_window[(in_window["prison_id"] == prison.prison_id) & in_window["note"].isna()]
-            others = group[(group["window_start"] == start) & (group["window_end"] == end)]
-            for who, frame in (("prison", own), ("comparison", others)):
-                exact[(who, name)] = float(frame["incidents"].sum())
-                used = count_as(exact[(who, name)]) if count_as else exact[(who, name)]
-                years = float(frame["prisoner_years"].sum())
+        for name, window in windows.items():
+            for who, table in (("prison", own), ("comparison", others)):
+                count, years = (float(table.at[window, "incidents"]), float(table.at[window, "prisoner_years"])) if window in table.index else (0.0, 0.0)
+                exact[(who, name)] = count
+                used = count_as(count) if count_as else count
                 cells[(who, name)] = (None if used is None or not years else float(used), years)
         row = {"prison_id": prison.prison_id, "name": prison.name, "prison_type": prison.prison_type,
                "comparison_prisons": group["prison_id"].nunique(),
