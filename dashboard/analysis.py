@@ -676,10 +676,10 @@ def steady_comparison(counts: pd.DataFrame) -> pd.DataFrame:
     return others[steady]
 
 
-def left_out_of_comparison(counts: pd.DataFrame) -> pd.DataFrame:
+def left_out_of_comparison(counts: pd.DataFrame, steadiness=None) -> pd.DataFrame:
     """The prisons without a programme that `steady_comparison` leaves out, with the reason and how
-    many windows they have figures for."""
-    others, steady, covered = _steady(counts)
+    many windows they have figures for (`steadiness`: `_steady(counts)` when already worked out)."""
+    others, steady, covered = steadiness or _steady(counts)
     gaps = others[~steady]
     first = gaps.drop_duplicates("prison_id")
     reasons = gaps.dropna(subset=["note"]).sort_values("window_start").drop_duplicates("prison_id").set_index("prison_id")["note"]
@@ -715,7 +715,8 @@ def quarterly_against_group(counts: pd.DataFrame) -> pd.DataFrame:
 def comparison_sources_note(counts: pd.DataFrame, windows_named: str = "quarters") -> str:
     """Which comparison prisons' figures are published counts, and which prisons without a programme
     are left out of a comparison over several windows and why (see `steady_comparison`)."""
-    kept, left_out = steady_comparison(counts), left_out_of_comparison(counts)
+    steadiness = _steady(counts)
+    kept, left_out = steadiness[0][steadiness[1]], left_out_of_comparison(counts, steadiness)
     published = kept[kept["source"] == "published"].drop_duplicates("prison_id")
     parts = []
     if not published.empty:
@@ -855,8 +856,8 @@ def gpp_safety(counts: pd.DataFrame, periods: dict, count_as=None) -> pd.DataFra
     for prison in gpp.itertuples():
         windows = periods[prison.prison_id]
         mine = pd.concat([by_window[w] for w in windows.values() if w in by_window])
-        same_type = mine[mine["prison_type"] == prison.prison_type]
-        group, left_out = steady_comparison(same_type), left_out_of_comparison(same_type)
+        steadiness = _steady(mine[mine["prison_type"] == prison.prison_type])
+        group, left_out = steadiness[0][steadiness[1]], left_out_of_comparison(None, steadiness)
         own = mine[(mine["prison_id"] == prison.prison_id) & mine["note"].isna()].groupby(["window_start", "window_end"])[sums].sum()
         others = group.groupby(["window_start", "window_end"])[sums].sum()
         cells, exact = {}, {}
