@@ -143,6 +143,11 @@ def sidebar_filters() -> Filters | None:
         ignored = _seed_from_url(prisons, months)
         st.session_state[_SEEDED] = True
         refuse_link_values(ignored)
+    elif any(key not in st.session_state for key in ("f_programme", "f_prisons")):
+        # Streamlit drops a widget's state after a run that did not draw it (one cut short on a busy
+        # server): the link still says what the reader chose, so take it from there again rather than
+        # write an empty choice back into the link.
+        _seed_from_url(prisons, months)
     _open_on_own_prisons(prisons)
 
     sidebar = st.sidebar
