@@ -173,4 +173,3 @@ def test_a_short_period_says_better_or_worse_needs_24_months(monkeypatch):
     at = start(monkeypatch, query_params={"from": "2024-01", "to": "2024-12"})
     assert not [d for d in at.dataframe if "Rate ratio" in d.value.columns]
     assert any("needs a period of at least 24 months" in i.value for i in at.info)
-
