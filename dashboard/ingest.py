@@ -386,14 +386,25 @@ def _keys(values: dict[str, list], key: tuple[str, ...]) -> list[tuple]:
     return list(zip(*[[None if _blank(v) else str(v) for v in values[k]] for k in key]))
 
 
-def merged(found: TableImport, model: type[Extract], current: Optional[pa.Table], replace: bool) -> pa.Table:
-    """The folder's rows whose keys the import does not carry (none when replacing), then the new
-    rows. Counts added, updated and unchanged rows on `found`."""
+def merged(rows: list[dict], model: type[Extract], current: Optional[pa.Table], replace: bool) -> pa.Table:
+    """The folder's rows whose keys the import does not carry (none when replacing), then the new rows."""
+    new = arrow_table(model, rows)
+    if current is None or replace:
+        return new
+    wanted = set(_keys(new.select(list(model.key)).to_pydict(), model.key))
+    existing = _keys(current.select(list(model.key)).to_pydict(), model.key)
+    kept = current.filter(pa.array([k not in wanted for k in existing], type=pa.bool_()))
+    return pa.concat_tables([kept, new])
+
+
+def count_changes(found: TableImport, model: type[Extract], current: Optional[pa.Table], replace: bool) -> None:
+    """How many of `found`'s rows would be added, would update a row with the same key, or match it
+    exactly (set on `found`)."""
     new = arrow_table(model, found.rows)
     found.added = found.updated = found.unchanged = 0
     if current is None or replace:
         found.added = len(found.rows)
-        return new
+        return
     incoming = _keys(new.select(list(model.key)).to_pydict(), model.key)
     existing = _keys(current.select(list(model.key)).to_pydict(), model.key)
     wanted = set(incoming)
@@ -406,8 +417,6 @@ def merged(found: TableImport, model: type[Extract], current: Optional[pa.Table]
             found.unchanged += 1
         else:
             found.updated += 1
-    kept = current.filter(pa.array([k not in wanted for k in existing], type=pa.bool_()))
-    return pa.concat_tables([kept, new])
 
 
 def validate(data_dir: Path, tables: dict[str, pa.Table]) -> dict[str, list[tuple[int, str]]]:
@@ -520,7 +529,7 @@ def plan_import(data_dir: Path, files: Iterable[tuple[str, bytes | None]], table
         unreadable_rows = {r.origin for r in part.rejections}
         good = TableImport(name, rows=[r for r, o in zip(part.rows, part.origins) if o not in unreadable_rows],
                            origins=[o for o in part.origins if o not in unreadable_rows])
-        candidate = merged(good, model, current, replace)
+        candidate = merged(good.rows, model, current, replace)
         candidates[name] = (candidate, candidate.num_rows - len(good.rows), good, current)
     checked = validate(data_dir, {name: table for name, (table, _, _, _) in candidates.items()})
     for name, (candidate, kept, good, current) in candidates.items():
@@ -534,7 +543,7 @@ def plan_import(data_dir: Path, files: Iterable[tuple[str, bytes | None]], table
         rejected = {r.origin for r in part.rejections}
         keep = [True] * kept + [o not in rejected for o in good.origins]
         accepted = TableImport(name, rows=[r for r, o in zip(good.rows, good.origins) if o not in rejected])
-        merged(accepted, MODELS_BY_TABLE[name], current, replace)  # count what would really change
+        count_changes(accepted, MODELS_BY_TABLE[name], current, replace)  # what would really change
         part.added, part.updated, part.unchanged = accepted.added, accepted.updated, accepted.unchanged
         part.published = candidate.filter(pa.array(keep, type=pa.bool_()))
     return ImportPlan(data_dir, {n: found[n] for n in candidates}, unreadable, skipped)
