@@ -6,7 +6,7 @@ import time
 import streamlit as st
 
 from dashboard import filters, identity, ui
-from dashboard.pages import PAGE_TABLE
+from dashboard.pages import BY_PATH, PAGE_TABLE
 
 st.set_page_config(page_title="Prison impact dashboard", page_icon=":material/account_balance:", layout="wide")
 # WCAG 2.2 target size (24 px): a multiselect with chosen items squeezes its text box to 12 px.
@@ -26,14 +26,16 @@ try:
     # A page the viewer's role may not see is not in the navigation: its URL opens the Overview.
     navigation = st.navigation([page for page in PAGES if page.url_path in viewer.pages])
     page_path = navigation.url_path
-    filters.sidebar_filters()
+    spec = BY_PATH[page_path]
+    filters.sidebar_filters(applies=spec.filtered)
     notice = st.container()  # above the page: filled once the page has run its queries
     ui.record_inputs()
     try:
         navigation.run()
-    finally:  # a page that stops early (st.stop) still says what its figures rest on
+    finally:  # a page that stops early (st.stop) still says what its figures rest on, and offers its data
         with notice:
             ui.inputs_notice(ui.database())
+        ui.page_footer(spec.heading)
 except Exception as error:  # st.stop() and reruns are not Exceptions: they pass through
     ui.show_failure(error)
 finally:  # st.stop() and reruns end a run early: they count too

@@ -1,9 +1,8 @@
 """Campaign impact: what a match-funded campaign raised and what the programme delivered after it."""
 
-import pandas as pd
 import streamlit as st
 
-from dashboard import charts, disclosure, filters, funding, report, ui
+from dashboard import charts, disclosure, filters, funding, metrics, report, ui
 from dashboard.text import md
 
 st.title("Campaign impact")
@@ -24,24 +23,17 @@ campaign = by_id.loc[campaign_id].to_dict() | {"campaign_id": campaign_id}
 impact = funding.campaign_impact(ui.query, campaign, months, threshold=disclosure.configured_threshold())
 totals = impact.totals
 
-st.markdown(
-    f"**{md(campaign['name'])} raised {funding.money(impact.total_with_match)} with the match, "
-    f"{impact.total_with_match / campaign['target_gbp']:.0%} of its {funding.money(campaign['target_gbp'])} target**, "
-    f"from {disclosure.shown_count(int(totals['gifts']), impact.threshold)} gifts and {funding.money(totals['matched_gbp'])} released by "
-    f"{md(campaign.get('champion') or 'no match funder')} · {md(campaign['platform'])}, "
-    f"{pd.Timestamp(campaign['opens_at']):%d %b %Y %H:%M} to {pd.Timestamp(campaign['closes_at']):%d %b %Y %H:%M} UTC."
-)
+st.markdown(funding.headline(impact))
 giving = st.columns(4)
-giving[0].metric("Raised from gifts", funding.money(totals["raised_gbp"]))
-giving[1].metric("Match released", funding.money(totals["matched_gbp"]),
-                 help="Share of the total released by the match funder: " + (f"{totals['matched_gbp'] / impact.total_with_match:.0%}" if impact.total_with_match else "–"))
-giving[2].metric("Total with match", funding.money(impact.total_with_match))
-giving[3].metric("Median gift", impact.median_gift, help=f"Mean gift {impact.mean_gift}")
+ui.metric("raised_gbp", metrics.fmt("raised_gbp", totals["raised_gbp"]), giving[0])
+ui.metric("matched_gbp", metrics.fmt("matched_gbp", totals["matched_gbp"]), giving[1])
+ui.metric("total_with_match", metrics.fmt("total_with_match", impact.total_with_match), giving[2])
+ui.metric("median_gift", impact.median_gift, giving[3])
 if impact.cumulative.empty:
     st.info("No gifts recorded for this campaign.")
 else:
     st.plotly_chart(charts.cumulative_giving(impact.cumulative, campaign["target_gbp"], campaign["opens_at"], campaign["closes_at"]), width="stretch")
-ui.table(pd.DataFrame(impact.giving_rows(), columns=["Figure", "Value"]), hide_index=True, width="stretch")
+ui.table(funding.rows_table(impact.giving_rows()), "giving")
 
 st.subheader(f"What the programme delivered, {impact.period[0]:%d %b %Y} to {impact.period[1]:%d %b %Y}")
 if campaign["programme"] != "the_conversation":
@@ -51,7 +43,7 @@ else:
         "Cohorts of The Conversation that started after the campaign closed. Gifts are not earmarked, so this is what "
         "the programme delivered while the money was spent, not what it alone paid for. " + disclosure.rule_statement(impact.threshold)
     )
-    ui.table(pd.DataFrame(impact.delivery_rows(), columns=["Figure", "Value"]), hide_index=True, width="stretch")
+    ui.table(funding.rows_table(impact.delivery_rows()), "delivery")
 
 st.subheader("In their words")
 if impact.testimonials.empty:

@@ -25,16 +25,16 @@ st.markdown(
 summary = pd.DataFrame(
     [
         {
-            "Extract": t.table,
-            "Status": t.state,
-            "Rows loaded": t.rows_loaded,
-            "Rows rejected": t.rows_rejected,
-            "From": t.date_min,
-            "To": t.date_max,
-            "Files": ", ".join(f.rsplit("/", 1)[-1] for f in t.files) if len(t.files) < 4 else f"{len(t.files)} files",
-            "Size (KB)": round(t.bytes / 1024, 1),
-            "Modified (UTC)": t.modified.strftime("%Y-%m-%d %H:%M") if t.modified else None,
-            "What it holds": MODELS_BY_TABLE[t.table].description,
+            "extract": t.table,
+            "load_status": t.state,
+            "rows_loaded": t.rows_loaded,
+            "rows_rejected": t.rows_rejected,
+            "date_from": t.date_min,
+            "date_to": t.date_max,
+            "files": ", ".join(f.rsplit("/", 1)[-1] for f in t.files) if len(t.files) < 4 else f"{len(t.files)} files",
+            "size_kb": t.bytes / 1024,
+            "modified": t.modified.strftime("%Y-%m-%d %H:%M") if t.modified else None,
+            "holds": MODELS_BY_TABLE[t.table].description,
         }
         for t in report.tables.values()
     ]
@@ -53,7 +53,7 @@ else:
         f"{len(report.problems)} problems in {len(problem_tables)} extracts "
         f"({errors} that reject rows). Rows that pass still count everywhere."
     )
-ui.table(summary, hide_index=True, width="stretch")
+ui.table(summary, "extracts")
 ui.download_csv(summary, "extracts.csv")
 
 st.subheader("Problems found")
@@ -61,17 +61,17 @@ if report.problems:
     problems = pd.DataFrame(
         [
             {
-                "Extract": p.table,
-                "Column": p.column or "(whole table)",
-                "Severity": p.severity,
-                "Problem": p.message,
-                "Rows": p.rows,
-                **({"Example values": ", ".join(p.examples), "Example rows": "; ".join(p.sample_rows)} if is_admin else {}),
+                "extract": p.table,
+                "column": p.column or "(whole table)",
+                "severity": p.severity,
+                "problem": p.message,
+                "rows": p.rows,
+                **({"example_values": ", ".join(p.examples), "example_rows": "; ".join(p.sample_rows)} if is_admin else {}),
             }
             for p in report.problems
         ]
     )
-    ui.table(problems, hide_index=True, width="stretch")
+    ui.table(problems, "problems")
     ui.download_csv(problems, "problems.csv")
 else:
     st.write("No problems found: every row of every extract was accepted.")
@@ -88,9 +88,9 @@ for t in report.tables.values():
         shown["source_file"] = rejected["source_file"].str.rsplit("/", n=1).str[-1]
         if t.rows_rejected > REJECTED_ROWS_SHOWN:
             st.caption(f"First {REJECTED_ROWS_SHOWN:,} of {t.rows_rejected:,}; the download has them all.")
-        ui.table(shown, hide_index=True, width="stretch")
+        ui.table(shown, f"rejected_{t.table}", as_extracted=True)
         everything = ui.query("rejected_rows", table_name=t.table, max_rows=t.rows_rejected)
-        ui.download_csv(everything, f"rejected_{t.table}.csv", "Download all rejected rows (CSV)")
+        ui.download_csv(everything, f"rejected_{t.table}.csv", "Download all rejected rows (CSV)", as_extracted=True)
 
 # A governor checks her prison's recorded incidents against the published statistics; an
 # administrator checks every prison that has both.
@@ -107,11 +107,7 @@ if viewer.role in ("admin", "governor") and not report.unavailable("prison_incid
                    "populations; rates are per 1,000 prisoners per year. Counts must agree exactly; populations may "
                    "differ by up to half a prisoner, as the bulletin rounds.")
         shown = analysis.reconciliation_table(reconciliation)
-        ui.table(shown, column_config={
-            **{c: st.column_config.NumberColumn(format="localized") for c in ("Published", "Recorded", "Difference")},
-            **{c: st.column_config.NumberColumn(format="%.1f") for c in ("Published population", "Recorded population")},
-            **{c: st.column_config.NumberColumn(format="%.0f") for c in ("Published rate", "Recorded rate")},
-        })
+        ui.table(shown, "published_against_recorded")
         ui.download_csv(shown, "published_against_recorded.csv")
 
 st.subheader("The data contract")

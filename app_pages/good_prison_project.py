@@ -26,24 +26,13 @@ st.caption(analysis.coordinator_sentence(sites))
 
 # --- Services and gaps ------------------------------------------------------------------------
 st.subheader("Services mapped and gaps")
-gaps = services[services["status"] == "gap"]
-ttg = services[services["status"] == "available"]["through_the_gate"]
-st.markdown(
-    f"**{len(services):,} services mapped across {services['prison_id'].nunique()} prisons, {len(gaps):,} of them gaps "
-    f"(most in {gaps['category'].value_counts().index[0].replace('_', ' ') if len(gaps) else '–'}); "
-    f"{ttg.mean():.0%} of available services continue through the gate.**"
-)
-shown = services.assign(category=services["category"].str.replace("_", " "))
-counts = shown.groupby(["prison", "category", "status"], as_index=False).size()
-st.plotly_chart(charts.services_by_category(counts), width="stretch")
-table = services.assign(count=1).pivot_table(index="category", columns=["prison_id", "status"], values="count", aggfunc="sum", fill_value=0)
-table.columns = [f"{p} {s}" for p, s in table.columns]
-ui.table(table.reset_index(), hide_index=True, width="stretch")
+st.markdown(analysis.services_sentence(services))
+st.plotly_chart(charts.services_by_category(analysis.services_table(services)), width="stretch")
+ui.table(analysis.services_table(services), "services_by_category")
 groups = services.dropna(subset=["protected_characteristic"])
 if len(groups):
-    served = groups.pivot_table(index="protected_characteristic", columns="status", values="service_id", aggfunc="count", fill_value=0)
     st.markdown("**Services for groups with protected characteristics** (available, and gaps where a need was found but nothing provided):")
-    ui.table(served.reset_index().rename(columns={"protected_characteristic": "Group"}), hide_index=True, width="stretch")
+    ui.table(analysis.services_table(groups, by="protected_characteristic"), "services_by_group")
 ui.download_csv(services, "gpp_services.csv", "Download the service map (CSV)")
 
 # --- Referrals and events -------------------------------------------------------------------
@@ -52,22 +41,13 @@ referrals = ui.query("gpp_referrals_monthly") if db.report.tables["referrals"].a
 if referrals.empty:
     st.info("No referrals in the extracts.")
 else:
-    outcomes = referrals.groupby("outcome")["referrals"].sum()
-    decided = outcomes.drop("pending", errors="ignore").sum()
-    shown = disclosure.protect(outcomes.to_dict(), ("all", outcomes.sum()), k, protected)
-    # with the engaged count beside it, the share would give back a hidden pending count
-    engaged_share = disclosure.share(int(outcomes.get("engaged", 0)), int(decided), k, protected)
-    share_hidden = engaged_share is None or (protected and disclosure.is_hidden(shown.get("pending", "0")))
-    engaged = "a share not shown (small counts)" if share_hidden else f"{engaged_share:.0%}"
-    st.markdown(f"**{shown['all']} referrals; {engaged} of those decided led to engagement** "
-                f"({shown.get('pending', '0')} still pending).")
-    ui.table(pd.DataFrame({"Outcome": list(shown), "Referrals": list(shown.values())}).replace({"Outcome": {"all": "all referrals"}}),
-                 hide_index=True)
+    outcomes, sentence = analysis.referral_outcomes(referrals, k, protected)
+    st.markdown(sentence)
+    ui.table(outcomes, "referral_outcomes")
 if protected and not referrals.empty:
     st.caption(f"Referrals by quarter are not shown to funders: quarters often hold fewer than {k} of an outcome.")
 elif not referrals.empty:
-    quarterly = referrals.assign(quarter=pd.to_datetime(referrals["month"]).dt.to_period("Q").dt.to_timestamp()).groupby(
-        ["quarter", "outcome"], as_index=False)["referrals"].sum()
+    quarterly = analysis.referrals_by_quarter(referrals)
     st.plotly_chart(charts.referrals_by_quarter(quarterly, analysis.coordinator_span(periods)), width="stretch")
     ui.download_csv(referrals, "gpp_referrals_monthly.csv", "Download referrals by month (CSV)")
 
@@ -84,8 +64,7 @@ else:
         totals = {c: f"{int(events[c].sum()):,}" for c in ("prisoners_attending", "connections_made")}
     st.markdown(f"**{count_of(len(events), 'event')} brought {int(events['providers_attending'].sum()):,} provider visits to "
                 f"{totals['prisoners_attending']} prisoners, making {totals['connections_made']} connections.**")
-    ui.table(events.drop(columns=["event_id", "prison_id"]).rename(columns=lambda c: c.replace("_", " ").capitalize()),
-                 hide_index=True, width="stretch", column_config={"Held on": st.column_config.DateColumn(format="D MMM YYYY")})
+    ui.table(analysis.events_table(events), "events")
 
 # --- Safety -------------------------------------------------------------------------------
 st.subheader("Safety before, during and after the coordinator period")
@@ -111,18 +90,7 @@ st.markdown(
     "period, and the 12 months after, against prisons of the same type that ran neither programme. A ratio of changes below "
     "1 means the rate fell more (or rose less) than in the comparison prisons. Not randomised; the prisons chose to take part."
 )
-view = analysis.rounded_to_shown(pd.DataFrame({
-    "Prison": safety["name"],
-    "Before": safety["prison_before_rate"], "During": safety["prison_during_rate"], "After": safety["prison_after_rate"],
-    "Comparison before": safety["comparison_before_rate"], "Comparison during": safety["comparison_during_rate"],
-    "Comparison after": safety["comparison_after_rate"], "Comparison prisons": safety["comparison_prisons"],
-    "Ratio, during": safety["ratio_during"], "95% CI (during)": analysis.interval_text(safety["ratio_during_low"], safety["ratio_during_high"]),
-    "Ratio, after": safety["ratio_after"], "95% CI (after)": analysis.interval_text(safety["ratio_after_low"], safety["ratio_after_high"]),
-}), {"Ratio, during": 2, "Ratio, after": 2}, default=0)
-ui.table(view, hide_index=True, width="stretch", column_config={
-    **{c: st.column_config.NumberColumn(format="%.0f") for c in view.columns if c.startswith(("Before", "During", "After", "Comparison b", "Comparison d", "Comparison a"))},
-    "Ratio, during": st.column_config.NumberColumn(format="%.2f"), "Ratio, after": st.column_config.NumberColumn(format="%.2f"),
-})
+ui.table(analysis.gpp_safety_table(safety), "safety_before_during_after")
 if (note := analysis.gpp_sources_note(safety)):
     st.caption(note)
-ui.download_csv(safety.drop(columns=["comparison_published", "comparison_left_out"]), f"gpp_safety_{measure.key}.csv", "Download with counts and prisoner-years (CSV)")
+ui.download_csv(analysis.gpp_safety_download(safety), f"gpp_safety_{measure.key}.csv", "Download with counts and prisoner-years (CSV)")

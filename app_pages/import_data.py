@@ -5,7 +5,7 @@ roll back the last import."""
 import pandas as pd
 import streamlit as st
 
-from dashboard import ingest, ui
+from dashboard import ingest, metrics, ui
 from dashboard.contract import TABLES
 from dashboard.database import configured_data_dir
 from dashboard.template import template_bytes
@@ -49,16 +49,17 @@ if uploads:
         rejected = {r.origin for r in part.rejections}
         read = len(set(part.origins))
         cells = st.columns(6)
-        for cell, (label, value) in zip(cells, [("Rows read", read), ("Accepted", read - len(rejected)), ("Rejected", len(rejected)),
-                                               ("Added", part.added), ("Updated", part.updated), ("Unchanged", part.unchanged)]):
-            cell.metric(label, f"{value:,}")
+        for cell, (key, value) in zip(cells, [("rows_read", read), ("rows_accepted", read - len(rejected)),
+                                             ("rows_rejected", len(rejected)), ("rows_added", part.added),
+                                             ("rows_updated", part.updated), ("rows_unchanged", part.unchanged)]):
+            ui.metric(key, metrics.fmt(key, value), cell)
         st.caption("From " + md("; ".join(part.sheets), limit=None)
                    + (". Columns ignored: " + md(", ".join(part.ignored_columns), limit=None) if part.ignored_columns else "") + ".")
         if part.rejections:
             st.markdown(f"**{count_of(len(rejected), 'row')} rejected**, each with where and why:\n\n"
                         + "\n".join(f"- {md(r.line(), limit=None)}" for r in part.rejections[:REJECTIONS_LISTED]))
-            reasons = pd.DataFrame([{"File": r.origin.file, "Sheet": r.origin.sheet or "", "Row": r.origin.row,
-                                     "Column": r.column or "", "Reason": r.reason} for r in part.rejections])
+            reasons = pd.DataFrame([{"source_file": r.origin.file, "sheet": r.origin.sheet or "", "source_row": r.origin.row,
+                                     "column": r.column or "", "problem": r.reason} for r in part.rejections])
             if len(part.rejections) > REJECTIONS_LISTED:
                 st.caption(f"The first {REJECTIONS_LISTED} of {len(part.rejections):,} reasons; the download has them all.")
             ui.download_csv(reasons, f"rejected_{part.table}.csv", "Download the rejected rows' reasons (CSV)")
@@ -67,7 +68,7 @@ if uploads:
         accepted = [row for row, origin in zip(part.rows, part.origins) if origin not in rejected]
         if accepted:
             st.markdown(f"Accepted rows{f' (first {PREVIEW_ROWS})' if len(accepted) > PREVIEW_ROWS else ''}:")
-            ui.table(pd.DataFrame(accepted[:PREVIEW_ROWS]), hide_index=True, width="stretch")
+            ui.table(pd.DataFrame(accepted[:PREVIEW_ROWS]), f"accepted_{part.table}", as_extracted=True)
     if plan.tables:
         accept = True
         if plan.rejected:

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import analysis, charts, filters, ui
-from dashboard.metrics import INCIDENT_RATE, MEASURES
+from dashboard.metrics import MEASURES
 
 MAX_PANELS = 12
 
@@ -35,7 +35,6 @@ if in_group.empty or in_group["prisoner_years"].sum() == 0:
 result = analysis.funnel(in_group)
 unit = f"{measure.label.lower()} per 1,000 prisoners per year"
 period = f"{filters.month_label(current.period_start)} to {filters.month_label(current.last_month)}"
-table = result.table
 yours = ui.viewer().prisons or current.chosen_prisons
 st.markdown(analysis.funnel_answer(result, "all prisons" if group == "all" else f"{group} prisons", period, unit, yours))
 st.plotly_chart(
@@ -48,23 +47,9 @@ with st.expander("How to read this funnel plot"):
     st.markdown(analysis.FUNNEL_HOW_TO_READ)
 
 st.subheader("Ranked, with 95% confidence intervals")
-shown = table.rename(columns={
-    "name": "Prison", "prison_type": "Type", "incidents": "Incidents", "prisoner_years": "Prisoner-years",
-    "rate": "Rate", "ci_low": "95% CI low", "ci_high": "95% CI high", "position": "Against the funnel",
-    "position_unadjusted": "Without adjustment", "note": "Note", "programme": "Programme prison", "source": "Source",
-}).replace({"Source": analysis.SOURCE_LABELS})[["Prison", "Rate", "95% CI low", "95% CI high", "Against the funnel", "Note",
-    "Incidents", "Prisoner-years", "Source", "Type", "Programme prison", *(["Without adjustment"] if result.adjusted else [])]]
-ui.table(
-    shown, hide_index=True, width="stretch",
-    column_config={
-        "Incidents": st.column_config.NumberColumn(format="localized"),
-        "Prisoner-years": st.column_config.NumberColumn(format="%.0f"),
-        "Rate": st.column_config.NumberColumn(format="%.0f", help=INCIDENT_RATE.help),
-        "95% CI low": st.column_config.NumberColumn(format="%.0f", help="Exact Poisson interval"),
-        "95% CI high": st.column_config.NumberColumn(format="%.0f", help="Exact Poisson interval"),
-    },
-)
-ui.download_csv(table, f"prison_comparison_{measure.key}.csv")
+ranked = analysis.funnel_ranked(result)
+ui.table(ranked, "ranked_prisons")
+ui.download_csv(ranked, f"prison_comparison_{measure.key}.csv")
 
 st.subheader("Programme prisons over time")
 quarters = analysis.quarter_windows(current.period_start, current.period_end)
@@ -97,4 +82,5 @@ else:
                    "in the sidebar to see others. The download has them all.")
     quarterly_shown = quarterly[quarterly["panel"].isin(chosen["panel"])]
     st.plotly_chart(charts.trend_small_multiples(quarterly_shown, unit), width="stretch")
-    ui.download_csv(quarterly, f"programme_prisons_quarterly_{measure.key}.csv", "Download the panels' data (CSV)")
+    ui.download_csv(analysis.quarterly_download(quarterly), f"programme_prisons_quarterly_{measure.key}.csv",
+                    "Download the panels' data (CSV)")

@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import analysis, charts, filters, summary, ui
 from dashboard.contract import INCIDENT_TYPES
-from dashboard.metrics import INCIDENT_RATE, MEASURES
+from dashboard.metrics import INCIDENT_RATE, MEASURES, fmt
 from dashboard.text import label, md
 
 st.title("Wing trends")
@@ -84,33 +84,17 @@ summary = analysis.wing_summary(rates_shown)
 top = summary.sort_values("rate_latest_12_months", ascending=False).iloc[0]
 concerns = summary[summary["spc_signal"] == "concern"]["wing_name"].tolist()
 st.markdown(
-    f"**{md(top['wing_name'])} had the highest rate over the last 12 months: {top['rate_latest_12_months']:,.0f} {unit} "
-    f"({top['incidents_latest_12_months']:,} incidents over {top['prisoner_years_latest_12_months']:,.1f} prisoner-years).** "
+    f"**{md(top['wing_name'])} had the highest rate over the last 12 months: {fmt('rate', top['rate_latest_12_months'])} {unit} "
+    f"({fmt('incidents', top['incidents_latest_12_months'])} incidents over {fmt('prisoner_years', top['prisoner_years_latest_12_months'])} "
+    "prisoner-years).** "
     + (f"Special-cause concern in the last 12 months on {', '.join(md(c) for c in concerns)}." if concerns else "No wing shows special-cause concern in the last 12 months.")
 )
-table = summary.rename(columns={
-    "wing_name": "Wing",
-    "incidents_latest_12_months": "Incidents, last 12 months",
-    "prisoner_years_latest_12_months": "Prisoner-years, last 12 months",
-    "rate_latest_12_months": "Rate, last 12 months",
-    "rate_previous_12_months": "Rate, 12 months before",
-    "change": "Change",
-    "spc_signal": "SPC signal (last 12 months)",
-}).drop(columns=["wing_id"])
-table["Cohorts of The Conversation"] = summary["wing_id"].map(cohorts["wing_id"].value_counts()).fillna(0).astype(int)
-ui.table(
-    table, hide_index=True, width="stretch",
-    column_config={
-        "Prisoner-years, last 12 months": st.column_config.NumberColumn(format="%.1f"),
-        "Rate, last 12 months": st.column_config.NumberColumn(format="%.0f", help=INCIDENT_RATE.help),
-        "Rate, 12 months before": st.column_config.NumberColumn(format="%.0f", help="Blank when the period has fewer than 24 months."),
-        "Change": st.column_config.NumberColumn(format="percent"),
-    },
-)
-ui.download_csv(summary, f"wings_{prison_id}_{measure.key}.csv")
+table = analysis.wing_table(summary, cohorts)
+ui.table(table, "wings")
+ui.download_csv(table, f"wings_{prison_id}_{measure.key}.csv")
 
 st.plotly_chart(charts.wing_rate_heatmap(rates_shown, unit), width="stretch")
-ui.download_csv(rates_shown, f"wing_monthly_{prison_id}_{measure.key}.csv", "Download monthly rates with counts and populations (CSV)")
+ui.download_csv(analysis.wing_monthly_download(rates_shown), f"wing_monthly_{prison_id}_{measure.key}.csv", "Download monthly rates with counts and populations (CSV)")
 
 # --- SPC chart ----------------------------------------------------------------------------------
 st.subheader("Is it more than noise? Statistical process control")
@@ -148,29 +132,13 @@ st.caption(
 )
 with st.expander("How to read this chart"):
     st.markdown(analysis.SPC_HOW_TO_READ)
-ui.download_csv(series, f"spc_{wing_id}_{measure.key}.csv", "Download the chart's data (CSV)")
+ui.download_csv(analysis.spc_download(series), f"spc_{wing_id}_{measure.key}.csv", "Download the chart's data (CSV)")
 
 # --- Each cohort in detail ----------------------------------------------------------------------
 if not view.table.empty:
     st.subheader("Each cohort in detail")
-    shown = view.table.rename(columns={
-        "cohort_label": "Cohort", "wing_id": "Wing", "first_workshop": "First workshop", "last_workshop": "Last workshop",
-        "comparison_wings": "Comparison wings", "wing_before_rate": "Wing rate before", "wing_after_rate": "Wing rate after",
-        "others_before_rate": "Comparison rate before", "others_after_rate": "Comparison rate after",
-        "ratio": "Ratio of changes", "ratio_low": "95% CI low", "ratio_high": "95% CI high", "note": "Note",
-    })
-    visible = [c for c in ["Cohort", "Ratio of changes", "95% CI low", "95% CI high", "Note", "Wing rate before", "Wing rate after",
-                           "Comparison rate before", "Comparison rate after", "Comparison wings", "First workshop", "Last workshop"]
-               if c in shown]
-    ui.table(
-        shown[visible], hide_index=True, width="stretch",
-        column_config={
-            "First workshop": st.column_config.DateColumn(format="D MMM YYYY"),
-            "Last workshop": st.column_config.DateColumn(format="D MMM YYYY"),
-            **{c: st.column_config.NumberColumn(format="%.0f", help=f"{unit}") for c in visible if "rate" in c},
-            **{c: st.column_config.NumberColumn(format="%.2f") for c in ("Ratio of changes", "95% CI low", "95% CI high")},
-        },
-    )
-    ui.download_csv(view.table.drop(columns=["log_ratio_se"], errors="ignore"), f"before_after_{prison_id}_{measure.key}.csv",
+    ui.table(analysis.before_after_table(view.table), "cohorts_before_after")
+    ui.download_csv(analysis.before_after_download(view.table), f"before_after_{prison_id}_{measure.key}.csv",
                     "Download with counts and prisoner-years (CSV)")
-    ui.download_csv(view.event, f"event_study_{prison_id}_{measure.key}.csv", "Download the month-by-month comparison (CSV)")
+    ui.download_csv(analysis.event_study_download(view.event), f"event_study_{prison_id}_{measure.key}.csv",
+                    "Download the month-by-month comparison (CSV)")

@@ -35,7 +35,7 @@ TASKS = ("load", "cold_start", "queries", "pages", "served", "pandas", "browser"
 # Each measured page script and its URL path and query, from the page table; a Cohorts tab is its
 # own render (only the open tab is computed). The Import page reads no extracts until a file arrives.
 COHORT_TABS = ("Attendance", "Survey outcomes")
-NOT_MEASURED = {"import"}
+NOT_MEASURED = {"import", "methods", "accessibility"}  # forms and fixed text: no figures to time
 PAGES: dict[str, str] = {}
 for _page in PAGE_TABLE:
     if _page.url_path not in NOT_MEASURED:

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.meta_analysis import combine_effects
 
-from dashboard import stats
-from dashboard.metrics import INCIDENT_TYPE_LABELS, Measure, incident_rate
+from dashboard import disclosure, stats
+from dashboard.metrics import INCIDENT_TYPE_LABELS, ROLE_LABELS, Measure, code_label, fmt, incident_rate, share
 from dashboard.text import count_of, md
 
 
@@ -504,6 +504,49 @@ def wing_summary(wing_rates: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def wing_table(summary: pd.DataFrame, cohorts: pd.DataFrame) -> pd.DataFrame:
+    """The wing summary as a reader takes it in: wing, rates and change first, then the SPC signal,
+    counts, prisoner-years and how many cohorts ran on the wing."""
+    return pd.DataFrame({
+        "wing": summary["wing_name"], "rate_last_12": summary["rate_latest_12_months"],
+        "rate_previous_12": summary["rate_previous_12_months"], "change": summary["change"], "spc_signal": summary["spc_signal"],
+        "incidents_last_12": summary["incidents_latest_12_months"], "prisoner_years_last_12": summary["prisoner_years_latest_12_months"],
+        "cohorts_on_wing": summary["wing_id"].map(cohorts["wing_id"].value_counts()).fillna(0).astype(int),
+        "wing_id": summary["wing_id"],
+    })
+
+
+def wing_monthly_download(rates: pd.DataFrame) -> pd.DataFrame:
+    return rates.rename(columns={"wing_name": "wing"})[["month", "wing", "wing_id", "incidents", "prisoner_years", "rate"]]
+
+
+def spc_download(series: pd.DataFrame) -> pd.DataFrame:
+    """An XmR chart's data: each month's rate, the mean and limits, the signal and the rules met."""
+    return series.rename(columns={"wing_name": "wing", "mean": "spc_mean", "lower": "spc_lower", "upper": "spc_upper",
+                                  "signal": "spc_signal"})[
+        ["month", "wing", "rate", "spc_mean", "spc_lower", "spc_upper", "spc_signal", "outside_limits", "run", "trend",
+         "two_of_three", "incidents", "prisoner_years"]]
+
+
+def before_after_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Each cohort's comparison, the ratio of changes and its interval first."""
+    return table.rename(columns={"cohort_label": "cohort", "ratio": "ratio_of_changes"})[
+        ["cohort", "ratio_of_changes", "ratio_low", "ratio_high", "note", "wing_before_rate", "wing_after_rate",
+         "others_before_rate", "others_after_rate", "comparison_wings", "first_workshop", "last_workshop"]]
+
+
+def before_after_download(table: pd.DataFrame) -> pd.DataFrame:
+    """The cohort table with the counts and prisoner-years behind each rate."""
+    counts = [f"{cell}_{part}" for cell in ("wing_before", "wing_after", "others_before", "others_after")
+              for part in ("incidents", "prisoner_years")]
+    return before_after_table(table).join(table[["prison_id", "cohort_id", "wing_id", *counts]])
+
+
+def event_study_download(event: pd.DataFrame) -> pd.DataFrame:
+    return event.rename(columns={"ratio": "ratio_to_expected", "cohorts": "cohorts_contributing"})[
+        ["months_from_first_workshop", "ratio_to_expected", "ratio_low", "ratio_high", "cohorts_contributing", *_SUMS]]
+
+
 OVERDISPERSION_TEST_LEVEL = 0.05  # over-dispersion is "present" when its chi-square test rejects at this level
 OUTSIDE_BUT_INTERVAL_HOLDS = "outside the 95% limit, yet its own 95% interval contains the reference rate (a borderline case)"
 
@@ -564,6 +607,35 @@ def funnel(prisons: pd.DataFrame, adjust_for_overdispersion: bool = True) -> Fun
     prisons["programme"] = prisons["runs_the_conversation"] | prisons["runs_good_prison_project"]
     table = prisons.sort_values("rate", ascending=False).reset_index(drop=True)
     return Funnel(table, reference, assessment, adjusted)
+
+
+def programmes_run(prisons: pd.DataFrame) -> pd.Series:
+    """Which programme each prison runs, in words ("" for neither)."""
+    names = zip(prisons["runs_the_conversation"], prisons["runs_good_prison_project"])
+    return pd.Series([" and ".join(n for n, runs in (("The Conversation", c), ("Good Prison Project", g)) if runs)
+                      for c, g in names], index=prisons.index, dtype=object)
+
+
+def funnel_ranked(result: Funnel) -> pd.DataFrame:
+    """The funnel's prisons, ranked by rate, the columns a reader needs first: rate and interval,
+    position and note, then counts, source, type and programme."""
+    table = result.table
+    ranked = pd.DataFrame({
+        "prison": table["name"], "rate": table["rate"], "rate_low": table["ci_low"], "rate_high": table["ci_high"],
+        "position": table["position"], "note": table["note"], "incidents": table["incidents"],
+        "prisoner_years": table["prisoner_years"], "source": table["source"], "prison_type": table["prison_type"],
+        "programme_prison": programmes_run(table), "prison_id": table["prison_id"],
+    })
+    return ranked.assign(position_unadjusted=table["position_unadjusted"]) if result.adjusted else ranked
+
+
+def quarterly_download(quarterly: pd.DataFrame) -> pd.DataFrame:
+    """The programme prisons' quarterly panels as a table: prison, series, quarter, counts and rate."""
+    return pd.DataFrame({
+        "prison": quarterly["panel"], "series": quarterly["series"], "quarter": quarterly["quarter"],
+        "incidents": quarterly["incidents"], "prisoner_years": quarterly["prisoner_years"], "rate": quarterly["rate"],
+        "comparison_prisons": quarterly["comparison_prisons"],
+    })
 
 
 FUNNEL_HOW_TO_READ = (
@@ -733,6 +805,7 @@ def comparison_sources_note(counts: pd.DataFrame, windows_named: str = "quarters
 # --- The Conversation: cohorts -------------------------------------------------------------
 
 PLANNED_DAYS_FIRST_TO_LAST = 63  # three workshops across 9 weeks
+OVER_PLAN_GRACE_DAYS = 7  # a cohort "ran over" when it took more than a week beyond the plan
 
 
 def survey_change(items: pd.DataFrame, threshold: int) -> pd.DataFrame:
@@ -755,6 +828,98 @@ def survey_change(items: pd.DataFrame, threshold: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def cohort_headline(cohorts: pd.DataFrame) -> dict[str, str]:
+    """The Cohorts page's tiles and their captions, written as shown."""
+    planned, delivered = int(cohorts["sessions_planned"].sum()), int(cohorts["sessions_delivered"].sum())
+    complete = int((cohorts["sessions_delivered"] >= 3).sum())
+    days = cohorts["days_first_to_last"].dropna()
+    over = int((days > PLANNED_DAYS_FIRST_TO_LAST + OVER_PLAN_GRACE_DAYS).sum())
+    return {
+        "cohorts": fmt("cohorts", len(cohorts)),
+        "sessions_delivered": f"{fmt('cohorts', delivered)} of {fmt('cohorts', planned)}",
+        "sessions_delivered_caption": f"{fmt('sessions_delivered_share', share(delivered, planned))} of planned sessions",
+        "cohorts_complete": f"{fmt('cohorts', complete)} of {fmt('cohorts', len(cohorts))}",
+        "cohorts_complete_caption": f"{fmt('sessions_delivered_share', share(complete, len(cohorts)))} of cohorts" if len(cohorts) else "",
+        "median_days_first_to_last": fmt("median_days_first_to_last", days.median() if len(days) else None),
+        "median_days_caption": f"plan {PLANNED_DAYS_FIRST_TO_LAST} days · {count_of(over, 'cohort')} ran over by more than a week",
+    }
+
+
+def cohort_table(cohorts: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """One row per cohort as the SDM reads it; the mean change is blank under `threshold` pairs."""
+    reportable = cohorts["pairs"].map(lambda n: n >= threshold)
+    return pd.DataFrame({
+        "cohort": cohorts["cohort_id"], "prison": cohorts["prison_name"], "wing": cohorts["wing_name"], "sdm": cohorts["sdm"],
+        "start_date": cohorts["start_date"], "sessions_delivered_count": cohorts["sessions_delivered"],
+        "workshops_rescheduled": cohorts["workshops_rescheduled"], "workshops_cancelled": cohorts["workshops_cancelled"],
+        "days_first_to_last": cohorts["days_first_to_last"], "prisoners": cohorts["prisoners"], "staff": cohorts["staff"],
+        "attendance_rate": cohorts["attendance_rate"], "pairs": cohorts["pairs"], "response_rate": cohorts["response_rate"],
+        "mean_change": cohorts["mean_change"].where(reportable),
+    })
+
+
+def services_sentence(services: pd.DataFrame) -> str:
+    """The service map in one sentence: how many services, how many gaps (and where most), and the
+    share of available services that continue through the gate."""
+    gaps = services[services["status"] == "gap"]
+    through = services[services["status"] == "available"]["through_the_gate"]
+    most = code_label("category", gaps["category"].value_counts().index[0]).lower() if len(gaps) else "–"
+    return (f"**{fmt('services_available', len(services))} services mapped across {services['prison_id'].nunique()} prisons, "
+            f"{fmt('services_gap', len(gaps))} of them gaps (most in {most}); "
+            f"{fmt('through_the_gate_share', through.mean() if len(through) else None)} of available services continue "
+            "through the gate.**")
+
+
+def services_table(services: pd.DataFrame, by: str = "category") -> pd.DataFrame:
+    """Services available and gaps per prison and `by` (category, or protected characteristic)."""
+    counts = services.assign(available=services["status"] == "available", gap=services["status"] == "gap")
+    table = counts.groupby(["prison", by], as_index=False)[["available", "gap"]].sum()
+    return table.rename(columns={"available": "services_available", "gap": "services_gap"})[
+        [by, "prison", "services_available", "services_gap"]].sort_values([by, "prison"], ignore_index=True)
+
+
+def gpp_safety_table(safety: pd.DataFrame) -> pd.DataFrame:
+    """The safety comparison as read: each prison's rates before, during and after, its comparison
+    group's, and the ratios of changes with their intervals (rounded to what is shown)."""
+    return pd.DataFrame({
+        "prison": safety["name"],
+        **{f"{who}_{window}_rate": safety[f"{who}_{window}_rate"] for who in ("prison", "comparison")
+           for window in ("before", "during", "after")},
+        "comparison_prisons": safety["comparison_prisons"],
+        "ratio_during": safety["ratio_during"], "ratio_during_ci": interval_text(safety["ratio_during_low"], safety["ratio_during_high"]),
+        "ratio_after": safety["ratio_after"], "ratio_after_ci": interval_text(safety["ratio_after_low"], safety["ratio_after_high"]),
+    })
+
+
+def gpp_safety_download(safety: pd.DataFrame) -> pd.DataFrame:
+    return safety.rename(columns={"name": "prison"}).drop(columns=["comparison_published", "comparison_left_out"])
+
+
+def events_table(events: pd.DataFrame) -> pd.DataFrame:
+    return events.rename(columns={"name": "event", "prisoners_attending": "prisoners_at_event", "staff_attending": "staff_at_event"})[
+        ["event", "prison", "held_on", "providers_attending", "prisoners_at_event", "staff_at_event", "connections_made"]]
+
+
+def referral_outcomes(referrals: pd.DataFrame, k: int, protected: bool) -> tuple[pd.DataFrame, str]:
+    """Referrals by outcome (and all), as the viewer may see them, and the sentence above them: how
+    many, the share of decided referrals that led to engagement, how many still pending."""
+    outcomes = referrals.groupby("outcome")["referrals"].sum()
+    decided = outcomes.drop("pending", errors="ignore").sum()
+    shown = disclosure.protect(outcomes.to_dict(), ("all", outcomes.sum()), k, protected)
+    # with the engaged count beside it, the share would give back a hidden pending count
+    engaged_share = disclosure.share(int(outcomes.get("engaged", 0)), int(decided), k, protected)
+    share_hidden = engaged_share is None or (protected and disclosure.is_hidden(shown.get("pending", "0")))
+    engaged = "a share not shown (small counts)" if share_hidden else fmt("improved_share", engaged_share)
+    sentence = (f"**{shown['all']} referrals; {engaged} of those decided led to engagement** "
+                f"({shown.get('pending', '0')} still pending).")
+    return pd.DataFrame({"outcome": list(shown), "referrals": list(shown.values())}), sentence
+
+
+def referrals_by_quarter(referrals: pd.DataFrame) -> pd.DataFrame:
+    quarter = pd.to_datetime(referrals["month"]).dt.to_period("Q").dt.to_timestamp()
+    return referrals.assign(quarter=quarter).groupby(["quarter", "outcome"], as_index=False)["referrals"].sum()
+
+
 def retention(sessions: pd.DataFrame) -> pd.DataFrame:
     """Share of participants attending sessions 1, 2 and 3 by role, over the cohorts that
     delivered that session (the `session_attendance` query)."""
@@ -775,6 +940,41 @@ def staff_mix(sessions: pd.DataFrame) -> pd.DataFrame:
             wide[role] = 0
     wide["staff_per_10_prisoners"] = 10 * wide["staff"] / wide["prisoner"].where(wide["prisoner"] > 0)
     return wide[["cohort_id", "session_number", "prisoner", "staff", "staff_per_10_prisoners"]]
+
+
+def staff_mix_table(mix: pd.DataFrame) -> pd.DataFrame:
+    return mix.rename(columns={"cohort_id": "cohort", "prisoner": "prisoners_attending", "staff": "staff_attending"})
+
+
+def retention_sentence(kept: pd.DataFrame) -> str:
+    """Retention by session in words: each role's share attending sessions 1, 2 and 3."""
+    return ("**Retention by session:** " + "; ".join(
+        f"{ROLE_LABELS[r].lower()} {' → '.join(fmt('retention', v) for v in g.sort_values('session_number')['share'])}"
+        for r, g in kept.groupby("role"))
+        + " (share of participants attending sessions 1, 2 and 3, over cohorts that delivered that session).")
+
+
+def staff_mix_sentence(mix: pd.DataFrame) -> str:
+    return (f"**Staff in the room:** median {fmt('staff_per_10_prisoners', mix['staff_per_10_prisoners'].median())} staff per 10 "
+            f"prisoners at a session; {int((mix['staff'] == 0).sum())} sessions had no staff and "
+            f"{int((mix['prisoner'] == 0).sum())} no prisoners. The programme depends on both being there.")
+
+
+def survey_change_table(change: pd.DataFrame) -> pd.DataFrame:
+    return change.rename(columns={"ci_low": "change_low", "ci_high": "change_high"})[
+        ["item", "role", "mean_change", "change_low", "change_high", "pairs", "participants", "response_rate", "cohens_dz", "note"]]
+
+
+def largest_change_sentence(change: pd.DataFrame) -> str:
+    """The largest reportable paired change, with its interval and pairs ("" when none is reportable)."""
+    reportable = change.dropna(subset=["mean_change"])
+    if reportable.empty:
+        return ""
+    best = reportable.sort_values("mean_change", ascending=False).iloc[0]
+    return (f"**Largest paired change: {code_label('item', best['item']).lower()} among {ROLE_LABELS[best['role']].lower()}, "
+            f"{fmt('mean_change', best['mean_change'])} points (95% CI {fmt('change_low', best['ci_low'])} to "
+            f"{fmt('change_high', best['ci_high'])}, {best['pairs']} pairs).** Changes among participants, with no comparison "
+            "group: not evidence of cause.")
 
 
 def likert_shares(distribution: pd.DataFrame) -> pd.DataFrame:
@@ -894,12 +1094,12 @@ def reconciliation_table(frame: pd.DataFrame) -> pd.DataFrame:
         return f"{row.period_months} months to {last:%B %Y}" if row.period_months != 1 else f"{last:%B %Y}"
 
     return pd.DataFrame({  # what decides comes first: a wide table is cut at the page's edge
-        "Period": [period(r) for r in frame.itertuples()], "Incident type": frame["incident_type"].map(INCIDENT_TYPE_LABELS),
-        "Check": frame["flag"].fillna("agrees"),
-        "Published": frame["published_incidents"], "Recorded": frame["recorded_incidents"], "Difference": frame["difference"],
-        "Published rate": frame["published_rate"].round(0), "Recorded rate": frame["recorded_rate"].round(0),
-        "Published population": frame["published_population"].round(1), "Recorded population": frame["recorded_population"].round(1),
-        "Prison": frame["name"], "Source": frame["source"],
+        "period": [period(r) for r in frame.itertuples()], "incident_type": frame["incident_type"],
+        "check": frame["flag"].fillna("agrees"),
+        "published_incidents": frame["published_incidents"], "recorded_incidents": frame["recorded_incidents"],
+        "difference": frame["difference"], "published_rate": frame["published_rate"], "recorded_rate": frame["recorded_rate"],
+        "published_population": frame["published_population"], "recorded_population": frame["recorded_population"],
+        "prison": frame["name"], "publication": frame["source"],
     })
 
 

@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
+from dashboard.metrics import CODE_LABELS, INCIDENT_TYPE_LABELS
 from dashboard.text import label
 
 # NHS "Making Data Count" icon colours: blue improvement, orange concern, grey common cause.
@@ -73,7 +74,8 @@ def _layout(figure: go.Figure, title: str, y_title: str, x_title: str = "Month")
 
 @escaped
 def monthly_incident_rates(monthly: pd.DataFrame) -> go.Figure:
-    """One line per incident type (`type`): the monthly rate, with its count and prisoner-years on hover."""
+    """One line per incident type: the monthly rate, with its count and prisoner-years on hover."""
+    monthly = monthly.assign(type=monthly["incident_type"].map(INCIDENT_TYPE_LABELS))
     figure = go.Figure([
         go.Scatter(
             x=part["month"], y=part["rate"], name=kind, mode="lines", line={"color": colour},
@@ -89,16 +91,19 @@ def monthly_incident_rates(monthly: pd.DataFrame) -> go.Figure:
 
 @escaped
 def services_by_category(counts: pd.DataFrame) -> go.Figure:
-    """Services available and gaps per category, a panel per prison (`prison`, `category`, `status`, `size`)."""
+    """Services available and gaps per category, a panel per prison (`analysis.services_table`)."""
     prisons = sorted(counts["prison"].unique())
-    colours = {"available": "#1e88e5", "gap": "#d81b60"}
+    statuses = {"services_available": ("Available", "#12436D"), "services_gap": ("Gap", "#F46A25")}
+    counts = counts.assign(category=counts["category"].map(lambda c: CODE_LABELS["category"].get(c, c)))
     figure = make_subplots(rows=1, cols=len(prisons), subplot_titles=prisons, shared_yaxes=True, horizontal_spacing=0.03)
     for column, prison in enumerate(prisons, start=1):
-        for status, colour in colours.items():
-            part = counts[(counts["prison"] == prison) & (counts["status"] == status)]
+        part = counts[counts["prison"] == prison]
+        for status, (name, colour) in statuses.items():
             figure.add_trace(go.Bar(
-                x=part["size"], y=part["category"], orientation="h", name=status, marker_color=colour,
-                legendgroup=status, showlegend=column == 1, hovertemplate="%{y}: %{x} " + status + "<extra>" + template_text(prison) + "</extra>",
+                x=part[status], y=part["category"], orientation="h", name=name, marker_color=colour,
+                marker_pattern_shape="" if status == "services_available" else "/",  # not colour alone
+                legendgroup=status, showlegend=column == 1,
+                hovertemplate="%{y}: %{x} " + name.lower() + "<extra>" + template_text(prison) + "</extra>",
             ), row=1, col=column)
     figure.update_layout(barmode="stack", height=420)
     figure.update_xaxes(title_text="Services")

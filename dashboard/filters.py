@@ -126,8 +126,10 @@ def _write_url(filters: Filters, months: list[date]) -> None:
             st.query_params[key] = value
 
 
-def sidebar_filters() -> Filters | None:
-    """Draw the global filters; return the current choice (None when the places are unavailable)."""
+def sidebar_filters(applies: bool = True) -> Filters | None:
+    """Draw the global filters; return the current choice (None when the places are unavailable).
+    On a page they do not apply to (`applies` False) they stay, so the choice carries to the next
+    page, under a note saying this page does not use them."""
     db = ui.database()
     if db.report.unavailable("prisons", "wings", "wing_population"):
         st.sidebar.info("Filters need the prisons, wings and wing_population extracts: see the Data page.")
@@ -152,6 +154,9 @@ def sidebar_filters() -> Filters | None:
 
     sidebar = st.sidebar
     sidebar.header("Filters")
+    if not applies:
+        sidebar.info("**These filters do not apply to this page**: it shows what its own controls choose. They are "
+                     "kept for the other pages.", icon=":material/filter_alt_off:")
     programme = sidebar.selectbox(
         "Programme", list(PROGRAMMES), format_func=PROGRAMMES.get, key="f_programme",
         help="Narrows the prisons to those where the programme ran (according to the extracts).",

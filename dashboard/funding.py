@@ -9,7 +9,8 @@ from datetime import date
 
 import pandas as pd
 
-from dashboard import disclosure, stats
+from dashboard import disclosure, metrics, stats
+from dashboard.text import md
 
 
 def money(value: float) -> str:
@@ -43,22 +44,24 @@ class CampaignImpact:
         return money(self.totals["raised_gbp"] / gifts) if gifts else "not shown (few gifts)"
 
     def giving_rows(self) -> list[tuple[str, str]]:
+        """(registry key, value as shown) for what the campaign raised."""
         t, c = self.totals, self.campaign
         pledged = c["match_pledged_gbp"]
         return [
-            ("Target", money(c["target_gbp"])),
-            ("Raised from gifts", money(t["raised_gbp"])),
-            ("Match released", f"{money(t['matched_gbp'])} of {money(pledged)} pledged"
+            ("target_gbp", money(c["target_gbp"])),
+            ("raised_gbp", money(t["raised_gbp"])),
+            ("matched_gbp", f"{money(t['matched_gbp'])} of {money(pledged)} pledged"
              + (f" ({t['matched_gbp'] / pledged:.0%})" if pledged else "")),
-            ("Total with match", f"{money(self.total_with_match)} ({self.total_with_match / c['target_gbp']:.0%} of target)"),
-            ("Share of the total from the match funder",
+            ("total_with_match", f"{money(self.total_with_match)} ({self.total_with_match / c['target_gbp']:.0%} of target)"),
+            ("match_share",
              f"{t['matched_gbp'] / self.total_with_match:.0%}" if self.total_with_match else "–"),
-            ("Gifts", disclosure.shown_count(int(t["gifts"]), self.threshold)),
-            ("Median gift", self.median_gift),
-            ("Mean gift", self.mean_gift),
+            ("gifts", disclosure.shown_count(int(t["gifts"]), self.threshold)),
+            ("median_gift", self.median_gift),
+            ("mean_gift", self.mean_gift),
         ]
 
     def delivery_rows(self) -> list[tuple[str, str]]:
+        """(registry key, value as shown) for what the programme delivered after the campaign."""
         d, o, k = self.delivery, self.outcomes, self.threshold
         reached = int(d["prisoners_reached"] + d["staff_reached"])
         people = disclosure.protect({"prisoners": d["prisoners_reached"], "staff": d["staff_reached"]}, ("all", reached), k)
@@ -68,35 +71,55 @@ class CampaignImpact:
         hours = disclosure.rounded(round(d["workshop_hours"]), 2 * k) or 0
         costed_hours = disclosure.rounded(round(d["costed_workshop_hours"]), 2 * k) or 0
         rows = [
-            ("Cohorts started", disclosure.shown_count(int(d["cohorts"]), k)),
-            ("Workshops delivered", workshops + ("" if hours_hidden else f" (about {hours:,} hours)")),
-            ("Prisoners reached", people["prisoners"]),
-            ("Staff reached", people["staff"]),
+            ("cohorts", disclosure.shown_count(int(d["cohorts"]), k)),
+            ("workshops_delivered", workshops + ("" if hours_hidden else f" (about {hours:,} hours)")),
+            ("prisoners_reached", people["prisoners"]),
+            ("staff_reached", people["staff"]),
         ]
         costed_people = int(d["costed_participants_reached"])
         if d["costed_cohorts"] and costed_people >= k:
             # over the rounded count: with the cost shown, an exact divisor would give the count back
-            rows.append(("Cost per participant reached", f"{money(d['cost_gbp'] / disclosure.rounded(costed_people, k))} "
+            rows.append(("cost_per_participant", f"{money(d['cost_gbp'] / disclosure.rounded(costed_people, k))} "
                          f"({money(d['cost_gbp'])} over {disclosure.shown_count(int(d['costed_cohorts']), k)} cohorts with a recorded cost, "
                          f"{disclosure.shown_count(costed_people, k)} participants)"))
         else:
-            rows.append(("Cost per participant reached", "not shown (too few costed cohorts or participants)"))
+            rows.append(("cost_per_participant", "not shown (too few costed cohorts or participants)"))
         if costed_hours and not hours_hidden:
-            rows.append(("Cost per delivered workshop hour", f"{money(d['cost_gbp'] / costed_hours)} "
+            rows.append(("cost_per_hour", f"{money(d['cost_gbp'] / costed_hours)} "
                          f"(over about {costed_hours:,} hours)"))
         pairs, improved = int(o["pairs"]), int(o["improved"])
         if disclosure.share_is_reportable(improved, pairs, k):
-            rows.append(("Paired participants who improved",
+            rows.append(("improved_share",
                          f"{disclosure.shown_count(improved, k)} of {disclosure.shown_count(pairs, k)} ({disclosure.share(improved, pairs, k):.0%})"))
         else:
-            rows.append(("Paired participants who improved", f"not shown ({disclosure.shown_count(pairs, k)} pairs)"))
+            rows.append(("improved_share", f"not shown ({disclosure.shown_count(pairs, k)} pairs)"))
         if pairs >= k:
             ci = stats.mean_interval(pairs, float(o["mean_change"]), float(o["sd_change"]))
-            rows.append(("Mean survey change (post − pre, 1–5 scale)", f"{o['mean_change']:+.2f} (95% CI {ci.lower:+.2f} to {ci.upper:+.2f}; n = {disclosure.shown_count(pairs, k)})"))
+            rows.append(("mean_survey_change", f"{o['mean_change']:+.2f} (95% CI {ci.lower:+.2f} to {ci.upper:+.2f}; n = {disclosure.shown_count(pairs, k)})"))
         else:
-            rows.append(("Mean survey change (post − pre, 1–5 scale)", "too few pairs to report"))
-        rows.append(("People reached in all", people["all"]))
+            rows.append(("mean_survey_change", "too few pairs to report"))
+        rows.append(("people_reached", people["all"]))
         return rows
+
+
+def headline(impact: CampaignImpact) -> str:
+    """The campaign in one sentence: raised with the match against the target, gifts, the match funder."""
+    c, t = impact.campaign, impact.totals
+    return (f"**{md(c['name'])} raised {money(impact.total_with_match)} with the match, "
+            f"{metrics.fmt('share_of_target', impact.total_with_match / c['target_gbp'])} of its {money(c['target_gbp'])} target**, "
+            f"from {disclosure.shown_count(int(t['gifts']), impact.threshold)} gifts and {money(t['matched_gbp'])} released by "
+            f"{md(c.get('champion') or 'no match funder')} · {md(c['platform'])}, "
+            f"{pd.Timestamp(c['opens_at']):%d %b %Y %H:%M} to {pd.Timestamp(c['closes_at']):%d %b %Y %H:%M} UTC.")
+
+
+def labelled(rows: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(label, value) rows: each figure under the registry's label."""
+    return [(metrics.figure(key).label, value) for key, value in rows]
+
+
+def rows_table(rows: list[tuple[str, str]]) -> pd.DataFrame:
+    """A figure-and-value table (the figure column holds registry keys, shown as their labels)."""
+    return pd.DataFrame(rows, columns=["figure", "value"])
 
 
 def campaign_impact(query, campaign: dict, months_after: int, threshold: int = disclosure.DEFAULT_THRESHOLD) -> CampaignImpact:

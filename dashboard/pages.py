@@ -17,6 +17,8 @@ class PageSpec:
     icon: str
     url_path: str  # "" is the Overview, the default page
     roles: tuple[str, ...]
+    filtered: bool = True  # the sidebar's place-and-period filters apply to it
+    charts: bool = True  # it draws charts (the Chromium walk waits for them)
 
 
 PAGE_TABLE: tuple[PageSpec, ...] = (
@@ -27,12 +29,19 @@ PAGE_TABLE: tuple[PageSpec, ...] = (
              "prison-comparison", ("admin", "governor", "sdm")),
     PageSpec("app_pages/cohorts.py", "Cohorts", "Cohorts of The Conversation", ":material/groups:", "cohorts",
              ("admin", "governor", "sdm")),
-    PageSpec("app_pages/campaign.py", "Campaign impact", "Campaign impact", ":material/volunteer_activism:", "campaign", EVERYONE),
+    PageSpec("app_pages/campaign.py", "Campaign impact", "Campaign impact", ":material/volunteer_activism:", "campaign", EVERYONE,
+             filtered=False),
     PageSpec("app_pages/good_prison_project.py", "Good Prison Project", "Good Prison Project", ":material/handshake:",
-             "good-prison-project", EVERYONE),
-    PageSpec("app_pages/data.py", "Data", "Data", ":material/dataset:", "data", EVERYONE),
+             "good-prison-project", EVERYONE, filtered=False),
+    PageSpec("app_pages/data.py", "Data", "Data", ":material/dataset:", "data", EVERYONE, filtered=False,
+             charts=False),
+    PageSpec("app_pages/methods.py", "Methods", "Methods", ":material/functions:", "methods", EVERYONE, filtered=False,
+             charts=False),
+    PageSpec("app_pages/accessibility.py", "Accessibility", "Accessibility statement", ":material/accessibility_new:",
+             "accessibility", EVERYONE, filtered=False, charts=False),
     # only administrators write to the extracts
-    PageSpec("app_pages/import_data.py", "Import", "Import spreadsheets", ":material/upload_file:", "import", ("admin",)),
+    PageSpec("app_pages/import_data.py", "Import", "Import spreadsheets", ":material/upload_file:", "import", ("admin",),
+             filtered=False, charts=False),
 )
 BY_PATH = {p.url_path: p for p in PAGE_TABLE}
 BY_SCRIPT = {p.script: p for p in PAGE_TABLE}

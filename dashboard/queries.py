@@ -41,6 +41,22 @@ def query_text(name: str) -> str:
     return path.read_text()
 
 
+def query_sql(name: str) -> str:
+    """The query's SQL as a reader may see it (its parameters stay `$name`: values are bound)."""
+    return query_text(name).strip()
+
+
+@cache
+def query_description(name: str) -> str:
+    """The query's leading comment, in one paragraph: what it returns."""
+    lines = []
+    for line in query_text(name).splitlines():
+        if not line.startswith("--"):
+            break
+        lines.append(line.removeprefix("--").strip())
+    return " ".join(lines) or "(no description)"
+
+
 @cache
 def query_parameters(name: str) -> frozenset[str]:
     return frozenset(_PARAMETER.findall(_without_comments(query_text(name))))

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import plotly.io as pio
 
 from dashboard import charts, disclosure
-from dashboard.funding import CampaignImpact
+from dashboard.funding import CampaignImpact, labelled
 
 STYLE = """
 body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; max-width: 60rem; margin: 2rem auto; color: #1f2933; padding: 0 1rem; }
@@ -49,14 +49,14 @@ def funder_report_html(impact: CampaignImpact, data_source: str, synthetic: bool
  · match funder: {html.escape(c.get('champion') or 'none')} · data: {html.escape(data_source)}</p>
 {warning}
 <h2>What the campaign raised</h2>
-{_table(impact.giving_rows(), 'giving')}
+{_table(labelled(impact.giving_rows()), 'giving')}
 {chart}
 <h2>What the programme delivered, {start:%d %b %Y} to {end:%d %b %Y}</h2>
 <p>Cohorts that started in the period after the campaign closed. Gifts are not earmarked to cohorts, so this is
 what the programme delivered while the campaign's money was being spent, not what it alone paid for.
 {html.escape(disclosure.rule_statement(impact.threshold))} Survey change is among participants with no comparison
 group, so it is not evidence of cause.</p>
-{_table(impact.delivery_rows(), 'delivery')}
+{_table(labelled(impact.delivery_rows()), 'delivery')}
 <h2>In their words</h2>
 {quotes}
 </body></html>

@@ -33,6 +33,40 @@ def delivery(query: Query, params: dict, protected: bool, k: int) -> dict[str, s
     return shown
 
 
+def delivery_caption(shown: dict) -> str:
+    """Under the sessions tile: the share of planned sessions delivered, rescheduled and cancelled."""
+    return (f"{metrics.fmt('sessions_delivered_share', shown['delivered_share'])} of planned sessions · "
+            f"{shown['rescheduled']} rescheduled · {shown['cancelled']} cancelled")
+
+
+def roles_caption(shown: dict) -> str:
+    """Under the participants tile: participants by role."""
+    return " · ".join(f"{shown[r]} {metrics.ROLE_LABELS[r].lower()}" for r in ("prisoner", "staff"))
+
+
+def most_frequent_sentence(table: pd.DataFrame, window: str, k: int, protected: bool) -> str:
+    """The incident table's answer in words: the most frequent type, its rate, count and denominator."""
+    top = table.sort_values("rate", ascending=False).iloc[0]
+    return (f"**Last 12 months of the period ({window}):** {metrics.INCIDENT_TYPE_LABELS[top['incident_type']].lower()} was the "
+            f"most frequent, {metrics.fmt('rate', top['rate'])} per 1,000 prisoners per year "
+            f"({disclosure.shown_count(top['incidents'], k, protected)} incidents over "
+            f"{metrics.fmt('prisoner_years', top['prisoner_years'])} prisoner-years).")
+
+
+def monthly_rates(query: Query, params: dict) -> pd.DataFrame:
+    """Each incident type's monthly count, prisoner-years and rate (for the chart and its download)."""
+    monthly = query("incident_counts_monthly", **params, incident_types=list(INCIDENT_TYPES))
+    return monthly.assign(rate=metrics.incident_rate(monthly["incidents"], monthly["prisoner_years"]))
+
+
+def survey_caption(everyone, k: int, protected: bool) -> str:
+    """Under the survey tile: pairs of participants, the interval, and that it is not evidence of cause."""
+    return (f"{disclosure.shown_count(everyone['pairs'], k, protected)} participants with both a pre and a post survey, "
+            f"of {disclosure.shown_count(everyone['participants'], k, protected)}; 95% CI "
+            f"{metrics.fmt('change_low', everyone['change_low'])} to {metrics.fmt('change_high', everyone['change_high'])}. "
+            "A before-and-after change among participants, with no comparison group: it is not evidence of cause.")
+
+
 def incident_table(query: Query, params: dict, window_start: date, protected: bool, k: int) -> pd.DataFrame:
     """Per incident type over [window_start, period end): incidents, serious, prisoner-years, the rate
     per 1,000 per year and its exact 95% interval (from the rounded count when `protected`)."""
@@ -43,13 +77,13 @@ def incident_table(query: Query, params: dict, window_start: date, protected: bo
         used = disclosure.rounded(incidents, k) if protected else incidents
         estimate = stats.poisson_rate_interval(used, years) if used is not None else None
         rows.append({
-            "Incident type": metrics.INCIDENT_TYPE_LABELS[row.incident_type],
-            "Incidents": _count(incidents, k, protected),
-            "of which serious": _count(int(row.serious_incidents), k, protected),
-            "Prisoner-years": round(years, 1),
-            "Rate per 1,000 per year": _round(estimate.value if estimate else None, 0),
-            "95% CI low": _round(estimate.lower if estimate else None, 0),
-            "95% CI high": _round(estimate.upper if estimate else None, 0),
+            "incident_type": row.incident_type,
+            "incidents": _count(incidents, k, protected),
+            "serious_incidents": _count(int(row.serious_incidents), k, protected),
+            "prisoner_years": round(years, 1),
+            "rate": _round(estimate.value if estimate else None, 0),
+            "rate_low": _round(estimate.lower if estimate else None, 0),
+            "rate_high": _round(estimate.upper if estimate else None, 0),
         })
     return pd.DataFrame(rows)
 
@@ -71,7 +105,7 @@ class BetterOrWorse:
         parts = []
         for verdict, words in (("better (lower)", "lower rates of"), ("worse (higher)", "higher rates of"),
                                ("no clear change", "no clear change in"), ("not enough data", "too few incidents to compare for")):
-            names = self.table[self.table["Better or worse?"] == verdict]["Incident type"].str.lower().tolist()
+            names = self.table[self.table["verdict"] == verdict]["incident_type"].map(metrics.INCIDENT_TYPE_LABELS).str.lower().tolist()
             if names:
                 parts.append(f"{words} {names[0] if len(names) == 1 else ', '.join(names[:-1]) + ' and ' + names[-1]}")
         span = lambda pair: f"{month_label(pair[0])} to {month_label(pair[1])}"  # noqa: E731
@@ -105,20 +139,20 @@ def better_or_worse(query: Query, params: dict, protected: bool, k: int) -> Bett
         years = [float(latest["prisoner_years"].sum()), float(previous["prisoner_years"].sum())]
         ratio = stats.rate_ratio(used[0] or 0, years[0], used[1] or 0, years[1]) if None not in used else None
         row = {
-            "Incident type": metrics.INCIDENT_TYPE_LABELS[incident_type],
-            "Better or worse?": _verdict(ratio),
-            "Rate ratio": _round(ratio.value if ratio else None, 2),
-            "95% CI low": _round(ratio.lower if ratio else None, 2),
-            "95% CI high": _round(ratio.upper if ratio else None, 2),
+            "incident_type": incident_type,
+            "verdict": _verdict(ratio),
+            "rate_ratio": _round(ratio.value if ratio else None, 2),
+            "ratio_low": _round(ratio.lower if ratio else None, 2),
+            "ratio_high": _round(ratio.upper if ratio else None, 2),
         }
         if not protected:
             rates = metrics.incident_rate(frame["incidents"], frame["prisoner_years"]).fillna(0).tolist()
-            row["SPC signal, latest month"] = stats.xmr(rates).signals(lower_is_better=True)[-1]
+            row["spc_signal"] = stats.xmr(rates).signals(lower_is_better=True)[-1]
         row |= {
-            "Rate, last 12 months": _round(metrics.incident_rate(used[0], years[0]) if used[0] is not None else None, 0),
-            "Rate, 12 months before": _round(metrics.incident_rate(used[1], years[1]) if used[1] is not None else None, 0),
-            "Incidents, last 12 months": _count(counts[0], k, protected),
-            "Incidents, 12 months before": _count(counts[1], k, protected),
+            "rate_last_12": _round(metrics.incident_rate(used[0], years[0]) if used[0] is not None else None, 0),
+            "rate_previous_12": _round(metrics.incident_rate(used[1], years[1]) if used[1] is not None else None, 0),
+            "incidents_last_12": _count(counts[0], k, protected),
+            "incidents_previous_12": _count(counts[1], k, protected),
         }
         rows.append(row)
     day = lambda m: pd.Timestamp(m).date()  # noqa: E731
@@ -183,14 +217,14 @@ def survey_table(query: Query, params: dict, protected: bool, k: int) -> pd.Data
         reportable = disclosure.is_reportable(pairs, k)
         estimate = stats.mean_interval(pairs, float(row.mean_change), float(row.sd_change)) if reportable else None
         rows.append({
-            "Group": "Everyone" if pd.isna(row.role) else metrics.ROLE_LABELS[row.role],
-            "Participants": shown["participants"]["Everyone" if pd.isna(row.role) else row.role] if shown else int(row.participants),
-            "Pairs": shown["pairs"]["Everyone" if pd.isna(row.role) else row.role] if shown else pairs,
+            "group": "Everyone" if pd.isna(row.role) else metrics.ROLE_LABELS[row.role],
+            "participants": shown["participants"]["Everyone" if pd.isna(row.role) else row.role] if shown else int(row.participants),
+            "pairs": shown["pairs"]["Everyone" if pd.isna(row.role) else row.role] if shown else pairs,
             "pairs_exact": pairs,
-            "Mean change": _round(estimate.value if estimate else None, 2),
-            "95% CI low": _round(estimate.lower if estimate else None, 2),
-            "95% CI high": _round(estimate.upper if estimate else None, 2),
-            "Note": "" if reportable else disclosure.too_few_message(pairs, k),
+            "mean_change": _round(estimate.value if estimate else None, 2),
+            "change_low": _round(estimate.lower if estimate else None, 2),
+            "change_high": _round(estimate.upper if estimate else None, 2),
+            "note": "" if reportable else disclosure.too_few_message(pairs, k),
         })
     return pd.DataFrame(rows)
 

@@ -9,11 +9,12 @@ import time
 import pandas as pd
 import streamlit as st
 
+from dashboard import metrics
 from dashboard.access import Viewer
 from dashboard.contract import MODELS_BY_TABLE
 from dashboard.database import Database, configured_data_dir, extracts_fingerprint, open_database
 from dashboard.loader import SHRANK
-from dashboard.queries import query_parameters, query_tables
+from dashboard.queries import query_description, query_parameters, query_sql, query_tables
 
 VIEWER = "_viewer"  # set by dashboard.identity at the top of every run
 
@@ -43,8 +44,10 @@ def start_run() -> None:
 
 
 def record_inputs() -> None:
-    """From here on, note the extracts this run's queries read (the page's, not the sidebar's)."""
+    """From here on, note the extracts this run's queries read (the page's, not the sidebar's), and
+    what the page shows (for its data download and method notes)."""
     st.session_state[_RUN_TABLES] = set()
+    start_page_record()
 
 
 def _used(tables) -> None:
@@ -86,6 +89,8 @@ def query_as(who: Viewer, name: str, **params) -> pd.DataFrame:
     needed = query_parameters(name)
     frozen = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items() if k in needed))
     _used(query_tables(name))
+    if _RUN_TABLES in st.session_state:  # the page's queries, not the sidebar's
+        _page_record(_PAGE_QUERIES, {})[name] = None
     return _cached_query(*_current(), name, who.key, frozen)
 
 
@@ -138,10 +143,26 @@ def data_source(db: Database) -> str:
     return f"{kind} loaded {loaded:%d %b %Y %H:%M} UTC" if loaded else kind
 
 
+def data_through(db: Database) -> str:
+    """"Data up to …": the latest date in the extracts this run's figures read."""
+    used = [db.report.tables[t] for t in st.session_state.get(_RUN_TABLES, ()) if t in db.report.tables]
+    # a monthly extract (populations) runs to the end of its last month
+    ends = [(pd.Timestamp(t.date_max), t.date_column in ("month", "period_start")) for t in used
+            if t.available and t.date_max is not None and not pd.isna(t.date_max)]
+    if not ends:
+        return ""
+    latest, monthly = max(ends)
+    when = f"{latest:%B %Y}" if monthly else f"{latest.day} {latest:%B %Y}"
+    return f"Data up to {when} (the latest date in the extracts behind this page) · {data_source(db)}."
+
+
 def inputs_notice(db: Database) -> None:
     """Say, at the top of the page, which extracts behind this run's figures lost rows, shrank or
     are an older version: a rate over a denominator that lost months is too high, a count over
     rows that were rejected too low, and nothing else on the page would tell the reader."""
+    through = data_through(db)
+    if through:
+        st.caption(through)
     lines = []
     for table in sorted(st.session_state.get(_RUN_TABLES, ())):
         load = db.report.tables[table]
@@ -174,17 +195,95 @@ def require_tables(db: Database, *tables: str) -> bool:
     return not missing
 
 
-MISSING = "—"  # what a table shows where no figure exists (a Note column or the page says why)
+MISSING = metrics.MISSING  # what a table shows where no figure exists (a Note column or the page says why)
+
+# What this run's page showed, for its "This page's data" download and its method notes: the tables
+# (as downloaded), the registry figures on screen, and the named queries run with their parameters.
+_PAGE_TABLES, _PAGE_FIGURES, _PAGE_QUERIES, _UNREGISTERED = "_page_tables", "_page_figures", "_page_queries", "_unregistered_columns"
 
 
-def table(frame: pd.DataFrame, **options):
-    """Every table on every page: no index, the page's width, and a dash, never "None" or "nan",
-    where a figure is missing."""
+def _page_record(name: str, default):
+    return st.session_state.setdefault(name, default)
+
+
+def _note_table(frame: pd.DataFrame, name: str, as_extracted: bool = False) -> None:
+    _page_record(_PAGE_FIGURES, {}).update(dict.fromkeys(frame.columns))
+    if not as_extracted and (missing := metrics.unregistered(frame.columns)):
+        _page_record(_UNREGISTERED, set()).update(missing)
+    tables = _page_record(_PAGE_TABLES, {})
+    tables.setdefault(name, frame)  # a name drawn twice in one run (a loop) keeps its first table
+
+
+def table(frame: pd.DataFrame, name: str, as_extracted: bool = False, **options):
+    """Every table on every page: columns are registry keys, shown with the registry's labels, number
+    formats and method notes, codes as words, no index, the page's width, and a dash, never "None" or
+    "nan", where a figure is missing. The table goes into the page's data download as `name`.csv.
+    `as_extracted`: rows as an extract holds them (rejected rows), under the contract's column names."""
+    _note_table(frame, name, as_extracted)
+    shown, config = metrics.display(frame)
     options.setdefault("hide_index", True)
     options.setdefault("width", "stretch")
-    return st.dataframe(frame, placeholder=MISSING, **options)
+    options["column_config"] = config | options.get("column_config", {})
+    return st.dataframe(shown, placeholder=MISSING, **options)
 
 
-def download_csv(frame: pd.DataFrame, file_name: str, label: str = "Download CSV") -> None:
-    """A CSV of `frame`, written only when the button is clicked (a page may offer several)."""
-    st.download_button(label, lambda: frame.to_csv(index=False).encode("utf-8"), file_name=file_name, mime="text/csv")
+csv_bytes = metrics.csv_bytes
+
+
+def download_csv(frame: pd.DataFrame, file_name: str, label: str = "Download CSV", as_extracted: bool = False) -> None:
+    """A CSV of `frame` (columns are registry keys), written only when the button is clicked (a page
+    may offer several); it also goes into the page's data download."""
+    _note_table(frame, file_name.removesuffix(".csv"), as_extracted)
+    st.download_button(label, lambda: csv_bytes(frame), file_name=file_name, mime="text/csv")
+
+
+def metric(key: str, value: str, container=None, **options) -> None:
+    """A headline tile: label and method note from the registry, `value` already written as shown."""
+    figure = metrics.figure(key)
+    _page_record(_PAGE_FIGURES, {})[key] = None
+    (container or st).metric(figure.label, value, help=figure.help, **options)
+
+
+def figures_used(*keys: str) -> None:
+    """Figures a page states in words (not in a table or tile), for its method notes."""
+    _page_record(_PAGE_FIGURES, {}).update(dict.fromkeys(keys))
+
+
+def start_page_record() -> None:
+    for name in (_PAGE_TABLES, _PAGE_FIGURES, _PAGE_QUERIES, _UNREGISTERED):
+        st.session_state.pop(name, None)
+
+
+def unregistered_columns() -> set[str]:
+    """Columns this run's tables showed that the registry does not declare (a test keeps it empty)."""
+    return set(st.session_state.get(_UNREGISTERED, ()))
+
+
+def page_data_zip(page_title: str) -> bytes:
+    """Every table behind this run's page as CSV, scoped and suppressed exactly as shown, and a README
+    of their columns and methods from the registry."""
+    return metrics.data_zip(st.session_state.get(_PAGE_TABLES, {}), page_title)
+
+
+def page_footer(page_title: str) -> None:
+    """Below every page: how its figures were made (each figure's method note from the registry, and
+    the named queries it ran with their SQL), and one download of all its tables."""
+    keys = [k for k in st.session_state.get(_PAGE_FIGURES, {}) if k in metrics.REGISTRY]
+    queries = st.session_state.get(_PAGE_QUERIES, {})
+    if not keys and not queries:
+        return
+    st.divider()
+    with st.expander("How were these figures made?"):
+        for key in keys:
+            figure = metrics.figure(key)
+            st.markdown(f"**{figure.label}** · {figure.help}")
+        st.caption("Every figure is listed on the Methods page.")
+    if queries:
+        with st.expander(f"The queries behind this page ({len(queries)})"):
+            for name in queries:
+                st.markdown(f"**{name}** · {query_description(name)}")
+                st.code(query_sql(name), language="sql")
+    if st.session_state.get(_PAGE_TABLES):
+        slug = page_title.lower().replace(" ", "_")
+        st.download_button("Download this page's data (ZIP of CSVs with a README)", lambda: page_data_zip(page_title),
+                           file_name=f"{slug}_data.zip", mime="application/zip", key="_page_data_zip")

@@ -30,7 +30,9 @@ attendance AS (
 SELECT
     c.cohort_id,
     c.prison_id,
+    pr.name AS prison_name,
     c.wing_id,
+    wg.wing_name,
     c.sdm,
     c.start_date,
     c.cost_gbp,
@@ -53,4 +55,6 @@ FROM chosen c
 LEFT JOIN cohort_workshops w USING (cohort_id)
 LEFT JOIN people p USING (cohort_id)
 LEFT JOIN attendance a USING (cohort_id)
+LEFT JOIN prisons pr ON pr.prison_id = c.prison_id
+LEFT JOIN wings wg ON wg.wing_id = c.wing_id
 ORDER BY c.start_date, c.cohort_id

@@ -158,14 +158,14 @@ def test_overview_says_better_or_worse_from_the_last_12_months_against_the_12_be
         assert (row["95% CI low"], row["95% CI high"]) == pytest.approx((low, high), abs=0.005)
         verdict = "better (lower)" if high < 1 else "worse (higher)" if low > 1 else "no clear change"
         assert row["Better or worse?"] == verdict
-        assert row["SPC signal, latest month"] in ("improvement", "concern", "common cause")
+        assert row["SPC signal"] in ("Improvement", "Concern", "Common cause")
         assert label.lower() in answer
 
 
 def test_a_funder_sees_better_or_worse_from_rounded_counts_and_no_monthly_signal(monkeypatch):
     at = start(monkeypatch, session_state={"view_as": "funder"})
     (table,) = [d.value for d in at.dataframe if "Rate ratio" in d.value.columns]
-    assert "SPC signal, latest month" not in table.columns
+    assert "SPC signal" not in table.columns
     assert all(int(str(n).replace(",", "")) % 5 == 0 for n in table["Incidents, last 12 months"])
 
 

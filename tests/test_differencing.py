@@ -69,12 +69,12 @@ def funder_views(sample_db):
         exact_years = query("incident_counts_by_type", **{**params, "period_start": window_start},
                             incident_types=list(INCIDENT_TYPES))["prisoner_years"]
         for row, years in zip(incidents.itertuples(), exact_years):
-            for column, value in (("Incidents", row.Incidents), ("serious", row._3)):
-                figures[f"incidents {row[1]} {column}"].append((view, number(value)))
-            rates.append((number(row.Incidents), float(years or 0), row._5, row._6, row._7))
+            for column, value in (("Incidents", row.incidents), ("serious", row.serious_incidents)):
+                figures[f"incidents {row.incident_type} {column}"].append((view, number(value)))
+            rates.append((number(row.incidents), float(years or 0), row.rate, row.rate_low, row.rate_high))
         for row in summary.survey_table(query, params, True, K).itertuples():
-            figures[f"survey {row.Group} participants"].append((view, number(row.Participants)))
-            figures[f"survey {row.Group} pairs"].append((view, number(row.Pairs)))
+            figures[f"survey {row.group} participants"].append((view, number(row.participants)))
+            figures[f"survey {row.group} pairs"].append((view, number(row.pairs)))
     return figures, rates
 
 
@@ -163,12 +163,12 @@ def test_the_mean_gift_and_workshop_hours_do_not_give_back_their_counts(sample_d
     gifts = disclosure.rounded(int(impact.totals["gifts"]))
     assert impact.mean_gift == funding.money(impact.totals["raised_gbp"] / gifts)
     rows = dict(impact.delivery_rows())
-    hours = rows["Workshops delivered"].split("(about ")[1].split(" hours")[0].replace(",", "")
+    hours = rows["workshops_delivered"].split("(about ")[1].split(" hours")[0].replace(",", "")
     assert int(hours) % 10 == 0  # to the nearest 2k hours: hours / 2.5 no longer counts workshops
 
 
 def test_the_everyone_row_is_protected_as_the_total_of_the_role_rows():
     frame = pd.DataFrame({"role": [None, "prisoner", "staff"], "participants": [8, 4, 4], "pairs": [8, 4, 4],
                           "mean_change": [0.5, 0.5, 0.5], "sd_change": [1.0, 1.0, 1.0]})
-    table = summary.survey_table(lambda name, **params: frame, {}, True, K).set_index("Group")
-    assert table.loc["Everyone", "Participants"] == "hidden" and table.loc["Prisoners", "Pairs"] == "<5"
+    table = summary.survey_table(lambda name, **params: frame, {}, True, K).set_index("group")
+    assert table.loc["Everyone", "participants"] == "hidden" and table.loc["Prisoners", "pairs"] == "<5"

@@ -3,6 +3,7 @@ every page, a filter round trip through the URL, and a download. Screenshots go 
 
 import pytest
 
+from dashboard.pages import BY_PATH, PAGE_TABLE
 from tests.e2e.conftest import ARTIFACTS, PAGES
 
 
@@ -40,7 +41,7 @@ def test_every_page_loads_without_error_and_draws_its_charts(server, browser, pa
         assert page.locator("[data-testid=stException]").count() == 0
         assert "Synthetic sample data" in page.inner_text("[data-testid=stMainBlockContainer]")
         charts = page.locator(".js-plotly-plot").count()
-        if path not in ("data", "import"):
+        if BY_PATH[path].charts:
             page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length > 0", timeout=30_000)
             page.wait_for_timeout(1000)
             assert plotted_points(page) > 0, "charts are on the page but draw nothing"
@@ -104,9 +105,9 @@ def test_a_download_button_produces_a_file(server, browser, tmp_path):
 
 ROLE_LABELS = {"admin": "Administrator", "governor": "Governor of WSI", "sdm": "Service Delivery Manager (Priya S.)",
                "funder": "Funder"}
-# Pages that draw no chart for a role: the Data and Import pages, and the Overview for funders (its monthly
-# series would give back suppressed counts).
-NO_CHART = {("data", role) for role in ROLE_LABELS} | {("", "funder"), ("import", "admin")}
+# Pages that draw no chart for a role: those the page table marks, and the Overview for funders (its
+# monthly series would give back suppressed counts).
+NO_CHART = {(p.url_path, role) for p in PAGE_TABLE if not p.charts for role in ROLE_LABELS} | {("", "funder")}
 
 
 def choose_role(page, role: str) -> None:
