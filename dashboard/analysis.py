@@ -652,9 +652,6 @@ FUNNEL_HOW_TO_READ = (
 )
 
 
-SOURCE_LABELS = {"recorded": "recorded incidents", "published": "published counts"}
-
-
 def sources_note(prisons: pd.DataFrame) -> str:
     """Which prisons' figures are published counts rather than recorded incidents, and which were
     left out because their published figures do not cover the period (the `prison_counts` query)."""
@@ -1131,12 +1128,6 @@ def gpp_sources_note(safety: pd.DataFrame) -> str:
             parts.append(f"{md(row.name)}'s comparison {' and '.join(said)}.")
     return " ".join(parts)
 
-
-def rounded_to_shown(frame: pd.DataFrame, digits: dict[str, int], default: int) -> pd.DataFrame:
-    """Every float column rounded to the digits it is shown with (`digits` by column, else
-    `default`): what is sent to the browser carries no more precision than the reader sees."""
-    floats = frame.select_dtypes("floating").columns
-    return frame.assign(**{c: frame[c].round(digits.get(c, default)) for c in floats})
 
 
 def interval_text(low: pd.Series, high: pd.Series) -> pd.Series:

@@ -292,9 +292,6 @@ def formats_table() -> pd.DataFrame:
 
 
 INCIDENT_RATE = REGISTRY["rate"]
-PRISONER_YEARS = REGISTRY["prisoner_years"]
-SESSIONS_DELIVERED_SHARE = REGISTRY["sessions_delivered_share"]
-MEAN_SURVEY_CHANGE = REGISTRY["mean_survey_change"]
 
 INCIDENT_TYPE_LABELS = CODE_LABELS["incident_type"]
 ROLE_LABELS = CODE_LABELS["role"]

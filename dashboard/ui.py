@@ -244,19 +244,9 @@ def metric(key: str, value: str, container=None, **options) -> None:
     (container or st).metric(figure.label, value, help=figure.help, **options)
 
 
-def figures_used(*keys: str) -> None:
-    """Figures a page states in words (not in a table or tile), for its method notes."""
-    _page_record(_PAGE_FIGURES, {}).update(dict.fromkeys(keys))
-
-
 def start_page_record() -> None:
     for name in (_PAGE_TABLES, _PAGE_FIGURES, _PAGE_QUERIES, _UNREGISTERED):
         st.session_state.pop(name, None)
-
-
-def unregistered_columns() -> set[str]:
-    """Columns this run's tables showed that the registry does not declare (a test keeps it empty)."""
-    return set(st.session_state.get(_UNREGISTERED, ()))
 
 
 def page_data_zip(page_title: str) -> bytes:

@@ -58,9 +58,9 @@ def test_small_numbers_are_not_reported(n, shown):
 
 
 def test_metric_formats():
-    assert metrics.SESSIONS_DELIVERED_SHARE.format(0.875) == "88%"
+    assert metrics.fmt("sessions_delivered_share", 0.875) == "88%"
     assert metrics.INCIDENT_RATE.format(1234.4) == "1,234"
-    assert metrics.MEAN_SURVEY_CHANGE.format(float("nan")) == "–"
+    assert metrics.fmt("mean_survey_change", float("nan")) == "–"
 
 
 # --- XmR (Making Data Count) -----------------------------------------------------------------
