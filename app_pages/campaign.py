@@ -32,7 +32,8 @@ ui.metric("median_gift", impact.median_gift, giving[3])
 if impact.cumulative.empty:
     st.info("No gifts recorded for this campaign.")
 else:
-    st.plotly_chart(charts.cumulative_giving(impact.cumulative, campaign["target_gbp"], campaign["opens_at"], campaign["closes_at"]), width="stretch")
+    ui.chart(charts.cumulative_giving(impact.cumulative, campaign["target_gbp"], campaign["opens_at"], campaign["closes_at"]),
+             impact.cumulative, "cumulative_giving")
 ui.table(funding.rows_table(impact.giving_rows()), "giving")
 
 st.subheader(f"What the programme delivered, {impact.period[0]:%d %b %Y} to {impact.period[1]:%d %b %Y}")

@@ -75,16 +75,17 @@ def show_delivery():
         if len(recent) < len(scheduled):
             st.caption(f"The timeline shows the {len(recent)} most recent of {len(scheduled):,} cohorts; narrow the filters "
                        "or pick a cohort to see others. The cohort table and its download have them all.")
-        st.plotly_chart(charts.cohort_timeline(recent), width="stretch")
+        ui.chart(charts.cohort_timeline(recent), analysis.timeline_table(recent), "timeline")
         if cohorts["days_first_to_last"].notna().any():
-            st.plotly_chart(charts.days_first_to_last(cohorts, analysis.PLANNED_DAYS_FIRST_TO_LAST), width="stretch")
+            ui.chart(charts.days_first_to_last(cohorts, analysis.PLANNED_DAYS_FIRST_TO_LAST),
+                     analysis.timeline_table(cohorts[cohorts["sessions_delivered"] >= 3]), "days_first_to_last")
     cancelled = ui.query("cancelled_workshops", **scope)
     if cancelled.empty:
         st.info("No workshop of these cohorts was cancelled.")
     else:
         reasons = cancelled["cancellation_reason"].value_counts()
         st.markdown(f"**{count_of(len(cancelled), 'workshop')} cancelled; {most_often(reasons)}.**")
-        st.plotly_chart(charts.cancellation_reasons(cancelled), width="stretch")
+        ui.chart(charts.cancellation_reasons(cancelled), cancelled, "cancelled_workshops")
         ui.download_csv(cancelled, "cancelled_workshops.csv", "Download cancelled workshops (CSV)")
 
 def show_attendance():
@@ -94,7 +95,7 @@ def show_attendance():
     else:
         kept = analysis.retention(sessions)
         st.markdown(analysis.retention_sentence(kept))
-        st.plotly_chart(charts.retention_chart(kept), width="stretch")
+        ui.chart(charts.retention_chart(kept), analysis.retention_table(kept), "retention")
         mix = analysis.staff_mix(sessions)
         st.markdown(analysis.staff_mix_sentence(mix))
         if len(mix) > MAX_SESSION_ROWS:
@@ -118,7 +119,7 @@ def show_survey_outcomes():
         ui.download_csv(analysis.survey_change_table(change), f"survey_change_{wave}.csv", f"Download {title.lower()} (CSV)")
     distribution = analysis.likert_shares(ui.query("likert_distribution", **scope))
     if not distribution.empty:
-        st.plotly_chart(charts.likert_diverging(distribution, metrics.CODE_LABELS["item"]), width="stretch")
+        ui.chart(charts.likert_diverging(distribution, metrics.CODE_LABELS["item"]), analysis.likert_table(distribution), "answers")
         st.caption("All pre and post answers of these cohorts, paired or not.")
 
 

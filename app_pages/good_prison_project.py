@@ -27,8 +27,7 @@ st.caption(analysis.coordinator_sentence(sites))
 # --- Services and gaps ------------------------------------------------------------------------
 st.subheader("Services mapped and gaps")
 st.markdown(analysis.services_sentence(services))
-st.plotly_chart(charts.services_by_category(analysis.services_table(services)), width="stretch")
-ui.table(analysis.services_table(services), "services_by_category")
+ui.chart(charts.services_by_category(analysis.services_table(services)), analysis.services_table(services), "services_by_category")
 groups = services.dropna(subset=["protected_characteristic"])
 if len(groups):
     st.markdown("**Services for groups with protected characteristics** (available, and gaps where a need was found but nothing provided):")
@@ -48,7 +47,7 @@ if protected and not referrals.empty:
     st.caption(f"Referrals by quarter are not shown to funders: quarters often hold fewer than {k} of an outcome.")
 elif not referrals.empty:
     quarterly = analysis.referrals_by_quarter(referrals)
-    st.plotly_chart(charts.referrals_by_quarter(quarterly, analysis.coordinator_span(periods)), width="stretch")
+    ui.chart(charts.referrals_by_quarter(quarterly, analysis.coordinator_span(periods)), quarterly, "referrals_by_quarter")
     ui.download_csv(referrals, "gpp_referrals_monthly.csv", "Download referrals by month (CSV)")
 
 st.subheader("Outside In and other events")

@@ -44,8 +44,8 @@ if helped_at and ui.require_tables(db, "cohorts", "workshops", "wing_population"
                                   current.wing_ids, month_by_month=False)
     st.markdown(analysis.programme_answer(view, help_measure.label, 6, window_can_change=False))
     if not view.compared.empty:
-        st.plotly_chart(charts.forest_plot(view.compared, view.pooled, f"Each cohort's ratio of changes: {help_measure.label.lower()}"),
-                        width="stretch")
+        ui.chart(charts.forest_plot(view.compared, view.pooled, f"Each cohort's ratio of changes: {help_measure.label.lower()}"),
+                 analysis.before_after_table(view.compared), "cohorts_compared")
     st.page_link("app_pages/wing_trends.py", label="Other measures, windows and month by month: Wing trends", icon="📈")
 
 # --- Reach and delivery -------------------------------------------------------------------
@@ -79,7 +79,7 @@ if ui.require_tables(db, "incidents"):
         if monthly.empty:
             st.info("No population months in this period, so no monthly rates can be drawn.")
         else:
-            st.plotly_chart(charts.monthly_incident_rates(monthly), width="stretch")
+            ui.chart(charts.monthly_incident_rates(monthly), monthly, "incidents_monthly")
             ui.download_csv(monthly, "incidents_monthly.csv", "Download monthly data (CSV)")
 
 # --- Survey change ------------------------------------------------------------------------

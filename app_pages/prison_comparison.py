@@ -37,17 +37,15 @@ unit = f"{measure.label.lower()} per 1,000 prisoners per year"
 period = f"{filters.month_label(current.period_start)} to {filters.month_label(current.last_month)}"
 yours = ui.viewer().prisons or current.chosen_prisons
 st.markdown(analysis.funnel_answer(result, "all prisons" if group == "all" else f"{group} prisons", period, unit, yours))
-st.plotly_chart(
-    charts.funnel_plot(result, f"{measure.label}: rate against exposure, {period}", unit, yours, show_unadjusted),
-    width="stretch",
-)
+ranked = analysis.funnel_ranked(result)
+ui.chart(charts.funnel_plot(result, f"{measure.label}: rate against exposure, {period}", unit, yours, show_unadjusted),
+         ranked, "ranked_prisons")
 if (note := analysis.sources_note(in_group)):
     st.caption(note)
 with st.expander("How to read this funnel plot"):
     st.markdown(analysis.FUNNEL_HOW_TO_READ)
 
 st.subheader("Ranked, with 95% confidence intervals")
-ranked = analysis.funnel_ranked(result)
 ui.table(ranked, "ranked_prisons")
 ui.download_csv(ranked, f"prison_comparison_{measure.key}.csv")
 
@@ -81,6 +79,6 @@ else:
         st.caption(f"Showing {len(chosen)} of {len(panels)} programme prisons (those with the most cohorts); choose prisons "
                    "in the sidebar to see others. The download has them all.")
     quarterly_shown = quarterly[quarterly["panel"].isin(chosen["panel"])]
-    st.plotly_chart(charts.trend_small_multiples(quarterly_shown, unit), width="stretch")
+    ui.chart(charts.trend_small_multiples(quarterly_shown, unit), analysis.quarterly_download(quarterly_shown), "programme_prisons_shown")
     ui.download_csv(analysis.quarterly_download(quarterly), f"programme_prisons_quarterly_{measure.key}.csv",
                     "Download the panels' data (CSV)")

@@ -69,10 +69,12 @@ if view.table.empty:
 else:
     st.markdown(analysis.programme_answer(view, measure.label, window))
     if not view.compared.empty:
-        st.plotly_chart(charts.forest_plot(view.compared, view.pooled, f"Each cohort's ratio of changes: {measure.label.lower()}"), width="stretch")
+        ui.chart(charts.forest_plot(view.compared, view.pooled, f"Each cohort's ratio of changes: {measure.label.lower()}"),
+                 analysis.before_after_table(view.compared), "cohorts_compared")
     if view.has_event_study:
-        st.plotly_chart(charts.event_study_chart(
-            view.event, f"Month by month around the first workshop: {measure.label.lower()} against comparison wings"), width="stretch")
+        ui.chart(charts.event_study_chart(
+            view.event, f"Month by month around the first workshop: {measure.label.lower()} against comparison wings"),
+            analysis.event_study_download(view.event), "event_study")
     else:
         st.info("The month-by-month view needs months before the first workshops in the period to compare with: widen the period.")
     with st.expander("How to read these charts"):
@@ -93,7 +95,7 @@ table = analysis.wing_table(summary, cohorts)
 ui.table(table, "wings")
 ui.download_csv(table, f"wings_{prison_id}_{measure.key}.csv")
 
-st.plotly_chart(charts.wing_rate_heatmap(rates_shown, unit), width="stretch")
+ui.chart(charts.wing_rate_heatmap(rates_shown, unit), analysis.wing_monthly_download(rates_shown), "wing_monthly")
 ui.download_csv(analysis.wing_monthly_download(rates_shown), f"wing_monthly_{prison_id}_{measure.key}.csv", "Download monthly rates with counts and populations (CSV)")
 
 # --- SPC chart ----------------------------------------------------------------------------------
@@ -124,7 +126,9 @@ st.markdown(
     f"{signals.get('improvement', 0)} months signal improvement and {signals.get('concern', 0)} signal concern "
     "(lower is better)."
 )
-st.plotly_chart(charts.spc_chart(series, wing_cohorts, analysis.workshops_in_period(delivered[delivered["wing_id"] == wing_id], current.period_start, current.period_end), f"{label(wing_names[wing_id])}: {unit}", unit), width="stretch")
+workshops = analysis.workshops_in_period(delivered[delivered["wing_id"] == wing_id], current.period_start, current.period_end)
+ui.chart(charts.spc_chart(series, wing_cohorts, workshops, f"{label(wing_names[wing_id])}: {unit}", unit), analysis.spc_download(series),
+         f"spc_{wing_id}")
 st.caption(
     "XmR chart (NHS Making Data Count): limits at the mean ± 2.66 × the mean moving range. Special cause: a point "
     "outside the limits, 7 in a row on one side of the mean, 7 in a row rising or falling, or 2 of 3 beyond "

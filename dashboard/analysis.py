@@ -939,6 +939,23 @@ def staff_mix(sessions: pd.DataFrame) -> pd.DataFrame:
     return wide[["cohort_id", "session_number", "prisoner", "staff", "staff_per_10_prisoners"]]
 
 
+def timeline_table(cohorts: pd.DataFrame) -> pd.DataFrame:
+    """The cohort timeline's data: each cohort's place, dates and sessions delivered."""
+    return pd.DataFrame({
+        "cohort": cohorts["cohort_id"], "prison": cohorts["prison_name"], "wing": cohorts["wing_name"], "sdm": cohorts["sdm"],
+        "first_scheduled": cohorts["first_scheduled"], "last_delivered": cohorts["last_delivered"],
+        "sessions_delivered_count": cohorts["sessions_delivered"], "days_first_to_last": cohorts["days_first_to_last"],
+    })
+
+
+def retention_table(kept: pd.DataFrame) -> pd.DataFrame:
+    return kept.rename(columns={"share": "retention"})[["role", "session_number", "retention", "attended", "participants"]]
+
+
+def likert_table(shares: pd.DataFrame) -> pd.DataFrame:
+    return shares.rename(columns={"share": "answer_share"})[["item", "wave", "score", "answers", "answer_share"]]
+
+
 def staff_mix_table(mix: pd.DataFrame) -> pd.DataFrame:
     return mix.rename(columns={"cohort_id": "cohort", "prisoner": "prisoners_attending", "staff": "staff_attending"})
 

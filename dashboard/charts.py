@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
 from dashboard.metrics import CODE_LABELS, INCIDENT_TYPE_LABELS
-from dashboard.text import label
+from dashboard.text import count_of, label
 
-# NHS "Making Data Count" icon colours: blue improvement, orange concern, grey common cause.
-SIGNAL_COLOURS = {"improvement": "#289de0", "concern": "#fab428", "common cause": "#7b7d7d"}
-PROGRAMME_COLOUR = "#d81b60"
-OTHER_COLOUR = "#9e9e9e"
-PALETTE = qualitative.Safe
+# The Government Analysis Function's accessible categorical palette, in its order. Series are also told
+# apart by line dash, marker symbol or fill pattern, never by colour alone.
+DARK_BLUE, TURQUOISE, DARK_PINK, ORANGE, DARK_GREY, LIGHT_PURPLE = "#12436D", "#28A197", "#801650", "#F46A25", "#3D3D3D", "#A285D1"
+PALETTE = [DARK_BLUE, TURQUOISE, DARK_PINK, ORANGE, DARK_GREY, LIGHT_PURPLE]
+DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"]
+PATTERNS = ["", "/", ".", "x", "-", "+"]
+SPAN_COLOUR = LIGHT_PURPLE  # shading for a programme's weeks or period
+# NHS "Making Data Count" signals: blue improvement, orange concern, grey common cause, each with its own marker.
+SIGNAL_COLOURS = {"improvement": DARK_BLUE, "concern": ORANGE, "common cause": "#707070"}
+SIGNAL_SYMBOLS = {"improvement": "diamond", "concern": "square", "common cause": "circle"}
+PROGRAMME_COLOUR = DARK_PINK
 
 
 _TEXT_FIELDS = ("x", "y", "z", "text", "hovertext", "customdata", "name", "legendgroup", "labels", "ids")
@@ -59,6 +66,81 @@ def escaped(build):
     return wrapper
 
 
+def _number(value) -> str:
+    value = float(value)
+    if value == int(value) or abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:,.1f}" if abs(value) >= 10 else f"{value:.2f}"
+
+
+def _point(value) -> str:
+    if isinstance(value, str):
+        return html.unescape(value)
+    if isinstance(value, (pd.Timestamp, np.datetime64)) or hasattr(value, "strftime"):
+        return pd.Timestamp(value).strftime("%b %Y")
+    return _number(value)
+
+
+def _series_text(trace) -> str | None:
+    """One series in words: a line from its first to its last value with its range, bars by their
+    largest, markers by their range."""
+    name = html.unescape(trace.name or "")
+    if trace.type == "heatmap":
+        z = np.asarray(trace.z, dtype=float)
+        if not np.isfinite(z).any():
+            return None
+        row, column = np.unravel_index(np.nanargmax(z), z.shape)
+        return (f"highest {_number(np.nanmax(z))} ({_point(trace.y[row])}, {_point(trace.x[column])}), "
+                f"lowest {_number(np.nanmin(z))}")
+    horizontal = getattr(trace, "orientation", None) == "h"
+    values, places = (trace.x, trace.y) if horizontal else (trace.y, trace.x)
+    if values is None or places is None or len(values) == 0:
+        return None
+    numbers = pd.to_numeric(pd.Series(list(values)), errors="coerce")
+    if numbers.notna().sum() == 0:
+        return None
+    at = [_point(p) for p in places]
+    if trace.type == "bar":
+        top = int(numbers.idxmax())
+        return f"{name}: largest {_number(numbers.max())} ({at[top]})"
+    if "lines" in (trace.mode or "") and numbers.notna().sum() > 2:
+        first, last = numbers.first_valid_index(), numbers.last_valid_index()
+        return (f"{name}: {_number(numbers[first])} in {at[first]} to {_number(numbers[last])} in {at[last]}, "
+                f"between {_number(numbers.min())} and {_number(numbers.max())}")
+    if numbers.notna().sum() == 1:
+        return f"{name}: {_number(numbers.dropna().iloc[0])} ({at[int(numbers.first_valid_index())]})"
+    return f"{name}: {numbers.notna().sum()} points from {_number(numbers.min())} to {_number(numbers.max())}"
+
+
+def _summarised(figure: go.Figure, sentence: str) -> go.Figure:
+    """Keep the chart's one-sentence text alternative with it (written by its builder, from the data
+    it draws); `describe` returns it. Kept escaped, as every string in a figure is (names come from
+    the extracts)."""
+    figure.update_layout(meta={"summary": label(sentence)})
+    return figure
+
+
+def _month(value) -> str:
+    return pd.Timestamp(value).strftime("%b %Y")
+
+
+MAX_SERIES_DESCRIBED = 4  # a one-sentence alternative: the chart's data table has the rest
+
+
+def describe(figure: go.Figure) -> str:
+    """The chart's text alternative, generated from what it draws (so it cannot disagree with it): its
+    title, then each named series' values in words."""
+    meta = figure.layout.meta
+    if isinstance(meta, dict) and meta.get("summary"):
+        return html.unescape(meta["summary"])
+    title = html.unescape(figure.layout.title.text or "Chart")
+    parts = [text for trace in figure.data if (trace.name or trace.type == "heatmap") and trace.showlegend is not False
+             and (text := _series_text(trace))]
+    if len(parts) > MAX_SERIES_DESCRIBED:
+        parts = [*parts[:MAX_SERIES_DESCRIBED], f"and {len(parts) - MAX_SERIES_DESCRIBED} more series (see the data table)"]
+    return f"{title}: " + ("; ".join(parts) if parts else "nothing to draw") + "."
+
+
 def template_text(value: object) -> str:
     """An outside value spliced into a hover template: escaped, and no `%{` to be read as a field."""
     return label(value).replace("%{", "%\u200b{")
@@ -78,15 +160,16 @@ def monthly_incident_rates(monthly: pd.DataFrame) -> go.Figure:
     monthly = monthly.assign(type=monthly["incident_type"].map(INCIDENT_TYPE_LABELS))
     figure = go.Figure([
         go.Scatter(
-            x=part["month"], y=part["rate"], name=kind, mode="lines", line={"color": colour},
+            x=part["month"], y=part["rate"], name=kind, mode="lines", line={"color": colour, "dash": dash},
             customdata=part[["incidents", "prisoner_years"]].to_numpy(),
             hovertemplate="%{x|%b %Y}: %{y:.0f} per 1,000 per year<br>%{customdata[0]} incidents / %{customdata[1]:.1f} prisoner-years<extra></extra>",
         )
-        for (kind, part), colour in zip(monthly.sort_values("month").groupby("type"), PALETTE)
+        for (kind, part), colour, dash in zip(monthly.sort_values("month").groupby("type"), PALETTE, DASHES)
     ])
-    _layout(figure, "Monthly incident rates, annualised", "Incidents per 1,000 prisoners per year (annualised)")
+    title = "Monthly incident rates, annualised"
+    _layout(figure, title, "Incidents per 1,000 prisoners per year (annualised)")
     figure.update_layout(hovermode="x unified", margin={"t": 50})
-    return figure
+    return _summarised(figure, f"{title}, per 1,000 prisoners per year: " + "; ".join(filter(None, map(_series_text, figure.data))) + ".")
 
 
 @escaped
@@ -107,9 +190,14 @@ def services_by_category(counts: pd.DataFrame) -> go.Figure:
             ), row=1, col=column)
     figure.update_layout(barmode="stack", height=420)
     figure.update_xaxes(title_text="Services")
-    _layout(figure, "Provision and gaps by category, prison by prison", "", "Services")
+    title = "Provision and gaps by category, prison by prison"
+    _layout(figure, title, "", "Services")
     figure.update_layout(margin={"t": 80})
-    return figure
+    worst = counts.loc[counts["services_gap"].idxmax()] if len(counts) else None
+    most = (f"; the most gaps are in {worst['category'].lower()} at {worst['prison']} ({worst['services_gap']})"
+            if worst is not None and worst["services_gap"] > 0 else "")
+    return _summarised(figure, f"{title}: {counts['services_available'].sum()} services available and {counts['services_gap'].sum()} gaps "
+                               f"across {len(prisons)} prisons{most}.")
 
 
 @escaped
@@ -117,15 +205,22 @@ def referrals_by_quarter(quarterly: pd.DataFrame, coordinator_period: tuple | No
     """Stacked referrals per quarter by outcome (`quarter`, `outcome`, `referrals`), the coordinator
     period shaded when it is known."""
     figure = go.Figure([
-        go.Bar(x=part["quarter"], y=part["referrals"], name=outcome, marker_color=colour,
-               hovertemplate="quarter from %{x|%b %Y}: %{y} " + outcome + "<extra></extra>")
-        for (outcome, part), colour in zip(quarterly.groupby("outcome"), PALETTE)
+        go.Bar(x=part["quarter"], y=part["referrals"], name=CODE_LABELS["outcome"].get(outcome, outcome), marker_color=colour,
+               marker_pattern_shape=pattern,
+               hovertemplate="quarter from %{x|%b %Y}: %{y} " + CODE_LABELS["outcome"].get(outcome, outcome).lower() + "<extra></extra>")
+        for (outcome, part), colour, pattern in zip(quarterly.groupby("outcome"), PALETTE, PATTERNS)
     ])
     if coordinator_period is not None:
-        figure.add_vrect(x0=coordinator_period[0], x1=coordinator_period[1], fillcolor="#6a1b9a", opacity=0.08, line_width=0,
+        figure.add_vrect(x0=coordinator_period[0], x1=coordinator_period[1], fillcolor=SPAN_COLOUR, opacity=0.08, line_width=0,
                          annotation_text="coordinator period")
     figure.update_layout(barmode="stack")
-    return _layout(figure, "Referrals per quarter by outcome", "Referrals", "Quarter")
+    title = "Referrals per quarter by outcome"
+    _layout(figure, title, "Referrals", "Quarter")
+    per_quarter = quarterly.groupby("quarter")["referrals"].sum()
+    outcomes = quarterly.groupby("outcome")["referrals"].sum().sort_values()
+    return _summarised(figure, f"{title}: {per_quarter.sum():,} referrals from {_month(per_quarter.index.min())} to "
+                               f"{_month(per_quarter.index.max())}, most in the quarter from {_month(per_quarter.idxmax())} "
+                               f"({per_quarter.max():,}); most often {CODE_LABELS['outcome'].get(outcomes.index[-1], outcomes.index[-1]).lower()}.")
 
 
 @escaped
@@ -141,7 +236,16 @@ def wing_rate_heatmap(rates: pd.DataFrame, unit: str) -> go.Figure:
     ))
     figure.update_yaxes(autorange="reversed")
     figure.update_layout(height=120 + 36 * len(grid.index))
-    return _layout(figure, f"Monthly rate by wing ({unit}, annualised)", "Wing")
+    title = f"Monthly rate by wing ({unit}, annualised)"
+    _layout(figure, title, "Wing")
+    means = rates.groupby("wing_name")["incidents"].sum() / rates.groupby("wing_name")["prisoner_years"].sum() * 1000
+    if means.dropna().empty:
+        return _summarised(figure, f"{title}: no rates to draw.")
+    top = rates.loc[rates["rate"].idxmax()]
+    return _summarised(figure, f"{title}: {len(grid.index)} wings over {len(grid.columns)} months; over the whole span "
+                               f"{means.idxmax()} has the highest rate ({means.max():,.0f}) and {means.idxmin()} the lowest "
+                               f"({means.min():,.0f}); the highest month was {top['wing_name']} in {_month(top['month'])} "
+                               f"({top['rate']:,.0f}).")
 
 
 @escaped
@@ -149,7 +253,7 @@ def spc_chart(series: pd.DataFrame, cohorts: pd.DataFrame, workshops: pd.DataFra
     # One layout update for all spans: add_vrect per cohort re-validates the figure each time.
     figure = go.Figure(layout={"shapes": [
         {"type": "rect", "xref": "x", "yref": "paper", "x0": first, "x1": last, "y0": 0, "y1": 1,
-         "fillcolor": "#6a1b9a", "opacity": 0.12, "line": {"width": 0}, "layer": "below"}
+         "fillcolor": SPAN_COLOUR, "opacity": 0.12, "line": {"width": 0}, "layer": "below"}
         for first, last in zip(cohorts["first_workshop"], cohorts["last_workshop"])
     ]})
     figure.add_trace(go.Scatter(x=series["month"], y=series["rate"], mode="lines", line={"color": "#5f6b6d", "width": 1.5},
@@ -158,7 +262,7 @@ def spc_chart(series: pd.DataFrame, cohorts: pd.DataFrame, workshops: pd.DataFra
         points = series[series["signal"] == signal]
         figure.add_trace(go.Scatter(
             x=points["month"], y=points["rate"], mode="markers", name=signal.capitalize(),
-            marker={"color": colour, "size": 9, "line": {"width": 1, "color": "white"}},
+            marker={"color": colour, "size": 9, "symbol": SIGNAL_SYMBOLS[signal], "line": {"width": 1, "color": "white"}},
             customdata=np.stack([points["incidents"], points["prisoner_years"]], axis=-1) if len(points) else None,
             hovertemplate="%{x|%b %Y}: %{y:.0f}<br>%{customdata[0]} incidents / %{customdata[1]:.1f} prisoner-years<extra>" + signal + "</extra>",
         ))
@@ -168,11 +272,18 @@ def spc_chart(series: pd.DataFrame, cohorts: pd.DataFrame, workshops: pd.DataFra
     if not workshops.empty:
         figure.add_trace(go.Scatter(
             x=workshops["delivered_on"], y=[0] * len(workshops), mode="markers", name="Workshop delivered",
-            marker={"symbol": "triangle-up", "size": 10, "color": "#6a1b9a"},
+            marker={"symbol": "triangle-up", "size": 10, "color": DARK_PINK},
             text=workshops["cohort_id"] + " · session " + workshops["session_number"].astype(str),
             hovertemplate="%{x|%d %b %Y}: %{text}<extra></extra>",
         ))
-    return _layout(figure, title, f"Rate ({unit}, annualised)")
+    _layout(figure, title, f"Rate ({unit}, annualised)")
+    if series.empty:
+        return _summarised(figure, f"{html.unescape(title)}: no months to draw.")
+    signals, latest = series["signal"].value_counts(), series.iloc[-1]
+    return _summarised(figure, f"{html.unescape(title)}: {len(series)} months, mean {series['mean'].iloc[-1]:,.0f}, process limits "
+                               f"{series['lower'].iloc[-1]:,.0f} to {series['upper'].iloc[-1]:,.0f}; {signals.get('improvement', 0)} months "
+                               f"signal improvement and {signals.get('concern', 0)} concern; the latest, {_month(latest['month'])}, is "
+                               f"{latest['rate']:,.0f} ({latest['signal']}).")
 
 
 def _ratio_axis(figure: go.Figure, values) -> None:
@@ -210,7 +321,14 @@ def forest_plot(cohorts: pd.DataFrame, pooled, title: str) -> go.Figure:
     _ratio_axis(figure, [*cohorts["ratio_low"], *cohorts["ratio_high"], *((pooled.lower, pooled.upper) if pooled else ())])
     figure.update_yaxes(categoryorder="array", categoryarray=rows[::-1], title="")
     figure.update_layout(height=max(260, 26 * len(rows) + 120), showlegend=False)
-    return _layout(figure, title, "", "Ratio of changes, cohort's wing against comparison wings (below 1: fell more)")
+    _layout(figure, title, "", "Ratio of changes, cohort's wing against comparison wings (below 1: fell more)")
+    if cohorts.empty:
+        return _summarised(figure, f"{title}: no cohort could be compared.")
+    below = int((cohorts["ratio"] < 1).sum())
+    pooled_text = (f"; all cohorts together {pooled.ratio:.2f} (95% CI {pooled.lower:.2f} to {pooled.upper:.2f})" if pooled is not None
+                   else "")
+    return _summarised(figure, f"{title}: {len(cohorts)} cohorts, ratios from {cohorts['ratio'].min():.2f} to "
+                               f"{cohorts['ratio'].max():.2f}, {below} below 1{pooled_text}.")
 
 
 @escaped
@@ -220,7 +338,7 @@ def event_study_chart(study: pd.DataFrame, title: str) -> go.Figure:
     shown = study[study["cohorts"] > 0]
     figure = go.Figure(layout={"shapes": [
         {"type": "rect", "xref": "x", "yref": "paper", "x0": -0.5, "x1": 2.5, "y0": 0, "y1": 1,
-         "fillcolor": "#6a1b9a", "opacity": 0.10, "line": {"width": 0}, "layer": "below"},
+         "fillcolor": SPAN_COLOUR, "opacity": 0.10, "line": {"width": 0}, "layer": "below"},
     ]})
     figure.add_trace(go.Scatter(
         x=list(shown["months_from_first_workshop"]) + list(shown["months_from_first_workshop"])[::-1],
@@ -237,7 +355,11 @@ def event_study_chart(study: pd.DataFrame, title: str) -> go.Figure:
     figure.add_hline(y=1, line={"color": "#231f20", "width": 1})
     figure.update_yaxes(type="log")
     figure.update_xaxes(dtick=3, zeroline=False)
-    return _layout(figure, title, "Rate ratio against comparison wings", "Months from the first workshop (0 = its month; shaded: the workshops)")
+    _layout(figure, title, "Rate ratio against comparison wings", "Months from the first workshop (0 = its month; shaded: the workshops)")
+    before, after = shown[shown["months_from_first_workshop"] < 0]["ratio"], shown[shown["months_from_first_workshop"] >= 0]["ratio"]
+    span = lambda part: f"between {part.min():.2f} and {part.max():.2f}" if part.notna().any() else "not estimated"  # noqa: E731
+    return _summarised(figure, f"{title}: the ratio to what comparison wings predict is {span(before)} in the months before the "
+                               f"first workshop and {span(after)} from its month on (1 means no difference).")
 
 
 @escaped
@@ -248,7 +370,7 @@ def funnel_plot(result, title: str, unit: str, highlight=(), show_unadjusted: bo
     prisons = result.table
     exposure = np.linspace(max(prisons["prisoner_years"].min() * 0.8, 1.0), prisons["prisoner_years"].max() * 1.1, 120)
     traces = []  # plain dicts, validated once by the figure (a trace object each costs several ms)
-    variants = [(result.adjusted, "#455a64", "")]
+    variants = [(result.adjusted, DARK_GREY, "")]
     if show_unadjusted and result.adjusted:
         variants.append((False, "#b0bec5", " without adjustment"))
     for adjusted, colour, suffix in variants:
@@ -267,9 +389,9 @@ def funnel_plot(result, title: str, unit: str, highlight=(), show_unadjusted: bo
                        hovertemplate=f"reference rate {result.reference_rate:,.0f}<extra></extra>"))
     mine = prisons["prison_id"].isin(list(highlight))
     groups = (
-        (~prisons["programme"] & ~mine, OTHER_COLOUR, 8, "Other prisons", False),
+        (~prisons["programme"] & ~mine, "#707070", 8, "Other prisons", False),
         (prisons["programme"] & ~mine, PROGRAMME_COLOUR, 10, "Programme prisons", True),
-        (mine, "#1a237e", 14, "Your prisons", True),
+        (mine, DARK_BLUE, 14, "Your prisons", True),
     )
     for chosen, colour, size, name, labelled in groups:
         points = prisons[chosen]
@@ -289,7 +411,11 @@ def funnel_plot(result, title: str, unit: str, highlight=(), show_unadjusted: bo
             ], axis=-1) if len(points) else None,
             hovertemplate="%{customdata[0]}<br>%{customdata[1]} incidents (%{customdata[2]}) / %{x:,.0f} prisoner-years<br>%{y:.0f} " + unit + "<extra></extra>",
         ))
-    return _layout(go.Figure(traces), title, f"Rate ({unit})", "Prisoner-years (exposure)")
+    figure = _layout(go.Figure(traces), title, f"Rate ({unit})", "Prisoner-years (exposure)")
+    positions = prisons["position"].value_counts()
+    outside = "; ".join(f"{n} {p}" for p, n in positions.items() if p != "within limits") or "none outside the 95% limits"
+    return _summarised(figure, f"{title}: {len(prisons)} prisons against a reference rate of {result.reference_rate:,.0f} {unit}; "
+                               f"{positions.get('within limits', 0)} within the limits; {outside}.")
 
 
 def _panel_grid(titles: list[str], columns: int, panel_height: int, gap_px: int = 90) -> tuple[dict, list[tuple[str, str]]]:
@@ -322,17 +448,17 @@ def trend_small_multiples(quarterly: pd.DataFrame, unit: str) -> go.Figure:
     """Each programme prison's quarterly rate against its comparison group, one panel each."""
     panels = list(dict.fromkeys(quarterly["panel"]))
     layout, references = _panel_grid(panels, columns=3, panel_height=300)
-    colours = {"This prison": PROGRAMME_COLOUR, "Comparison group": "#455a64"}
+    colours = {"This prison": (PROGRAMME_COLOUR, "solid"), "Comparison group": (DARK_GREY, "dash")}
     parts = dict(iter(quarterly.groupby(["panel", "series"], sort=False)))
     traces = []
     for i, (panel, (x_axis, y_axis)) in enumerate(zip(panels, references)):
-        for series, colour in colours.items():
+        for series, (colour, dash) in colours.items():
             part = parts.get((panel, series))
             if part is None:
                 continue
             traces.append(dict(  # plain dicts and arrays: validated once, by the figure
                 type="scatter", x=part["quarter"].to_numpy(), y=part["rate"].to_numpy(), mode="lines", name=series,
-                legendgroup=series, showlegend=i == 0, line={"color": colour, "width": 2}, xaxis=x_axis, yaxis=y_axis,
+                legendgroup=series, showlegend=i == 0, line={"color": colour, "width": 2, "dash": dash}, xaxis=x_axis, yaxis=y_axis,
                 customdata=np.stack([part["incidents"], part["prisoner_years"]], axis=-1),
                 hovertemplate="%{x|%b %Y}: %{y:.0f}<br>%{customdata[0]:.0f} incidents / %{customdata[1]:,.0f} prisoner-years<extra>" + series + "</extra>",
             ))
@@ -341,13 +467,17 @@ def trend_small_multiples(quarterly: pd.DataFrame, unit: str) -> go.Figure:
         title=f"Quarterly rate ({unit}): programme prisons against prisons of the same type without a programme",
         legend_title_text="", margin={"t": 90}, font={"size": 13},
     )
-    return figure
+    latest = quarterly[quarterly["quarter"] == quarterly["quarter"].max()].pivot_table(index="panel", columns="series", values="rate")
+    above = int((latest.get("This prison") > latest.get("Comparison group")).sum()) if {"This prison", "Comparison group"} <= set(latest) else 0
+    return _summarised(figure, f"Quarterly rates ({unit}) of {count_of(len(panels), 'programme prison')} against their comparison "
+                               f"groups, {_month(quarterly['quarter'].min())} to {_month(quarterly['quarter'].max())}: in the latest "
+                               f"quarter, {above} of {len(latest)} above their comparison group.")
 
 
 # --- The Conversation: cohorts ---------------------------------------------------------------
 
 # Plain graph objects rather than plotly.express here: px costs ~80 ms a figure, too slow for a page.
-DELIVERY_COLOURS = {"all three sessions": "#1e88e5", "2 of 3 sessions": "#ffc107", "1 of 3 sessions": "#d81b60", "0 of 3 sessions": "#616161"}
+DELIVERY_COLOURS = {"all three sessions": DARK_BLUE, "2 of 3 sessions": TURQUOISE, "1 of 3 sessions": ORANGE, "0 of 3 sessions": DARK_GREY}
 
 
 @escaped
@@ -359,20 +489,24 @@ def cohort_timeline(delivery: pd.DataFrame) -> go.Figure:
     frame["duration_ms"] = (end - start).dt.total_seconds() * 1000
     frame["delivery"] = frame["sessions_delivered"].map(lambda n: "all three sessions" if n >= 3 else f"{n} of 3 sessions")
     figure = go.Figure()
-    for delivery_label, colour in DELIVERY_COLOURS.items():
+    for (delivery_label, colour), pattern in zip(DELIVERY_COLOURS.items(), PATTERNS):
         part = frame[frame["delivery"] == delivery_label]
         if part.empty:
             continue
         figure.add_trace(go.Bar(
             y=part["cohort_id"], x=part["duration_ms"], base=pd.to_datetime(part["first_scheduled"]), orientation="h",
-            name=delivery_label, marker_color=colour,
+            name=delivery_label, marker_color=colour, marker_pattern_shape=pattern,
             customdata=np.stack([part["prison_id"], part["wing_id"], part["sdm"], part["days_first_to_last"].fillna(-1)], axis=-1),
             hovertemplate="%{y}: %{customdata[0]} %{customdata[1]}, %{customdata[2]}<br>%{base|%d %b %Y}, %{customdata[3]} days first to last<extra>" + delivery_label + "</extra>",
         ))
     figure.update_xaxes(type="date")
     figure.update_yaxes(categoryorder="array", categoryarray=list(frame["cohort_id"]), autorange="reversed", title_text="")
     figure.update_layout(height=max(300, 18 * len(frame) + 120), barmode="overlay")
-    return _layout(figure, "Cohorts from first scheduled to last delivered workshop", "", "Date")
+    title = "Cohorts from first scheduled to last delivered workshop"
+    _layout(figure, title, "", "Date")
+    delivered = frame["delivery"].value_counts()
+    return _summarised(figure, f"{title}: {len(frame)} cohorts first scheduled from {start.min():%d %b %Y} to {start.max():%d %b %Y}; "
+                               + ", ".join(f"{delivered[d]} delivered {d}" for d in DELIVERY_COLOURS if d in delivered) + ".")
 
 
 @escaped
@@ -381,13 +515,18 @@ def cancellation_reasons(cancelled: pd.DataFrame) -> go.Figure:
     counts = frame.groupby(["quarter", "cancellation_reason"], as_index=False).size()
     figure = go.Figure([
         go.Bar(x=part["quarter"], y=part["size"], name=reason, marker_color=PALETTE[i % len(PALETTE)],
+               marker_pattern_shape=PATTERNS[i % len(PATTERNS)],
                width=1000 * 60 * 60 * 24 * 80, offset=0,  # a quarter wide (ms), whatever the span shown
                hovertemplate="%{x|%b %Y} quarter: %{y} cancelled<extra>" + template_text(reason) + "</extra>")
         for i, (reason, part) in enumerate(counts.groupby("cancellation_reason"))
     ])
     figure.update_layout(barmode="stack")
     figure.update_yaxes(dtick=1)
-    return _layout(figure, "Cancelled workshops by quarter and reason", "Workshops cancelled", "Quarter")
+    title = "Cancelled workshops by quarter and reason"
+    _layout(figure, title, "Workshops cancelled", "Quarter")
+    reasons = cancelled["cancellation_reason"].value_counts()
+    return _summarised(figure, f"{title}: {len(cancelled)} workshops cancelled from {_month(frame['quarter'].min())} to "
+                               f"{_month(frame['quarter'].max())}, most often for {reasons.index[0]} ({reasons.iloc[0]}).")
 
 
 @escaped
@@ -395,22 +534,29 @@ def days_first_to_last(delivery: pd.DataFrame, planned_days: int) -> go.Figure:
     frame = delivery[delivery["sessions_delivered"] >= 3].dropna(subset=["days_first_to_last"])
     jitter = np.linspace(-0.3, 0.3, len(frame)) if len(frame) > 1 else np.zeros(len(frame))
     figure = go.Figure(go.Scatter(
-        x=frame["days_first_to_last"], y=jitter, mode="markers", marker={"color": "#1e88e5", "size": 9, "opacity": 0.8},
+        x=frame["days_first_to_last"], y=jitter, mode="markers", marker={"color": DARK_BLUE, "size": 9, "opacity": 0.8},
         text=frame["cohort_id"], hovertemplate="%{text}: %{x} days<extra></extra>", name="Cohort",
     ))
     figure.add_trace(go.Scatter(x=[planned_days, planned_days], y=[-0.5, 0.5], mode="lines", line={"dash": "dash", "color": "#231f20"},
                                 name=f"plan: {planned_days} days (9 weeks)"))
     figure.update_yaxes(visible=False, range=[-0.6, 0.6])
     figure.update_layout(height=260)
-    return _layout(figure, "Days from first to last workshop, cohorts that delivered all three sessions", "", "Days")
+    title = "Days from first to last workshop, cohorts that delivered all three sessions"
+    _layout(figure, title, "", "Days")
+    days = frame["days_first_to_last"]
+    if days.empty:
+        return _summarised(figure, f"{title}: no cohort has delivered all three sessions.")
+    return _summarised(figure, f"{title}: {len(days)} cohorts took from {days.min():.0f} to {days.max():.0f} days, median "
+                               f"{days.median():.0f}, against a plan of {planned_days}.")
 
 
 @escaped
 def retention_chart(retention: pd.DataFrame) -> go.Figure:
-    colours = {"prisoner": "#1e88e5", "staff": "#d81b60"}
+    colours = {"prisoner": (DARK_BLUE, ""), "staff": (ORANGE, "/")}
     figure = go.Figure([
         go.Bar(
-            x=[f"Session {n}" for n in part["session_number"]], y=part["share"], name=role.capitalize(), marker_color=colours.get(role),
+            x=[f"Session {n}" for n in part["session_number"]], y=part["share"], name=CODE_LABELS["role"].get(role, role),
+            marker_color=colours.get(role, (DARK_GREY, ""))[0], marker_pattern_shape=colours.get(role, (DARK_GREY, ""))[1],
             text=[f"{v:.0%}" for v in part["share"]], textposition="inside",
             customdata=np.stack([part["attended"], part["participants"]], axis=-1),
             hovertemplate="%{x}: %{y:.0%}<br>%{customdata[0]} attended of %{customdata[1]} participants<extra>" + role + "</extra>",
@@ -418,7 +564,11 @@ def retention_chart(retention: pd.DataFrame) -> go.Figure:
         for role, part in retention.sort_values("session_number").groupby("role")
     ])
     figure.update_yaxes(tickformat=".0%", range=[0, 1.05])
-    return _layout(figure, "Retention: share of participants at each session", "Share attending", "")
+    title = "Retention: share of participants at each session"
+    _layout(figure, title, "Share attending", "")
+    by_role = [f"{CODE_LABELS['role'].get(role, role).lower()} " + " → ".join(f"{v:.0%}" for v in part.sort_values("session_number")["share"])
+               for role, part in retention.groupby("role")]
+    return _summarised(figure, f"{title}, sessions 1 to 3: " + "; ".join(by_role) + ".")
 
 
 @escaped
@@ -444,19 +594,33 @@ def likert_diverging(shares: pd.DataFrame, item_labels: dict) -> go.Figure:
     figure.update_layout(barmode="relative", height=140 + 28 * len(order))
     figure.update_xaxes(tickformat=".0%", range=[-1, 1])
     figure.update_yaxes(categoryorder="array", categoryarray=order, autorange="reversed")
-    return _layout(figure, "Answers before (pre) and after (post): share at each score", "", "Share of answers (left: 1-3, right: 3-5)")
+    title = "Answers before (pre) and after (post): share at each score"
+    _layout(figure, title, "", "Share of answers (left: 1-3, right: 3-5)")
+    high = shares[shares["score"] >= 4].groupby(["item", "wave"])["share"].sum().unstack("wave")
+    if not {"pre", "post"} <= set(high.columns):
+        return _summarised(figure, f"{title}: answers from one survey wave only.")
+    rise = (high["post"] - high["pre"]).sort_values()
+    return _summarised(figure, f"{title}: answers of 4 or 5 went from {high['pre'].min():.0%}–{high['pre'].max():.0%} of answers per item "
+                               f"before to {high['post'].min():.0%}–{high['post'].max():.0%} after; the largest rise was in "
+                               f"{item_labels.get(rise.index[-1], rise.index[-1]).lower()} ({rise.iloc[-1] * 100:+.0f} points).")
 
 
 @escaped
 def cumulative_giving(cumulative: pd.DataFrame, target: float, opens_at, closes_at) -> go.Figure:
     figure = go.Figure()
     figure.add_trace(go.Scatter(x=cumulative["day"], y=cumulative["cumulative_total_gbp"], mode="lines", name="Gifts + match",
-                                line={"color": "#1e88e5", "width": 2.5, "shape": "hv"},
+                                line={"color": DARK_BLUE, "width": 2.5, "shape": "hv"},
                                 hovertemplate="by the end of %{x|%d %b}: £%{y:,.0f} with match<extra></extra>"))
     figure.add_trace(go.Scatter(x=cumulative["day"], y=cumulative["cumulative_raised_gbp"], mode="lines", name="Gifts only",
-                                line={"color": "#d81b60", "width": 2, "dash": "dot", "shape": "hv"},
+                                line={"color": DARK_PINK, "width": 2, "dash": "dot", "shape": "hv"},
                                 hovertemplate="by the end of %{x|%d %b}: £%{y:,.0f} from gifts<extra></extra>"))
     figure.add_hline(y=target, line={"color": "#231f20", "dash": "dash"}, annotation_text=f"target £{target:,.0f}", annotation_position="top left")
     figure.update_xaxes(range=[opens_at, closes_at])
     figure.update_yaxes(tickprefix="£", rangemode="tozero")
-    return _layout(figure, "Cumulative giving over the campaign window", "Raised (£)", "Day (UTC)")
+    title = "Cumulative giving over the campaign window"
+    _layout(figure, title, "Raised (£)", "Day (UTC)")
+    if cumulative.empty:
+        return _summarised(figure, f"{title}: no gifts.")
+    last = cumulative.iloc[-1]
+    return _summarised(figure, f"{title}: £{last['cumulative_total_gbp']:,.0f} with the match (£{last['cumulative_raised_gbp']:,.0f} from "
+                               f"gifts) by {pd.Timestamp(last['day']):%d %b %Y}, against a target of £{target:,.0f}.")

@@ -9,12 +9,13 @@ import time
 import pandas as pd
 import streamlit as st
 
-from dashboard import metrics
+from dashboard import charts, metrics
 from dashboard.access import Viewer
 from dashboard.contract import MODELS_BY_TABLE
 from dashboard.database import Database, configured_data_dir, extracts_fingerprint, open_database
 from dashboard.loader import SHRANK
 from dashboard.queries import query_description, query_parameters, query_sql, query_tables
+from dashboard.text import md
 
 VIEWER = "_viewer"  # set by dashboard.identity at the top of every run
 
@@ -235,6 +236,16 @@ def download_csv(frame: pd.DataFrame, file_name: str, label: str = "Download CSV
     may offer several); it also goes into the page's data download."""
     _note_table(frame, file_name.removesuffix(".csv"), as_extracted)
     st.download_button(label, lambda: csv_bytes(frame), file_name=file_name, mime="text/csv")
+
+
+def chart(figure, data: pd.DataFrame | None = None, name: str = "") -> None:
+    """A chart with its text alternative (a sentence generated from what it draws) and, one click
+    away, its data as a table (which also goes into the page's data download as `name`.csv)."""
+    st.plotly_chart(figure, width="stretch")
+    st.caption(md(charts.describe(figure), limit=None))
+    if data is not None:
+        with st.expander("The chart's data as a table"):
+            table(data, name)
 
 
 def metric(key: str, value: str, container=None, **options) -> None:

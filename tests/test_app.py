@@ -22,7 +22,7 @@ def test_overview_on_the_sample(monkeypatch, raw):
 
 def test_overview_incident_rates_match_pandas(monkeypatch, raw):
     at = start(monkeypatch)
-    (table,) = [d.value for d in at.dataframe if "Rate per 1,000 per year" in d.value.columns]
+    (table,) = [d.value for d in at.dataframe if "95% CI low" in d.value.columns and "Rate per 1,000 per year" in d.value.columns]
     incidents, population = raw("incidents"), raw("wing_population")
     last = pd.to_datetime(population["month"]).max()
     window_start = last - pd.DateOffset(months=11)
@@ -75,7 +75,7 @@ def test_bad_rows_are_named_and_the_good_ones_still_count(monkeypatch, sample_co
     (sample_copy / "events.parquet").unlink()
 
     at = start(monkeypatch, sample_copy)
-    (table,) = [d.value for d in at.dataframe if "Rate per 1,000 per year" in d.value.columns]
+    (table,) = [d.value for d in at.dataframe if "95% CI low" in d.value.columns and "Rate per 1,000 per year" in d.value.columns]
     occurred = pd.to_datetime(incidents["occurred_on"])
     last = occurred.max().to_period("M").to_timestamp()
     recent = incidents[(occurred >= last - pd.DateOffset(months=11)) & (incidents["incident_type"] == "use_of_force")]

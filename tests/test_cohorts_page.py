@@ -134,7 +134,7 @@ def test_only_the_open_tab_is_computed_and_the_link_keeps_it(monkeypatch, raw):
     delivered = raw("workshops").query("status == 'delivered'")
     attendance = raw("attendance").merge(delivered, on="workshop_id").merge(people, on="participant_id")
     first = attendance[(attendance["session_number"] == 1) & (attendance["role"] == "prisoner")]
-    prisoners = retention["data"][[t["name"] for t in retention["data"]].index("Prisoner")]
+    prisoners = retention["data"][[t["name"] for t in retention["data"]].index("Prisoners")]
     assert trace_values(prisoners["y"])[0] == pytest.approx(first["attended"].sum() / len(first))
 
 

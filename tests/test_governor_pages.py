@@ -13,8 +13,8 @@ COMPARISON = "app_pages/prison_comparison.py"
 
 
 def table_with(at, column):
-    (found,) = [d.value for d in at.dataframe if column in d.value.columns]
-    return found
+    """The first table with `column` (a chart's data table may repeat a table shown beside it)."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
 
 
 def test_wing_trends_for_a_prison_from_the_url(monkeypatch, raw):

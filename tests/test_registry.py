@@ -2,7 +2,10 @@
 role, comes from the metric registry; the page's data download holds exactly its tables, suppressed as
 shown; the Methods page lists every figure."""
 
+import html
 import io
+import json
+import re
 import zipfile
 
 import pandas as pd
@@ -12,7 +15,7 @@ from dashboard import disclosure, metrics
 from dashboard.pages import PAGE_TABLE
 from dashboard.queries import query_names
 from dashboard.registry_figures import ROUNDED
-from tests.apptest import open_page, start
+from tests.apptest import open_page, rendered, start
 
 ROLES = ("admin", "governor:WSI", "sdm:Priya S.", "funder")
 K = disclosure.DEFAULT_THRESHOLD
@@ -70,6 +73,12 @@ def test_every_figure_on_every_page_comes_from_the_registry(monkeypatch, role, s
         assert set(frame.columns) <= metrics.LABELS, set(frame.columns) - metrics.LABELS
     for tile in at.metric:
         assert tile.label in metrics.LABELS, tile.label
+    # every chart: its one-sentence text alternative under it, and its data as a table one click away
+    captions = [rendered(c.value) for c in at.caption]
+    for chart in at.get("plotly_chart"):
+        summary = html.unescape(json.loads(chart.proto.spec)["layout"]["meta"]["summary"])
+        assert summary.endswith(".") and not re.search(r"\bnan\b|None", summary) and summary in captions, summary
+    assert len([e for e in at.expander if e.label == "The chart's data as a table"]) == len(at.get("plotly_chart"))
     tables = _state(at, "_page_tables", {})
     if not tables:
         return

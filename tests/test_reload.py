@@ -10,7 +10,7 @@ from tests.apptest import open_page, rerun, start
 
 
 def incidents_shown(at) -> int:
-    (table,) = [f.value for f in at.dataframe if "Incidents" in f.value.columns]
+    (table,) = [f.value for f in at.dataframe if "Incidents" in f.value.columns and "95% CI low" in f.value.columns]
     return int(table["Incidents"].sum())
 
 
