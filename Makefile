@@ -26,9 +26,11 @@ endif
 test: $(INSTALLED) browser lint
 	$(BIN)/python -m pytest
 
-# Pyflakes errors, likely bugs, import order and modern syntax (ruff.toml).
+# Python: pyflakes errors, likely bugs, import order and modern syntax (ruff.toml). SQL in queries/:
+# sqlfluff in DuckDB's dialect with the rules in .sqlfluff.
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
+	$(BIN)/sqlfluff lint queries/ --nocolor
 
 # Regenerate the bundled synthetic sample (deterministic: the same seed gives the same files).
 sample: $(INSTALLED)

@@ -6,7 +6,7 @@ WITH sums AS (
         l.wave,
         sum(l.score_1) AS s1, sum(l.score_2) AS s2, sum(l.score_3) AS s3, sum(l.score_4) AS s4, sum(l.score_5) AS s5
     FROM cohort_likert l
-    JOIN chosen_cohorts($prison_ids, $wing_ids, $period_start, $period_end, $scope_prisons, $scope_sdm, $sdm, $cohort_id) c USING (cohort_id)
+    JOIN chosen_cohorts($prison_ids, $wing_ids, $period_start, $period_end, $scope_prisons, $scope_sdm, $sdm, $cohort_id) USING (cohort_id)
     WHERE ($role IS NULL OR l.role = $role)
       AND l.wave IN ('pre', 'post')
     GROUP BY ALL

@@ -4,9 +4,7 @@
 WITH chosen_cohorts AS (
     SELECT cohort_id
     FROM cohorts
-    WHERE list_contains($prison_ids, prison_id)
-      AND ($wing_ids IS NULL OR list_contains($wing_ids, wing_id))
-      AND ($wing_ids IS NULL OR can_see_wings(prison_id, $scope_prisons))
+    WHERE in_chosen_places(prison_id, wing_id, $prison_ids, $wing_ids, $scope_prisons)
       AND start_date >= $period_start AND start_date < $period_end
 )
 SELECT

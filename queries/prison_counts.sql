@@ -8,7 +8,7 @@
 -- for that window with a note and no figures, so a page can say why it is left out.
 WITH windows AS (
     SELECT window_start, window_end, datediff('month', window_start, window_end) AS months
-    FROM (SELECT unnest($window_starts::DATE[]) AS window_start, unnest($window_ends::DATE[]) AS window_end)
+    FROM (SELECT unnest($window_starts::DATE[]) AS window_start, unnest($window_ends::DATE[]) AS window_end) AS asked
     WHERE window_end > window_start
 ),
 window_months AS (  -- each month of each window, so row-level figures join on the month
@@ -16,10 +16,10 @@ window_months AS (  -- each month of each window, so row-level figures join on t
     FROM windows
 ),
 row_level AS (
-    SELECT DISTINCT w.prison_id FROM wing_population wp JOIN wings w USING (wing_id)
+    SELECT DISTINCT w.prison_id FROM wing_population JOIN wings w USING (wing_id)
 ),
 recorded_population AS (
-    SELECT w.prison_id, wm.window_start, sum(wp.average_population) / 12.0 AS prisoner_years
+    SELECT w.prison_id, wm.window_start, prisoner_years(wp.average_population) AS prisoner_years
     FROM wing_population wp
     JOIN wings w USING (wing_id)
     JOIN window_months wm USING (month)
@@ -61,14 +61,16 @@ published_counts AS (
     HAVING count(*) = len($incident_types)
 ),
 published_population AS (
-    SELECT pp.prison_id, wm.window_start, sum(pp.population) / 12.0 AS prisoner_years, count(*) AS months
+    SELECT pp.prison_id, wm.window_start, prisoner_years(pp.population) AS prisoner_years, count(*) AS months
     FROM prison_population pp
     JOIN window_months wm USING (month)
     WHERE pp.prison_id NOT IN (SELECT prison_id FROM row_level)
     GROUP BY ALL
 ),
 published_prisons AS (
-    SELECT prison_id FROM prison_incident_counts UNION SELECT prison_id FROM prison_population
+    SELECT prison_id FROM prison_incident_counts
+    UNION
+    SELECT prison_id FROM prison_population
 ),
 sourced AS (
     SELECT
@@ -100,8 +102,8 @@ SELECT
     p.name,
     p.prison_type,
     p.region,
-    coalesce(r.runs_the_conversation, false) AS runs_the_conversation,
-    coalesce(r.runs_good_prison_project, false) AS runs_good_prison_project,
+    coalesce(r.runs_the_conversation, FALSE) AS runs_the_conversation,
+    coalesce(r.runs_good_prison_project, FALSE) AS runs_good_prison_project,
     s.source,
     CASE WHEN s.note IS NULL THEN s.incidents END AS incidents,
     CASE WHEN s.note IS NULL THEN s.prisoner_years END AS prisoner_years,

@@ -5,7 +5,7 @@
 -- whole numbers and must agree; the population bulletin rounds each month to a whole prisoner, so the
 -- averages may differ by up to half a prisoner).
 WITH row_level AS (
-    SELECT DISTINCT w.prison_id FROM wing_population wp JOIN wings w USING (wing_id)
+    SELECT DISTINCT w.prison_id FROM wing_population JOIN wings w USING (wing_id)
 ),
 published AS (
     SELECT prison_id, period_start, period_months, (period_start + to_months(period_months))::DATE AS period_end,
@@ -57,7 +57,7 @@ SELECT
     CASE
         WHEN pp.published_months < p.period_months THEN 'the published population lacks months of this period'
         WHEN rp.recorded_months < p.period_months THEN 'the wing populations lack months of this period'
-        WHEN p.published_incidents IS DISTINCT FROM c.recorded_incidents THEN 'counts differ'
+        WHEN p.published_incidents <> c.recorded_incidents THEN 'counts differ'  -- neither is null: see published, recorded_counts
         WHEN abs(pp.published_population - rp.recorded_population) > 0.5 THEN 'populations differ beyond rounding'
     END AS flag,
     p.source

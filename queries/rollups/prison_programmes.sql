@@ -5,10 +5,10 @@ WITH declared AS (SELECT DISTINCT programme FROM programme_sites),
 membership AS (
     SELECT DISTINCT programme, prison_id FROM programme_sites
     UNION
-    SELECT DISTINCT 'the_conversation', prison_id FROM cohorts
+    SELECT DISTINCT 'the_conversation' AS programme, prison_id FROM cohorts
     WHERE NOT EXISTS (SELECT 1 FROM declared WHERE programme = 'the_conversation')
     UNION
-    SELECT DISTINCT 'good_prison_project', prison_id FROM services
+    SELECT DISTINCT 'good_prison_project' AS programme, prison_id FROM services
     WHERE NOT EXISTS (SELECT 1 FROM declared WHERE programme = 'good_prison_project')
 )
 SELECT prison_id,
