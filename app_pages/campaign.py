@@ -55,7 +55,7 @@ for quote in impact.testimonials.itertuples():
 st.subheader("Funder report")
 st.download_button(
     "Download the funder report (HTML, opens offline)",
-    lambda: report.funder_report_html(impact, ui.data_source(db), db.synthetic).encode("utf-8"),
+    lambda: report.funder_report_html(impact, ui.data_through(db, report.TABLES_USED), db.synthetic).encode("utf-8"),
     file_name=f"funder_report_{campaign_id}.html", mime="text/html",
 )
 st.caption("One self-contained file with these figures and the chart, dated, with the data source"

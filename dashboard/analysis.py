@@ -495,6 +495,7 @@ def wing_summary(wing_rates: pd.DataFrame) -> pd.DataFrame:
             "wing_id": wing_id,
             "wing_name": wing_name,
             "incidents_latest_12_months": int(incidents[latest].sum()),
+            "incidents_previous_12_months": int(incidents[previous].sum()) if previous.sum() == 12 else None,
             "prisoner_years_latest_12_months": float(years[latest].sum()),
             "rate_latest_12_months": latest_rate,
             "rate_previous_12_months": previous_rate,
@@ -504,12 +505,20 @@ def wing_summary(wing_rates: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+FEW_INCIDENTS_FOR_A_CHANGE = 10  # under this many in either year, a percentage change is mostly chance
+
+
 def wing_table(summary: pd.DataFrame, cohorts: pd.DataFrame) -> pd.DataFrame:
     """The wing summary as a reader takes it in: wing, rates and change first, then the SPC signal,
-    counts, prisoner-years and how many cohorts ran on the wing."""
+    counts, prisoner-years and how many cohorts ran on the wing. A change over few incidents says so."""
+    fewest = summary[["incidents_latest_12_months", "incidents_previous_12_months"]].min(axis=1)
+    few = summary["change"].notna() & (fewest < FEW_INCIDENTS_FOR_A_CHANGE)
+    note = pd.Series("", index=summary.index).where(~few, f"fewer than {FEW_INCIDENTS_FOR_A_CHANGE} incidents in a year: the change is "
+                                                          "mostly chance")
     return pd.DataFrame({
         "wing": summary["wing_name"], "rate_last_12": summary["rate_latest_12_months"],
-        "rate_previous_12": summary["rate_previous_12_months"], "change": summary["change"], "spc_signal": summary["spc_signal"],
+        "rate_previous_12": summary["rate_previous_12_months"], "change": summary["change"], "note": note,
+        "spc_signal": summary["spc_signal"],
         "incidents_last_12": summary["incidents_latest_12_months"], "prisoner_years_last_12": summary["prisoner_years_latest_12_months"],
         "cohorts_on_wing": summary["wing_id"].map(cohorts["wing_id"].value_counts()).fillna(0).astype(int),
         "wing_id": summary["wing_id"],

@@ -98,9 +98,10 @@ class Metric:
         return self.disclosure.format(k=k, k_less=k - 1)
 
     def text_column_config(self):
+        """A count as a funder sees it ("1,335", "<5") is text: right-aligned like the numbers it stands for."""
         import streamlit as st
 
-        return st.column_config.TextColumn(help=self.help)
+        return st.column_config.TextColumn(help=self.help, alignment="right")
 
     def column_config(self):
         import streamlit as st  # only pages draw; the rest of the registry is plain Python

@@ -20,6 +20,10 @@ blockquote { border-left: 4px solid #1e88e5; margin: 1rem 0; padding: .2rem 1rem
 """
 
 
+# The extracts the report's figures come from (its "data up to" date is the latest in them).
+TABLES_USED = ("campaigns", "donations", "cohorts", "workshops", "participants", "survey_responses", "testimonials")
+
+
 def _table(rows: list[tuple[str, str]], table_id: str) -> str:
     body = "".join(f"<tr><th>{html.escape(k)}</th><td class='value'>{html.escape(v)}</td></tr>" for k, v in rows)
     return f"<table id='{table_id}'>{body}</table>"
@@ -46,7 +50,8 @@ def funder_report_html(impact: CampaignImpact, data_source: str, synthetic: bool
 <h1>{html.escape(c['name'])}</h1>
 <p class="meta">Funder report generated {generated:%d %B %Y %H:%M} UTC · {html.escape(c['platform'])}
  · open {c['opens_at']:%d %b %Y %H:%M} to {c['closes_at']:%d %b %Y %H:%M} UTC
- · match funder: {html.escape(c.get('champion') or 'none')} · data: {html.escape(data_source)}</p>
+ · match funder: {html.escape(c.get('champion') or 'none')}</p>
+<p class="meta" id="data-date">{html.escape(data_source)}</p>
 {warning}
 <h2>What the campaign raised</h2>
 {_table(labelled(impact.giving_rows()), 'giving')}

@@ -144,9 +144,10 @@ def data_source(db: Database) -> str:
     return f"{kind} loaded {loaded:%d %b %Y %H:%M} UTC" if loaded else kind
 
 
-def data_through(db: Database) -> str:
-    """"Data up to …": the latest date in the extracts this run's figures read."""
-    used = [db.report.tables[t] for t in st.session_state.get(_RUN_TABLES, ()) if t in db.report.tables]
+def data_through(db: Database, tables=None) -> str:
+    """"Data up to …": the latest date in the extracts this run's figures read (or in `tables`)."""
+    used = [db.report.tables[t] for t in (tables if tables is not None else st.session_state.get(_RUN_TABLES, ()))
+            if t in db.report.tables]
     # a monthly extract (populations) runs to the end of its last month
     ends = [(pd.Timestamp(t.date_max), t.date_column in ("month", "period_start")) for t in used
             if t.available and t.date_max is not None and not pd.isna(t.date_max)]
@@ -154,7 +155,7 @@ def data_through(db: Database) -> str:
         return ""
     latest, monthly = max(ends)
     when = f"{latest:%B %Y}" if monthly else f"{latest.day} {latest:%B %Y}"
-    return f"Data up to {when} (the latest date in the extracts behind this page) · {data_source(db)}."
+    return f"Data up to {when} (the latest date in the extracts behind {'this page' if tables is None else 'these figures'}) · {data_source(db)}."
 
 
 def inputs_notice(db: Database) -> None:
