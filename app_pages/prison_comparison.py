@@ -10,7 +10,8 @@ MAX_PANELS = 12
 st.title("Prison comparison")
 db = ui.database()
 current = filters.current_filters()
-if current is None or not ui.require_tables(db, "incidents", "wing_population"):
+# recorded incidents over wing populations, or published counts over published populations
+if current is None or not ui.require_one_of(db, ("incidents", "wing_population"), ("prison_incident_counts", "prison_population")):
     st.stop()
 
 controls = st.columns(3)
@@ -30,7 +31,8 @@ show_unadjusted = controls[2].toggle(
 )
 in_group = counts if group == "all" else counts[counts["prison_type"] == group]
 if in_group.empty or in_group["prisoner_years"].sum() == 0:
-    st.info("No prisoner-years in this period for this group.")
+    st.info("No prison in this group has figures covering this period, so there is nothing to compare. "
+            + analysis.sources_note(in_group))
     st.stop()
 result = analysis.funnel(in_group)
 unit = f"{measure.label.lower()} per 1,000 prisoners per year"

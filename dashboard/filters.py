@@ -131,8 +131,11 @@ def sidebar_filters(applies: bool = True) -> Filters | None:
     On a page they do not apply to (`applies` False) they stay, so the choice carries to the next
     page, under a note saying this page does not use them."""
     db = ui.database()
-    if db.report.unavailable("prisons", "wings", "wing_population"):
-        st.sidebar.info("Filters need the prisons, wings and wing_population extracts: see the Data page.")
+    # places and months: from wings and their populations, or from published prison populations alone
+    if db.report.unavailable("prisons") or (db.report.unavailable("wings", "wing_population")
+                                            and db.report.unavailable("prison_population")):
+        st.sidebar.info("Filters need the prisons extract and populations (wings and wing_population, or "
+                        "prison_population): see the Data page.")
         return None
     prisons = ui.query("prisons")
     period = ui.query("data_period")

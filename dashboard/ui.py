@@ -184,6 +184,17 @@ def inputs_notice(db: Database) -> None:
                    + " The Data page lists every problem.", icon="⚠️")
 
 
+def require_one_of(db: Database, *alternatives: tuple[str, ...]) -> bool:
+    """Like `require_tables`, where any one set of extracts will do (recorded or published figures)."""
+    for tables in alternatives:
+        _used(tables)
+    if any(not db.report.unavailable(*tables) for tables in alternatives):
+        return True
+    either = " or ".join(f"the {', '.join(t)} extracts" for t in alternatives)
+    st.error(f"This section needs {either}, which could not be loaded. See the Data page for what is wrong.", icon="🚫")
+    return False
+
+
 def require_tables(db: Database, *tables: str) -> bool:
     """Show why a section cannot be drawn when an extract it needs is missing or unreadable."""
     _used(tables)

@@ -1,3 +1,8 @@
--- The months covered by the population denominators: the widest period a rate can use.
+-- The months covered by the population denominators, wing populations or the published populations of
+-- prisons known only from published figures: the widest period a rate can use.
 SELECT min(month) AS first_month, max(month) AS last_month
-FROM wing_population
+FROM (
+    SELECT month FROM wing_population
+    UNION ALL
+    SELECT month FROM prison_population
+) AS months

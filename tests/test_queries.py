@@ -72,7 +72,7 @@ def test_wings(sample_db, raw, params):
 
 def test_data_period(sample_db, raw):
     got = sample_db.query("data_period", viewer=ADMIN).iloc[0]
-    months = pd.to_datetime(raw("wing_population")["month"])
+    months = pd.to_datetime(pd.concat([raw("wing_population")["month"], raw("prison_population")["month"]]))
     assert got["first_month"] == months.min() and got["last_month"] == months.max()
 
 
