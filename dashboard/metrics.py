@@ -89,6 +89,8 @@ class Metric:
             parts.append(self.caveat)
         if self.disclosure:
             parts.append(self.disclosure_rule)
+        if self.queries:
+            parts.append(f"Source: the named {'query' if len(self.queries) == 1 else 'queries'} {', '.join(self.queries)}.")
         return " ".join(parts).replace("{k}", str(configured_threshold()))
 
     @property
@@ -249,8 +251,6 @@ def readme(keys, title: str) -> str:
         if metric is None:
             continue
         lines += [f"{metric.csv_label}", f"    {metric.help}"]
-        if metric.queries:
-            lines.append(f"    From the named queries: {', '.join(metric.queries)}.")
     return "\n".join(lines) + "\n"
 
 
