@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import charts, disclosure, filters, funding, metrics, report, ui
+from dashboard import analysis, charts, disclosure, filters, funding, metrics, report, ui
 from dashboard.text import md
 
 st.title("Campaign impact")
@@ -46,6 +46,16 @@ else:
     )
     ui.table(funding.rows_table(impact.delivery_rows()), "delivery")
 
+st.subheader("Reoffending")
+programme_name = metrics.code_label("programme", campaign["programme"])
+reoffending = ui.query("reoffending", programme=campaign["programme"]) if not db.report.unavailable("reoffending") else None
+if reoffending is None or reoffending.empty:
+    st.info(f"No reoffending analysis of {programme_name} is loaded. The Justice Data Lab publishes one when at least 60 "
+            "participants can be matched and followed for a year after release.")
+else:
+    st.markdown(analysis.reoffending_sentence(reoffending))
+    ui.table(analysis.reoffending_table(reoffending), "reoffending")
+
 st.subheader("In their words")
 if impact.testimonials.empty:
     st.info("No testimonial with consent to publish.")
@@ -55,7 +65,8 @@ for quote in impact.testimonials.itertuples():
 st.subheader("Funder report")
 st.download_button(
     "Download the funder report (HTML, opens offline)",
-    lambda: report.funder_report_html(impact, ui.data_through(db, report.TABLES_USED), db.synthetic).encode("utf-8"),
+    lambda: report.funder_report_html(impact, ui.data_through(db, report.TABLES_USED), db.synthetic,
+                                      reoffending=reoffending).encode("utf-8"),
     file_name=f"funder_report_{campaign_id}.html", mime="text/html",
 )
 st.caption("One self-contained file with these figures and the chart, dated, with the data source"

@@ -82,6 +82,18 @@ if ui.require_tables(db, "incidents"):
             ui.chart(charts.monthly_incident_rates(monthly), monthly, "incidents_monthly")
             ui.download_csv(monthly, "incidents_monthly.csv", "Download monthly data (CSV)")
 
+# --- Reoffending ---------------------------------------------------------------------------
+st.subheader("Reoffending after The Conversation")
+if db.report.unavailable("reoffending"):
+    st.info("No reoffending analysis is loaded (the optional `reoffending` extract: the Justice Data Lab's published results).")
+else:
+    results = ui.query("reoffending", programme="the_conversation")
+    if results.empty:
+        st.info("No reoffending analysis of The Conversation has been published yet.")
+    else:
+        st.markdown(analysis.reoffending_sentence(results))
+        ui.table(analysis.reoffending_table(results), "reoffending")
+
 # --- Survey change ------------------------------------------------------------------------
 st.subheader("Survey change after The Conversation")
 if ui.require_tables(db, "cohorts", "participants", "survey_responses"):

@@ -13,6 +13,7 @@ import pandas as pd
 from statsmodels.stats.meta_analysis import combine_effects
 
 from dashboard import disclosure, stats
+from dashboard.contract import REOFFENDING_MEASURES
 from dashboard.metrics import INCIDENT_TYPE_LABELS, ROLE_LABELS, Measure, code_label, fmt, incident_rate, share
 from dashboard.text import count_of, md
 
@@ -946,6 +947,73 @@ def staff_mix(sessions: pd.DataFrame) -> pd.DataFrame:
             wide[role] = 0
     wide["staff_per_10_prisoners"] = 10 * wide["staff"] / wide["prisoner"].where(wide["prisoner"] > 0)
     return wide[["cohort_id", "session_number", "prisoner", "staff", "staff_per_10_prisoners"]]
+
+
+# --- Reoffending (Justice Data Lab) ------------------------------------------------------------
+
+NOT_PROOF = "not proof the programme had no effect"
+
+
+def jdl_verdict(measure: str, low: float, high: float, short: bool = False) -> str:
+    """The Justice Data Lab's kind of wording, generated from the 95% interval of the difference: a
+    significant reduction or increase only when the interval excludes no difference."""
+    words = code_label("reoffending_measure", measure).split(" (")[0].lower()
+    if high < 0:
+        return f"a significant reduction in {words}"
+    if low > 0:
+        return f"a significant increase in {words}"
+    return f"no significant difference in {words}" + ("" if short else f" ({NOT_PROOF})")
+
+
+def reoffending_table(results: pd.DataFrame) -> pd.DataFrame:
+    """Each published result (the `reoffending` query): the verdict, both groups' values, the difference
+    with its interval, the group sizes and when it was published."""
+    results = _measure_order(results)
+    return pd.DataFrame({
+        "reoffending_measure": results["measure"],
+        "jdl_verdict": [jdl_verdict(r.measure, r.difference_low, r.difference_high) for r in results.itertuples()],
+        "treatment_value": results["treatment_value"], "comparison_value": results["comparison_value"],
+        "reoffending_difference": results["difference"], "difference_low": results["difference_low"], "difference_high": results["difference_high"],
+        "treatment_n": results["treatment_n"], "comparison_n": results["comparison_n"], "p_value": results["p_value"],
+        "analysis": results["title"], "published_on": results["published_on"],
+    })
+
+
+def reoffending_sentence(results: pd.DataFrame) -> str:
+    """How many analyses exist and when each was published, then the latest one's results in words."""
+    if results.empty:
+        return ""
+    analyses = results.drop_duplicates("analysis_id")
+    latest = analyses.iloc[0]
+    listed = "; ".join(f"{md(a.title, limit=None)}, published {pd.Timestamp(a.published_on):%d %B %Y}" for a in analyses.itertuples())
+    mine = _measure_order(results[results["analysis_id"] == latest["analysis_id"]])
+    found = "; ".join(
+        f"{jdl_verdict(r.measure, r.difference_low, r.difference_high, short=True)} ({fmt('treatment_value', r.treatment_value)} against "
+        f"{fmt('comparison_value', r.comparison_value)}, 95% CI of the difference {fmt('difference_low', r.difference_low)} to "
+        f"{fmt('difference_high', r.difference_high)})" for r in mine.itertuples())
+    return (f"**{count_of(len(analyses), 'published reoffending analysis', 'published reoffending analyses')}** ({listed}). "
+            f"The latest compared {fmt('treatment_n', latest['treatment_n'])} participants with {fmt('comparison_n', latest['comparison_n'])} "
+            f"similar people who did not take part, one year from release: {found}. A matched comparison, not a randomised trial; "
+            f"no significant difference is {NOT_PROOF}.")
+
+
+def reoffending_report_rows(results: pd.DataFrame) -> list[tuple[str, str]]:
+    """The latest analysis, a line per measure as plain text (for the funder report)."""
+    if results.empty:
+        return []
+    latest = _measure_order(results[results["analysis_id"] == results.iloc[0]["analysis_id"]])
+    return [(code_label("reoffending_measure", r.measure),
+             f"{jdl_verdict(r.measure, r.difference_low, r.difference_high)}: {fmt('treatment_value', r.treatment_value)} among "
+             f"{fmt('treatment_n', r.treatment_n)} participants against {fmt('comparison_value', r.comparison_value)} among "
+             f"{fmt('comparison_n', r.comparison_n)} matched people; difference {fmt('reoffending_difference', r.difference)} "
+             f"(95% CI {fmt('difference_low', r.difference_low)} to {fmt('difference_high', r.difference_high)})")
+            for r in latest.itertuples()]
+
+
+def _measure_order(results: pd.DataFrame) -> pd.DataFrame:
+    order = {m: i for i, m in enumerate(REOFFENDING_MEASURES)}
+    return results.assign(_order=results["measure"].map(order)).sort_values(
+        ["published_on", "analysis_id", "_order"], ascending=[False, True, True], kind="stable").drop(columns="_order")
 
 
 def timeline_table(cohorts: pd.DataFrame) -> pd.DataFrame:

@@ -167,7 +167,60 @@ class FirstOfMonth:
         return value is not None and value.day != 1
 
 
-RowRule = RequiredWhen | LaterThan | AtMost | FirstOfMonth
+@dataclass(frozen=True)
+class AtLeast:
+    """`column` must be at least `minimum`, for a reason a reader should see (e.g. a publisher's own rule)."""
+
+    column: str
+    minimum: float
+    reason: str
+
+    @property
+    def message(self) -> str:
+        return f"under {self.minimum:g}: {self.reason}"
+
+    def failing_sql(self, col) -> str:
+        return f"({col(self.column)} < {self.minimum})"
+
+    def fails(self, row: Any) -> bool:
+        value = getattr(row, self.column)
+        return value is not None and value < self.minimum
+
+
+@dataclass(frozen=True)
+class IntervalHolds:
+    """The interval [`low`, `high`] must contain `value` − `minus`, to rounding: published values are
+    rounded, so the difference of two may miss its own interval by a little (a tolerance of 0.05 plus
+    1% of the larger value)."""
+
+    low: str
+    high: str
+    value: str
+    minus: str
+
+    @property
+    def column(self) -> str:
+        return self.low
+
+    @property
+    def message(self) -> str:
+        return f"the interval {self.low} to {self.high} does not contain {self.value} − {self.minus}"
+
+    def failing_sql(self, col) -> str:
+        difference = f"({col(self.value)} - {col(self.minus)})"
+        slack = f"(0.05 + 0.01 * greatest(abs({col(self.value)}), abs({col(self.minus)})))"
+        return (f"({col(self.low)} > {col(self.high)} OR {difference} < {col(self.low)} - {slack} "
+                f"OR {difference} > {col(self.high)} + {slack})")
+
+    def fails(self, row: Any) -> bool:
+        low, high, a, b = (getattr(row, c) for c in (self.low, self.high, self.value, self.minus))
+        if None in (low, high, a, b):
+            return False
+        slack = 0.05 + 0.01 * max(abs(a), abs(b))
+        return low > high or not (low - slack <= a - b <= high + slack)
+
+
+RowRule = RequiredWhen | LaterThan | AtMost | FirstOfMonth | AtLeast | IntervalHolds
 
 
 @dataclass(frozen=True)
@@ -493,6 +546,41 @@ class Testimonial(Extract):
     consent_to_publish: bool
 
 
+# --- Outcomes ---------------------------------------------------------------------------------
+
+REOFFENDING_MEASURES = ("proven_reoffending_rate", "reoffending_frequency", "days_to_first_reoffence", "custodial_sentence_rate")
+JUSTICE_DATA_LAB_MINIMUM = 60  # the smallest treatment group the Justice Data Lab reports on
+
+
+class Reoffending(Extract):
+    table: ClassVar[str] = "reoffending"
+    key: ClassVar[tuple[str, ...]] = ("analysis_id", "measure")
+    row_rules: ClassVar[tuple[RowRule, ...]] = (
+        AtLeast("treatment_n", JUSTICE_DATA_LAB_MINIMUM, "the Justice Data Lab's smallest reportable treatment group"),
+        IntervalHolds("difference_low", "difference_high", "treatment_value", "comparison_value"),
+    )
+    date_column: ClassVar[Optional[str]] = "published_on"
+    description: ClassVar[str] = (
+        "Results of matched-comparison reoffending analyses (the Justice Data Lab's), one row per analysis and measure, "
+        "as published."
+    )
+    when_rows_lost: ClassVar[str] = "a reoffending result whose row was rejected is not shown"
+
+    analysis_id: Id
+    programme: Id
+    title: Id
+    published_on: date
+    measure: Literal[REOFFENDING_MEASURES]
+    treatment_n: int
+    comparison_n: int = Field(gt=0)
+    treatment_value: float
+    comparison_value: float
+    difference_low: float
+    difference_high: float
+    p_value: Optional[float] = Field(default=None, ge=0, le=1)
+    source_url: Optional[str] = None
+
+
 # --- Funding ---------------------------------------------------------------------------------
 
 
@@ -601,6 +689,7 @@ MODELS: tuple[type[Extract], ...] = (
     Attendance,
     SurveyResponse,
     Testimonial,
+    Reoffending,
     Campaign,
     Donation,
     Service,

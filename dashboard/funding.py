@@ -13,6 +13,13 @@ from dashboard import disclosure, metrics, stats
 from dashboard.text import md
 
 
+def match_funder(campaign: dict) -> str | None:
+    """The campaign's match funder (its champion), or None: a campaign may have none, and a missing
+    value reaches here as None or NaN."""
+    champion = campaign.get("champion")
+    return None if champion is None or (isinstance(champion, float) and math.isnan(champion)) or not str(champion).strip() else str(champion)
+
+
 def money(value: float) -> str:
     return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"£{value:,.0f}"
 
@@ -108,7 +115,7 @@ def headline(impact: CampaignImpact) -> str:
     return (f"**{md(c['name'])} raised {money(impact.total_with_match)} with the match, "
             f"{metrics.fmt('share_of_target', impact.total_with_match / c['target_gbp'])} of its {money(c['target_gbp'])} target**, "
             f"from {disclosure.shown_count(int(t['gifts']), impact.threshold)} gifts and {money(t['matched_gbp'])} released by "
-            f"{md(c.get('champion') or 'no match funder')} · {md(c['platform'])}, "
+            f"{md(match_funder(c) or 'no match funder')} · {md(c['platform'])}, "
             f"{pd.Timestamp(c['opens_at']):%d %b %Y %H:%M} to {pd.Timestamp(c['closes_at']):%d %b %Y %H:%M} UTC.")
 
 

@@ -42,6 +42,7 @@ KINDS: dict[str, Kind] = {
     "money": Kind("£{:,.0f}", "£%,.0f", 0),
     "score_change": Kind("{:+.2f}", "%+.2f", 2),
     "ratio": Kind("{:.2f}", "%.2f", 2),
+    "published": Kind("{:,.2f}", "%,.2f", 2),  # a published result, to the two decimals publishers give
     "days": Kind("{:,.0f}", "%,.0f", 0),
     "per_ten": Kind("{:.1f}", "%.1f", 1),
     "date": Kind("{:%d %b %Y}", None),
@@ -258,7 +259,8 @@ KIND_NAMES = {  # the kinds of figure, as the Methods page names them, with a va
     "count": ("Counts", 1234), "rate": ("Rates per 1,000 prisoners per year", 1234.4), "years": ("Prisoner-years", 1234.56),
     "population": ("Average populations and sizes", 612.35), "percent": ("Percentages (shares)", 0.4567),
     "change_percent": ("Changes in a rate", -0.123), "money": ("Money", 12345.6), "score_change": ("Survey score changes", 0.234),
-    "ratio": ("Ratios and effect sizes", 0.8765), "days": ("Days", 63), "per_ten": ("Staff per 10 prisoners", 2.345),
+    "ratio": ("Ratios and effect sizes", 0.8765),
+    "published": ("Published results (reoffending)", -6.9), "days": ("Days", 63), "per_ten": ("Staff per 10 prisoners", 2.345),
     "date": ("Dates", pd.Timestamp("2024-03-31")), "month": ("Months", pd.Timestamp("2024-03-01")),
     "text": ("Words", "as written"), "code": ("Codes from the extracts", "shown as words"),
 }

@@ -205,6 +205,26 @@ FIGURES: dict[str, tuple] = {
                     PAIRS_RULE),
     "cohens_dz": ("Cohen's d (paired)", "ratio", "mean change ÷ standard deviation of the changes (d_z)", "", ("survey_item_change",), "",
                   PAIRS_RULE),
+    # --- reoffending (Justice Data Lab) ------------------------------------------------------------
+    "analysis": ("Analysis", "text", "the published analysis: which participants, released when", "", ("reoffending",), "", NONE),
+    "published_on": ("Published", "date", "when the analysis was published", "", ("reoffending",), "", NONE),
+    "reoffending_measure": ("Measure", "code", "what the analysis measured, one year from release", "", ("reoffending",), "", NONE,
+                            "reoffending_measure"),
+    "jdl_verdict": ("Result", "text", "generated from the 95% interval of the difference: a significant reduction or increase when "
+                    "the interval excludes no difference, otherwise no significant difference (not proof of no effect)",
+                    "", ("reoffending",), "Matched comparison, not a randomised trial: it cannot rule out differences the "
+                    "matching did not capture.", NONE),
+    "treatment_value": ("Participants", "published", "the measure among the programme's participants", "", ("reoffending",), "", NONE),
+    "comparison_value": ("Matched comparison", "published", "the measure among similar people who did not take part", "",
+                         ("reoffending",), "", NONE),
+    "reoffending_difference": ("Difference", "published", "participants − matched comparison", "", ("reoffending",), "", NONE),
+    "difference_low": ("95% CI low", "published", "lower end of the difference's 95% interval, as published", "", ("reoffending",), "",
+                       NONE),
+    "difference_high": ("95% CI high", "published", "upper end of the difference's 95% interval, as published", "", ("reoffending",), "",
+                        NONE),
+    "treatment_n": ("Participants analysed", "count", "participants matched and followed up (at least 60)", "", ("reoffending",), "", NONE),
+    "comparison_n": ("Comparison group", "count", "people in the matched comparison group", "", ("reoffending",), "", NONE),
+    "p_value": ("p-value", "ratio", "as published", "", ("reoffending",), "", NONE),
     # --- campaigns ---------------------------------------------------------------------------------
     "target_gbp": ("Target", "money", "the campaign's target", "", ("campaigns",), "", NONE),
     "raised_gbp": ("Raised from gifts", "money", "sum of gifts, before the match", "", ("campaign_totals",), "", NONE),
@@ -357,4 +377,7 @@ CODE_LABELS: dict[str, dict[str, str]] = {
     "spc_signal": {"improvement": "Improvement", "concern": "Concern", "common cause": "Common cause"},
     "source": {"recorded": "Recorded incidents", "published": "Published counts"},
     "programme": {"the_conversation": "The Conversation", "good_prison_project": "Good Prison Project"},
+    "reoffending_measure": {"proven_reoffending_rate": "Proven reoffending (% of people)",
+                            "reoffending_frequency": "Reoffences per person", "days_to_first_reoffence": "Days to first reoffence",
+                            "custodial_sentence_rate": "Custodial sentence for a reoffence (% of people)"},
 }

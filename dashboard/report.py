@@ -5,10 +5,11 @@ from __future__ import annotations
 import html
 from datetime import UTC, datetime
 
+import pandas as pd
 import plotly.io as pio
 
-from dashboard import charts, disclosure
-from dashboard.funding import CampaignImpact, labelled
+from dashboard import analysis, charts, disclosure
+from dashboard.funding import CampaignImpact, labelled, match_funder
 
 STYLE = """
 body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; max-width: 60rem; margin: 2rem auto; color: #1f2933; padding: 0 1rem; }
@@ -21,7 +22,18 @@ blockquote { border-left: 4px solid #1e88e5; margin: 1rem 0; padding: .2rem 1rem
 
 
 # The extracts the report's figures come from (its "data up to" date is the latest in them).
-TABLES_USED = ("campaigns", "donations", "cohorts", "workshops", "participants", "survey_responses", "testimonials")
+TABLES_USED = ("campaigns", "donations", "cohorts", "workshops", "participants", "survey_responses", "testimonials", "reoffending")
+
+
+def _reoffending_section(results: pd.DataFrame | None) -> str:
+    if results is None or results.empty:
+        return ("<p>No reoffending analysis of the programme is loaded. The Justice Data Lab publishes one when at least 60 "
+                "participants can be matched and followed for a year after release.</p>")
+    analyses = results.drop_duplicates("analysis_id")
+    listed = "; ".join(f"{html.escape(a.title)}, published {pd.Timestamp(a.published_on):%d %B %Y}" for a in analyses.itertuples())
+    return (f"<p>{len(analyses)} published analysis{'es' if len(analyses) > 1 else ''}: {listed}. The latest, one year from "
+            "release, against a matched comparison group (not a randomised trial; no significant difference is not proof the "
+            f"programme had no effect):</p>{_table(analysis.reoffending_report_rows(results), 'reoffending')}")
 
 
 def _table(rows: list[tuple[str, str]], table_id: str) -> str:
@@ -29,7 +41,8 @@ def _table(rows: list[tuple[str, str]], table_id: str) -> str:
     return f"<table id='{table_id}'>{body}</table>"
 
 
-def funder_report_html(impact: CampaignImpact, data_source: str, synthetic: bool, generated: datetime | None = None) -> str:
+def funder_report_html(impact: CampaignImpact, data_source: str, synthetic: bool, generated: datetime | None = None,
+                       reoffending: pd.DataFrame | None = None) -> str:
     generated = generated or datetime.now(UTC)
     c = impact.campaign
     figure = charts.cumulative_giving(impact.cumulative, c["target_gbp"], c["opens_at"], c["closes_at"])
@@ -50,7 +63,7 @@ def funder_report_html(impact: CampaignImpact, data_source: str, synthetic: bool
 <h1>{html.escape(c['name'])}</h1>
 <p class="meta">Funder report generated {generated:%d %B %Y %H:%M} UTC · {html.escape(c['platform'])}
  · open {c['opens_at']:%d %b %Y %H:%M} to {c['closes_at']:%d %b %Y %H:%M} UTC
- · match funder: {html.escape(c.get('champion') or 'none')}</p>
+ · match funder: {html.escape(match_funder(c) or 'none')}</p>
 <p class="meta" id="data-date">{html.escape(data_source)}</p>
 {warning}
 <h2>What the campaign raised</h2>
@@ -62,6 +75,8 @@ what the programme delivered while the campaign's money was being spent, not wha
 {html.escape(disclosure.rule_statement(impact.threshold))} Survey change is among participants with no comparison
 group, so it is not evidence of cause.</p>
 {_table(labelled(impact.delivery_rows()), 'delivery')}
+<h2>Reoffending</h2>
+{_reoffending_section(reoffending)}
 <h2>In their words</h2>
 {quotes}
 </body></html>

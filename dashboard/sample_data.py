@@ -533,6 +533,28 @@ def _good_prison_project(rng) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
     return services, referrals, events
 
 
+# One synthetic Justice Data Lab analysis of The Conversation, built so that each kind of result occurs:
+# treatment value, comparison value, 95% interval of the difference, p-value, and the verdict the
+# dashboard must generate from the interval (lower reoffending is better; more days to a reoffence is).
+REOFFENDING_ANALYSIS = {"analysis_id": "JDL-TC-SAMPLE", "programme": "the_conversation",
+                        "title": "The Conversation participants released 2019 to 2021 (synthetic)",
+                        "published_on": date(2023, 9, 28), "treatment_n": 212, "comparison_n": 18930}
+REOFFENDING_RESULTS = {
+    "proven_reoffending_rate": (38.2, 45.1, -11.0, -2.8, 0.001, "significant reduction"),
+    "reoffending_frequency": (1.21, 1.33, -0.35, 0.11, 0.30, "no significant difference"),
+    "days_to_first_reoffence": (172.0, 151.0, 4.0, 38.0, 0.02, "significant increase"),
+    "custodial_sentence_rate": (22.1, 24.5, -7.0, 2.2, 0.29, "no significant difference"),
+}
+
+
+def _reoffending() -> pd.DataFrame:
+    return pd.DataFrame([
+        {**REOFFENDING_ANALYSIS, "measure": measure, "treatment_value": t, "comparison_value": c,
+         "difference_low": low, "difference_high": high, "p_value": p, "source_url": None}
+        for measure, (t, c, low, high, p, _) in REOFFENDING_RESULTS.items()
+    ])
+
+
 def _arrow_table(table: str, frame: pd.DataFrame) -> pa.Table:
     types = {str: pa.string(), int: pa.int64(), float: pa.float64(), bool: pa.bool_(), date: pa.date32(),
              datetime: pa.timestamp("us", tz="UTC")}
@@ -591,7 +613,7 @@ def generate(out_dir: str | Path | None, seed: int = DEFAULT_SEED, n_comparison_
         "cohorts": cohorts, "workshops": workshops, "participants": participants, "attendance": attendance,
         "survey_responses": surveys, "testimonials": testimonials, "campaigns": campaigns, "donations": donations,
         "services": services, "referrals": referrals, "events": events,
-        "programme_sites": _programme_sites(cohorts),
+        "programme_sites": _programme_sites(cohorts), "reoffending": _reoffending(),
     }
     published_prisons, published_counts, published_population = _published_only(seed, months, volume)
     if RECONCILED_PRISON in set(prisons["prison_id"]):
@@ -630,6 +652,8 @@ def generate(out_dir: str | Path | None, seed: int = DEFAULT_SEED, n_comparison_
         "reconciliation": ({"prison_id": RECONCILED_PRISON, "differences": [
             {**RECONCILED_DIFFERENCE, "period_start": RECONCILED_DIFFERENCE["period_start"].isoformat(), "period_months": 12}]}
             if RECONCILED_PRISON in set(prisons["prison_id"]) else None),
+        "reoffending": {"analysis_id": REOFFENDING_ANALYSIS["analysis_id"],
+                        "verdicts": {measure: r[-1] for measure, r in REOFFENDING_RESULTS.items()}},
         "row_counts": {name: int(len(frame)) for name, frame in tables.items()},
     }
     manifest = {"synthetic": True, "generator": "dashboard.sample_data", "seed": seed,

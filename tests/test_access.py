@@ -30,7 +30,7 @@ def test_every_query_filters_by_scope_or_is_declared_unscoped(sample_db):
     assert set(query_names()) == scoped | set(access.UNSCOPED_QUERIES)
     values = {"campaign_id": "none", "period_start": dt.date(2016, 1, 1), "period_end": dt.date(2025, 1, 1),
               "incident_types": list(INCIDENT_TYPES), "serious_only": False,
-              "window_starts": [dt.date(2016, 1, 1)], "window_ends": [dt.date(2025, 1, 1)]}
+              "window_starts": [dt.date(2016, 1, 1)], "window_ends": [dt.date(2025, 1, 1)], "programme": "the_conversation"}
     for name in access.UNSCOPED_QUERIES:  # none of them returns a wing, cohort or participant
         columns = sample_db.query(name, viewer=FUNDER, **{k: values[k] for k in query_parameters(name)}).columns
         assert not {"wing_id", "cohort_id", "participant_id"} & set(columns), name

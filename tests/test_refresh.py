@@ -141,7 +141,11 @@ def test_months_that_move_under_an_open_session_keep_the_period_filter_working(m
     at = start(monkeypatch, data_dir=sample_copy, query_params={"from": "2016-03", "to": "2018-06"})
     path = sample_copy / "wing_population.parquet"
     frame = pd.read_parquet(path)
-    _rewrite(path, frame[pd.to_datetime(frame["month"]) >= "2017-01-01"])  # a rolling window drops a year
+    # the months come from wing and published populations: a rolling window drops a year from both
+    published_path = sample_copy / "prison_population.parquet"
+    published = pd.read_parquet(published_path)
+    _rewrite(published_path, published[pd.to_datetime(published["month"]) >= "2019-01-01"])
+    _rewrite(path, frame[pd.to_datetime(frame["month"]) >= "2017-01-01"])
     for page in PAGES:
         at = open_page(at, page)
     assert at.select_slider[0].value == (pd.Timestamp("2017-01-01").date(), pd.Timestamp("2018-06-01").date())

@@ -1,0 +1,88 @@
+"""Reoffending results as the Justice Data Lab publishes them: loaded with its rules, worded from their
+intervals (never "caused"), and shown where funders and governors look, in the page and the report."""
+
+import json
+import re
+
+import pandas as pd
+import pytest
+
+from dashboard import analysis, funding, report
+from dashboard.access import Viewer
+from dashboard.database import open_database
+from tests.apptest import open_page, rendered, start
+
+FUNDER = Viewer(role="funder")
+
+
+@pytest.mark.parametrize("low, high, says", [
+    (-3.0, -1.0, "a significant reduction in proven reoffending"),
+    (1.0, 3.0, "a significant increase in proven reoffending"),
+    (-1.0, 1.0, "no significant difference in proven reoffending (not proof the programme had no effect)"),
+    (-2.0, 0.0, "no significant difference"),  # an interval that reaches no difference does not exclude it
+    (0.0, 2.0, "no significant difference"),
+])
+def test_the_wording_is_generated_from_the_interval(low, high, says):
+    verdict = analysis.jdl_verdict("proven_reoffending_rate", low, high)
+    assert verdict.startswith(says) and "caus" not in verdict
+
+
+def test_the_sample_analysis_is_read_as_the_generator_built_it(sample_db, raw, sample_dir):
+    truth = json.loads((sample_dir / "generator_truth.json").read_text())["reoffending"]
+    results = sample_db.query("reoffending", viewer=FUNDER, programme="the_conversation")
+    table = analysis.reoffending_table(results).set_index("reoffending_measure")
+    published = raw("reoffending").set_index("measure")
+    for measure, verdict in truth["verdicts"].items():
+        assert table.loc[measure, "jdl_verdict"].startswith(f"a {verdict}" if verdict.startswith("significant") else verdict)
+        expected = published.loc[measure, "treatment_value"] - published.loc[measure, "comparison_value"]
+        assert table.loc[measure, "reoffending_difference"] == pytest.approx(expected)
+        assert table.loc[measure, "treatment_n"] == published.loc[measure, "treatment_n"]
+    assert sample_db.query("reoffending", viewer=FUNDER, programme="good_prison_project").empty
+
+
+def test_a_group_under_60_and_an_interval_that_misses_its_difference_are_rejected(sample_copy):
+    path = sample_copy / "reoffending.parquet"
+    rows = pd.read_parquet(path)
+    rows.loc[0, "treatment_n"] = 59
+    rows.loc[1, "difference_low"], rows.loc[1, "difference_high"] = 30.0, 40.0  # far from its own difference
+    rows.to_parquet(path, index=False)
+    db = open_database(sample_copy)
+    load = db.report.tables["reoffending"]
+    assert load.rows_rejected == 2 and load.rows_loaded == len(rows) - 2
+    messages = {p.message for p in load.problems}
+    assert "under 60: the Justice Data Lab's smallest reportable treatment group" in messages
+    assert "the interval difference_low to difference_high does not contain treatment_value − comparison_value" in messages
+
+
+@pytest.mark.parametrize("role", ["funder", "governor:WSI"])
+def test_the_overview_shows_each_measure_with_its_interval_and_group_sizes(monkeypatch, role):
+    at = start(monkeypatch, session_state={"view_as": role})
+    (table,) = [d.value for d in at.dataframe if "Matched comparison" in d.value.columns]
+    assert len(table) == 4 and {"95% CI low", "95% CI high", "Participants analysed", "Comparison group", "Published"} <= set(table.columns)
+    said = next(rendered(m.value) for m in at.markdown if "published reoffending analysis" in m.value)
+    assert "28 September 2023" in said and "a significant reduction in proven reoffending" in said
+    assert "not a randomised trial" in said and "caused" not in said
+
+
+def test_without_the_extract_the_overview_says_so(monkeypatch, sample_copy):
+    (sample_copy / "reoffending.parquet").unlink()
+    at = start(monkeypatch, data_dir=sample_copy)
+    assert any("No reoffending analysis is loaded" in i.value for i in at.info)
+
+
+def test_the_campaign_page_and_the_funder_report_carry_the_programmes_results(monkeypatch, sample_db):
+    at = open_page(start(monkeypatch, session_state={"view_as": "funder"}), "app_pages/campaign.py")
+    assert [d.value for d in at.dataframe if "Matched comparison" in d.value.columns]
+    campaigns = sample_db.query("campaigns", viewer=FUNDER).set_index("campaign_id")
+    for campaign_id, campaign in campaigns.iterrows():
+        impact = funding.campaign_impact(lambda name, **p: sample_db.query(name, viewer=FUNDER, **p),
+                                         campaign.to_dict() | {"campaign_id": campaign_id}, 12)
+        results = sample_db.query("reoffending", viewer=FUNDER, programme=campaign["programme"])
+        document = report.funder_report_html(impact, "synthetic sample", True, reoffending=results)
+        text = re.sub(r"<script.*?</script>", "", document, flags=re.S)  # the inlined chart library aside
+        assert not re.search(r"\bnan\b|\bNone\b", text)  # a campaign without a match funder says so
+        assert not re.search(r"\bnan\b", funding.headline(impact))
+        if campaign["programme"] == "the_conversation":
+            assert "a significant reduction in proven reoffending" in document and "18,930 matched people" in document
+        else:
+            assert "No reoffending analysis of the programme is loaded" in document
