@@ -27,7 +27,8 @@ st.caption(analysis.coordinator_sentence(sites))
 # --- Services and gaps ------------------------------------------------------------------------
 st.subheader("Services mapped and gaps")
 st.markdown(analysis.services_sentence(services))
-ui.chart(charts.services_by_category(analysis.services_table(services)), analysis.services_table(services), "services_by_category")
+by_category = analysis.services_table(services)
+ui.chart(charts.services_by_category(by_category), by_category, "services_by_category")
 groups = services.dropna(subset=["protected_characteristic"])
 if len(groups):
     st.markdown("**Services for groups with protected characteristics** (available, and gaps where a need was found but nothing provided):")

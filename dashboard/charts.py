@@ -99,16 +99,16 @@ def _series_text(trace) -> str | None:
     numbers = pd.to_numeric(pd.Series(list(values)), errors="coerce")
     if numbers.notna().sum() == 0:
         return None
-    at = [_point(p) for p in places]
+    at = lambda i: _point(places[int(i)])  # noqa: E731 (only the points named are written out)
     if trace.type == "bar":
         top = int(numbers.idxmax())
-        return f"{name}: largest {_number(numbers.max())} ({at[top]})"
+        return f"{name}: largest {_number(numbers.max())} ({at(top)})"
     if "lines" in (trace.mode or "") and numbers.notna().sum() > 2:
         first, last = numbers.first_valid_index(), numbers.last_valid_index()
-        return (f"{name}: {_number(numbers[first])} in {at[first]} to {_number(numbers[last])} in {at[last]}, "
+        return (f"{name}: {_number(numbers[first])} in {at(first)} to {_number(numbers[last])} in {at(last)}, "
                 f"between {_number(numbers.min())} and {_number(numbers.max())}")
     if numbers.notna().sum() == 1:
-        return f"{name}: {_number(numbers.dropna().iloc[0])} ({at[int(numbers.first_valid_index())]})"
+        return f"{name}: {_number(numbers.dropna().iloc[0])} ({at(numbers.first_valid_index())})"
     return f"{name}: {numbers.notna().sum()} points from {_number(numbers.min())} to {_number(numbers.max())}"
 
 

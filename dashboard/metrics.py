@@ -195,7 +195,9 @@ def display(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
         kind = KINDS[metric.kind]
         column_values = shown[column]
         if kind.column and pd.api.types.is_numeric_dtype(column_values) and not pd.api.types.is_bool_dtype(column_values):
-            values[metric.label] = _numeric(column_values, kind)
+            # scaled and rounded as shown: the browser receives no more precision than the reader sees
+            scaled = column_values * kind.scale if kind.scale != 1.0 else column_values
+            values[metric.label] = scaled.round(kind.decimals) if kind.decimals is not None and scaled.dtype.kind == "f" else scaled
             config[metric.label] = metric.column_config()
         elif kind.column:  # counts as a funder sees them ("1,335", "<5"): text, written as shown
             values[metric.label] = column_values

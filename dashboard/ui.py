@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import time
@@ -24,7 +25,7 @@ _last_loaded: dict[str, Database] = {}  # per folder: the newest load, whose goo
 
 
 @st.cache_resource(show_spinner="Loading and validating the extracts…", max_entries=2)
-def _database(data_dir: str, fingerprint: tuple) -> Database:
+def _database(data_dir: str, fingerprint: str) -> Database:
     db = open_database(data_dir, previous=_last_loaded.get(data_dir))
     _last_loaded[data_dir] = db
     return db
@@ -40,7 +41,10 @@ def start_run() -> None:
     """Look at the extracts once at the start of each run (a few stat calls), so every query of the
     run reads the same load even if a file is replaced while the page is drawn."""
     data_dir = configured_data_dir()
-    st.session_state[_RUN_EXTRACTS] = (str(data_dir), extracts_fingerprint(data_dir))
+    # the cached database and queries are keyed on a digest of the fingerprint: hashing the fingerprint
+    # itself (a tuple per file) for every cached query cost tens of milliseconds a page
+    digest = hashlib.sha1(repr(extracts_fingerprint(data_dir)).encode()).hexdigest()
+    st.session_state[_RUN_EXTRACTS] = (str(data_dir), digest)
     st.session_state.pop(_RUN_TABLES, None)
 
 
@@ -62,8 +66,8 @@ def _current() -> tuple[str, tuple]:
     return st.session_state[_RUN_EXTRACTS]
 
 
-def extracts_version() -> tuple:
-    """The fingerprint of the extracts this run reads (changes when a file is replaced)."""
+def extracts_version() -> str:
+    """A digest of the fingerprint of the extracts this run reads (changes when a file is replaced)."""
     return _current()[1]
 
 
@@ -73,11 +77,21 @@ def database() -> Database:
     return _database(*_current())
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
-def _cached_query(data_dir: str, fingerprint: tuple, name: str, scope: tuple, params: tuple) -> pd.DataFrame:
-    role, prisons, sdm = scope
+class _Arguments:
+    """A query's scope and parameters, hashed once by their text: Streamlit's cache would otherwise walk
+    every element (a national period's list of prison ids) each time the query is asked for."""
+
+    def __init__(self, scope: tuple, params: tuple):
+        self.scope, self.params = scope, params
+        self.digest = hashlib.sha1(repr((scope, params)).encode()).hexdigest()
+
+
+@st.cache_data(show_spinner=False, max_entries=256, hash_funcs={_Arguments: lambda a: a.digest})
+def _cached_query(data_dir: str, fingerprint: str, name: str, arguments: _Arguments) -> pd.DataFrame:
+    role, prisons, sdm = arguments.scope
     viewer = Viewer(role=role, prisons=prisons, sdm=sdm)
-    return _database(data_dir, fingerprint).query(name, viewer=viewer, **{k: list(v) if isinstance(v, tuple) else v for k, v in params})
+    return _database(data_dir, fingerprint).query(
+        name, viewer=viewer, **{k: list(v) if isinstance(v, tuple) else v for k, v in arguments.params})
 
 
 def viewer() -> Viewer:
@@ -92,7 +106,7 @@ def query_as(who: Viewer, name: str, **params) -> pd.DataFrame:
     _used(query_tables(name))
     if _RUN_TABLES in st.session_state:  # the page's queries, not the sidebar's
         _page_record(_PAGE_QUERIES, {})[name] = None
-    return _cached_query(*_current(), name, who.key, frozen)
+    return _cached_query(*_current(), name, _Arguments(who.key, frozen))
 
 
 def query(name: str, **params) -> pd.DataFrame:
@@ -286,16 +300,12 @@ def page_footer(page_title: str) -> None:
     if not keys and not queries:
         return
     st.divider()
-    with st.expander("How were these figures made?"):
-        for key in keys:
-            figure = metrics.figure(key)
-            st.markdown(f"**{figure.label}** · {figure.help}")
-        st.caption("Every figure is listed on the Methods page.")
+    with st.expander("How were these figures made?"):  # one element each: a page may show forty figures
+        st.markdown("\n\n".join(f"**{metrics.figure(key).label}** · {metrics.figure(key).help}" for key in keys)
+                    + "\n\nEvery figure is listed on the Methods page.")
     if queries:
         with st.expander(f"The queries behind this page ({len(queries)})"):
-            for name in queries:
-                st.markdown(f"**{name}** · {query_description(name)}")
-                st.code(query_sql(name), language="sql")
+            st.markdown("\n\n".join(f"**{name}** · {query_description(name)}\n\n```sql\n{query_sql(name)}\n```" for name in queries))
     if st.session_state.get(_PAGE_TABLES):
         slug = page_title.lower().replace(" ", "_")
         st.download_button("Download this page's data (ZIP of CSVs with a README)", lambda: page_data_zip(page_title),
