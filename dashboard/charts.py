@@ -467,8 +467,10 @@ def trend_small_multiples(quarterly: pd.DataFrame, unit: str) -> go.Figure:
         title=f"Quarterly rate ({unit}): programme prisons against prisons of the same type without a programme",
         legend_title_text="", margin={"t": 90}, font={"size": 13},
     )
-    latest = quarterly[quarterly["quarter"] == quarterly["quarter"].max()].pivot_table(index="panel", columns="series", values="rate")
-    above = int((latest.get("This prison") > latest.get("Comparison group")).sum()) if {"This prison", "Comparison group"} <= set(latest) else 0
+    last = quarterly[quarterly["quarter"] == quarterly["quarter"].max()]
+    rates = {(p, s): r for p, s, r in zip(last["panel"], last["series"], last["rate"])}
+    latest = {p for p, _ in rates}
+    above = sum(1 for p in latest if rates.get((p, "This prison"), 0) > rates.get((p, "Comparison group"), float("inf")))
     return _summarised(figure, f"Quarterly rates ({unit}) of {count_of(len(panels), 'programme prison')} against their comparison "
                                f"groups, {_month(quarterly['quarter'].min())} to {_month(quarterly['quarter'].max())}: in the latest "
                                f"quarter, {above} of {len(latest)} above their comparison group.")
