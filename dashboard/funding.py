@@ -140,7 +140,7 @@ def campaign_impact(query, campaign: dict, months_after: int, threshold: int = d
         cumulative=query("campaign_cumulative", campaign_id=campaign["campaign_id"]),
         delivery=query("funded_delivery", **window).iloc[0].to_dict(),
         outcomes=query("funded_outcomes", **window).iloc[0].to_dict(),
-        testimonials=query("published_testimonials"),
+        testimonials=query("published_testimonials", programme=campaign["programme"]),
         period=period,
         threshold=threshold,
     )

@@ -66,9 +66,15 @@ def test_funded_delivery_and_outcomes_match_pandas(sample_db, raw):
 
 
 def test_published_testimonials_are_consented_only(sample_db, raw):
-    got = sample_db.query("published_testimonials", viewer=ADMIN)
+    got = sample_db.query("published_testimonials", viewer=ADMIN, programme="the_conversation")
     testimonials = raw("testimonials")
-    assert set(got["quote"]) == set(testimonials.loc[testimonials["consent_to_publish"], "quote"])
+    consented = testimonials["consent_to_publish"]
+    assert set(got["quote"]) == set(testimonials.loc[consented & testimonials["cohort_id"].notna(), "quote"])
+    # a campaign for the Good Prison Project never shows The Conversation's quotes (the sample has none of its own)
+    gpp = sample_db.query("published_testimonials", viewer=ADMIN, programme="good_prison_project")
+    gpp_prisons = set(raw("programme_sites").query("programme == 'good_prison_project'")["prison_id"])
+    own = consented & testimonials["cohort_id"].isna() & testimonials["prison_id"].isin(gpp_prisons)
+    assert set(gpp["quote"]) == set(testimonials.loc[own, "quote"]) and not set(gpp["quote"]) & set(got["quote"])
     assert set(got.columns) == {"display_name", "role", "quote", "prison"}
 
 
