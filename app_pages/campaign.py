@@ -55,6 +55,7 @@ if reoffending is None or reoffending.empty:
 else:
     st.markdown(analysis.reoffending_sentence(reoffending))
     ui.table(analysis.reoffending_table(reoffending), "reoffending")
+    st.caption(analysis.reoffending_detectable(reoffending))
 
 st.subheader("In their words")
 if impact.testimonials.empty:

@@ -93,6 +93,7 @@ else:
     else:
         st.markdown(analysis.reoffending_sentence(results))
         ui.table(analysis.reoffending_table(results), "reoffending")
+        st.caption(analysis.reoffending_detectable(results))
 
 # --- Survey change ------------------------------------------------------------------------
 st.subheader("Survey change after The Conversation")

@@ -6,6 +6,7 @@ before/after comparisons, using `dashboard.stats` and the metric registry.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -995,6 +996,32 @@ def reoffending_sentence(results: pd.DataFrame) -> str:
             f"The latest compared {fmt('treatment_n', latest['treatment_n'])} participants with {fmt('comparison_n', latest['comparison_n'])} "
             f"similar people who did not take part, one year from release: {found}. A matched comparison, not a randomised trial; "
             f"no significant difference is {NOT_PROOF}.")
+
+
+DETECTION_POWER, DETECTION_LEVEL = 0.8, 0.05
+REDUCTION_TO_DETECT = 5.0  # percentage points: the fall in proven reoffending a funder might hope for
+
+
+def reoffending_detectable(results: pd.DataFrame) -> str:
+    """What the latest analysis could detect: the smallest fall in proven reoffending its group sizes find
+    80% of the time at the 5% level, and how many participants (with as many matched) a fall of 5 points
+    needs (R's power.prop.test)."""
+    rate = results[results["measure"] == "proven_reoffending_rate"]
+    if rate.empty:
+        return ""
+    r = rate.iloc[0]
+    baseline = r["comparison_value"] / 100
+    smallest = stats.smallest_detectable_difference(int(r["treatment_n"]), int(r["comparison_n"]), baseline,
+                                                    DETECTION_POWER, DETECTION_LEVEL)
+    target = baseline - REDUCTION_TO_DETECT / 100
+    needed = stats.n_for_power(target, baseline, DETECTION_POWER, DETECTION_LEVEL) if target > 0 else math.nan
+    found = ("no fall is detectable with groups this size" if math.isnan(smallest)
+             else f"a fall of at least {smallest * 100:.1f} percentage points from {baseline:.1%} would be found "
+                  f"{DETECTION_POWER:.0%} of the time at the {DETECTION_LEVEL:.0%} level")
+    return (f"What these groups could detect: with {fmt('treatment_n', r['treatment_n'])} participants and "
+            f"{fmt('comparison_n', r['comparison_n'])} matched people, {found}. Detecting a fall of {REDUCTION_TO_DETECT:.0f} "
+            f"points would need about {fmt('treatment_n', math.ceil(needed))} participants and as many matched people "
+            "(a two-proportion test, as R's power.prop.test)." if not math.isnan(needed) else "")
 
 
 def reoffending_report_rows(results: pd.DataFrame) -> list[tuple[str, str]]:

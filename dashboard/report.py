@@ -33,7 +33,8 @@ def _reoffending_section(results: pd.DataFrame | None) -> str:
     listed = "; ".join(f"{html.escape(a.title)}, published {pd.Timestamp(a.published_on):%d %B %Y}" for a in analyses.itertuples())
     return (f"<p>{len(analyses)} published analysis{'es' if len(analyses) > 1 else ''}: {listed}. The latest, one year from "
             "release, against a matched comparison group (not a randomised trial; no significant difference is not proof the "
-            f"programme had no effect):</p>{_table(analysis.reoffending_report_rows(results), 'reoffending')}")
+            f"programme had no effect):</p>{_table(analysis.reoffending_report_rows(results), 'reoffending')}"
+            f"<p>{html.escape(analysis.reoffending_detectable(results))}</p>")
 
 
 def _table(rows: list[tuple[str, str]], table_id: str) -> str:

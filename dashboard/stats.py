@@ -474,3 +474,48 @@ def cohens_dz(mean_change: float, sd_change: float) -> float:
     if sd_change is None or math.isnan(sd_change) or sd_change == 0:
         return math.nan
     return mean_change / sd_change
+
+
+# --- What the data can detect: two proportions ------------------------------------------------
+
+
+def power_prop_test(n: float, p1: float, p2: float, sig_level: float = 0.05) -> float:
+    """Power of a two-sided test of two proportions with `n` in each group, as R's `power.prop.test`
+    computes it (normal approximation, strict = FALSE)."""
+    q1, q2 = 1 - p1, 1 - p2
+    z = stats.norm.ppf(1 - sig_level / 2)
+    return float(stats.norm.cdf((math.sqrt(n) * abs(p1 - p2) - z * math.sqrt((p1 + p2) * (q1 + q2) / 2))
+                                / math.sqrt(p1 * q1 + p2 * q2)))
+
+
+def n_for_power(p1: float, p2: float, power: float = 0.8, sig_level: float = 0.05) -> float:
+    """People needed in each group to detect `p1` against `p2` with `power` (R's `power.prop.test`
+    solving for n, by the same root search)."""
+    if p1 == p2:
+        return math.inf
+    from scipy.optimize import brentq
+
+    return float(brentq(lambda n: power_prop_test(n, p1, p2, sig_level) - power, 2, 1e7, xtol=1e-10))
+
+
+def smallest_detectable_difference(n1: int, n2: int, baseline: float, power: float = 0.8, sig_level: float = 0.05,
+                                   lower: bool = True) -> float:
+    """The smallest difference from `baseline` (a proportion in the group of `n2`) that groups of `n1`
+    and `n2` detect with `power` in a two-sided test at `sig_level`, by the same normal approximation
+    with unequal groups: |p1 − p2| = z(α/2)·√(p̄q̄(1/n1 + 1/n2)) + z(β)·√(p1q1/n1 + p2q2/n2), p̄ pooled.
+    With n1 = n2 it is R's `power.prop.test` solved for p1."""
+    from scipy.optimize import brentq
+
+    z_alpha, z_beta = stats.norm.ppf(1 - sig_level / 2), stats.norm.ppf(power)
+
+    def gap(p1: float) -> float:
+        pooled = (n1 * p1 + n2 * baseline) / (n1 + n2)
+        need = (z_alpha * math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+                + z_beta * math.sqrt(p1 * (1 - p1) / n1 + baseline * (1 - baseline) / n2))
+        return abs(p1 - baseline) - need
+
+    edge = 1e-9 if lower else 1 - 1e-9
+    if gap(edge) < 0:  # no difference in that direction is detectable
+        return math.nan
+    p1 = brentq(gap, edge, baseline) if lower else brentq(gap, baseline, edge)
+    return abs(p1 - baseline)

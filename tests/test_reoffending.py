@@ -86,3 +86,30 @@ def test_the_campaign_page_and_the_funder_report_carry_the_programmes_results(mo
             assert "a significant reduction in proven reoffending" in document and "18,930 matched people" in document
         else:
             assert "No reoffending analysis of the programme is loaded" in document
+
+
+def test_power_matches_r_power_prop_test():
+    """R's own examples (?power.prop.test): power.prop.test(n = 50, p1 = .50, p2 = .75) gives power
+    0.7401659; power.prop.test(p1 = .50, p2 = .75, power = .90) gives n = 76.7."""
+    from dashboard import stats
+
+    assert stats.power_prop_test(50, 0.50, 0.75) == pytest.approx(0.7401659, abs=1e-7)
+    assert stats.n_for_power(0.50, 0.75, 0.90) == pytest.approx(76.7, abs=0.05)
+    # with equal groups, the smallest detectable difference is power.prop.test solved for p1
+    n = stats.n_for_power(0.50, 0.75, 0.90)
+    assert stats.smallest_detectable_difference(n, n, 0.75, 0.90) == pytest.approx(0.25, abs=1e-3)
+    # larger groups detect smaller differences
+    assert stats.smallest_detectable_difference(2000, 2000, 0.45) < stats.smallest_detectable_difference(200, 2000, 0.45)
+
+
+def test_the_page_says_what_the_published_groups_could_detect(sample_db, raw):
+    from dashboard import stats
+
+    results = sample_db.query("reoffending", viewer=FUNDER, programme="the_conversation")
+    said = analysis.reoffending_detectable(results)
+    rate = raw("reoffending").set_index("measure").loc["proven_reoffending_rate"]
+    smallest = stats.smallest_detectable_difference(int(rate["treatment_n"]), int(rate["comparison_n"]), rate["comparison_value"] / 100)
+    assert f"a fall of at least {smallest * 100:.1f} percentage points from {rate['comparison_value']:.1f}%" in said
+    needed = stats.n_for_power(rate["comparison_value"] / 100 - 0.05, rate["comparison_value"] / 100)
+    assert stats.power_prop_test(needed, rate["comparison_value"] / 100 - 0.05, rate["comparison_value"] / 100) == pytest.approx(0.8)
+    assert f"about {int(-(-needed // 1)):,} participants" in said
