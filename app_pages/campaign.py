@@ -36,6 +36,17 @@ else:
              impact.cumulative, "cumulative_giving")
 ui.table(funding.rows_table(impact.giving_rows()), "giving")
 
+st.subheader("Delivery against what was agreed")
+targets = ui.query("targets", programme=campaign["programme"], campaign_id=campaign_id) if not db.report.unavailable("targets") else None
+data_end = ui.latest_date(db, ("cohorts", "workshops"))
+progress = None
+if targets is None or targets.empty or data_end is None:
+    st.info("No delivery target is loaded for this campaign or its programme (the optional `targets` extract).")
+else:
+    progress = funding.target_progress(ui.query, targets, data_end, impact.threshold, ui.viewer().suppresses_small_counts)
+    st.markdown(funding.targets_sentence(progress, data_end))
+    ui.table(progress, "targets")
+
 st.subheader(f"What the programme delivered, {impact.period[0]:%d %b %Y} to {impact.period[1]:%d %b %Y}")
 if campaign["programme"] != "the_conversation":
     st.info("This campaign funded the Good Prison Project: its services, referrals and events are on the Good Prison Project page.")
@@ -67,7 +78,7 @@ st.subheader("Funder report")
 st.download_button(
     "Download the funder report (HTML, opens offline)",
     lambda: report.funder_report_html(impact, ui.data_through(db, report.TABLES_USED), db.synthetic,
-                                      reoffending=reoffending).encode("utf-8"),
+                                      reoffending=reoffending, targets=progress).encode("utf-8"),
     file_name=f"funder_report_{campaign_id}.html", mime="text/html",
 )
 st.caption("One self-contained file with these figures and the chart, dated, with the data source"

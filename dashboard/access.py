@@ -53,6 +53,7 @@ UNSCOPED_QUERIES = {
     "gpp_services": "the Good Prison Project's map of services",
     "gpp_referrals_monthly": "referral counts per prison and month",
     "gpp_events": "Outside In events and attendance",
+    "targets": "delivery targets agreed for a programme or campaign",
     "reoffending": "published reoffending analyses of a whole programme (groups of at least 60 people)",
     "published_reconciliation": "prison-level published and recorded counts side by side (the Data page shows it to administrators and governors)",
 }

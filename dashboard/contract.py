@@ -220,7 +220,28 @@ class IntervalHolds:
         return low > high or not (low - slack <= a - b <= high + slack)
 
 
-RowRule = RequiredWhen | LaterThan | AtMost | FirstOfMonth | AtLeast | IntervalHolds
+@dataclass(frozen=True)
+class KnownKey:
+    """`column` must be one of `keys`; the message lists them (a reader fixing the row needs the list)."""
+
+    column: str
+    keys: tuple[str, ...]
+    what: str
+
+    @property
+    def message(self) -> str:
+        return f"not {self.what}; known: {', '.join(self.keys)}"
+
+    def failing_sql(self, col) -> str:
+        allowed = ", ".join("'" + k.replace("'", "''") + "'" for k in self.keys)
+        return f"({col(self.column)} NOT IN ({allowed}))"
+
+    def fails(self, row: Any) -> bool:
+        value = getattr(row, self.column)
+        return value is not None and value not in self.keys
+
+
+RowRule = RequiredWhen | LaterThan | AtMost | FirstOfMonth | AtLeast | IntervalHolds | KnownKey
 
 
 @dataclass(frozen=True)
@@ -581,6 +602,36 @@ class Reoffending(Extract):
     source_url: Optional[str] = None
 
 
+# Figures a delivery target can be set on: keys of the metric registry whose actual the dashboard
+# computes from the named queries for a programme and period (`funding.target_actuals`).
+TARGET_INDICATORS = ("cohorts_started", "workshops_delivered", "participants_reached", "prisoners_reached", "staff_reached",
+                     "contact_hours", "paired_surveys")
+
+
+class Target(Extract):
+    table: ClassVar[str] = "targets"
+    key: ClassVar[tuple[str, ...]] = ("target_id",)
+    references: ClassVar[tuple[Reference, ...]] = (
+        Reference(("campaign_id",), "campaigns", ("campaign_id",), "campaign_id not in campaigns"),
+    )
+    row_rules: ClassVar[tuple[RowRule, ...]] = (
+        KnownKey("indicator", TARGET_INDICATORS, "a figure the dashboard computes for a target"),
+        LaterThan("period_end", "period_start", or_same=True),
+    )
+    date_column: ClassVar[Optional[str]] = "period_start"
+    description: ClassVar[str] = "What a funder and the programme agreed it would deliver, figure by figure, over a period."
+    when_rows_lost: ClassVar[str] = "a target whose row was rejected is not shown"
+
+    target_id: Id
+    programme: Id
+    funder: Id
+    campaign_id: Optional[Id] = None
+    indicator: Id
+    period_start: date
+    period_end: date
+    target_value: float = Field(gt=0)
+
+
 # --- Funding ---------------------------------------------------------------------------------
 
 
@@ -692,6 +743,7 @@ MODELS: tuple[type[Extract], ...] = (
     Reoffending,
     Campaign,
     Donation,
+    Target,
     Service,
     Referral,
     Event,

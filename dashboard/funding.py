@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 
@@ -107,6 +107,73 @@ class CampaignImpact:
             rows.append(("mean_survey_change", "too few pairs to report"))
         rows.append(("people_reached", people["all"]))
         return rows
+
+
+def _actual(indicator: str, delivery: dict, outcomes: dict) -> float:
+    """A target indicator's actual from the `funded_delivery` and `funded_outcomes` rows of its period."""
+    return {
+        "cohorts_started": delivery["cohorts"], "workshops_delivered": delivery["workshops_delivered"],
+        "participants_reached": delivery["prisoners_reached"] + delivery["staff_reached"],
+        "prisoners_reached": delivery["prisoners_reached"], "staff_reached": delivery["staff_reached"],
+        "contact_hours": delivery["workshop_hours"], "paired_surveys": outcomes["pairs"],
+    }[indicator]
+
+
+def target_progress(query, targets: pd.DataFrame, data_end: date, threshold: int, protected: bool) -> pd.DataFrame:
+    """Each target against what was delivered in its period so far (the same named queries as the page),
+    the share of the period elapsed by `data_end` (the date the data runs to), the even-pace expectation
+    and a status. For a viewer who may not see small counts the actual is shown rounded, and the status
+    is worked out from what the rounded figure allows (any exact count that rounds to it): where that
+    range straddles the mark, the status says "within rounding" rather than give the exact count away."""
+    rows = []
+    for t in targets.itertuples():
+        start, end = pd.Timestamp(t.period_start).date(), pd.Timestamp(t.period_end).date()
+        days = (end - start).days + 1
+        elapsed = min(max(((min(data_end, end) - start).days + 1) / days, 0.0), 1.0)
+        low = high = shown = None
+        if t.programme == "the_conversation":
+            window = {"period_start": start, "period_end": end + timedelta(days=1)}
+            exact = float(_actual(t.indicator, query("funded_delivery", **window).iloc[0].to_dict(),
+                                  query("funded_outcomes", **window).iloc[0].to_dict()))
+            low = high = shown = exact
+            if protected:
+                shown = disclosure.shown_count(round(exact), threshold)
+                low, high = _could_be(round(exact), threshold)
+        expected = t.target_value * elapsed
+        mark = t.target_value if elapsed >= 1 else expected
+        if low is None:
+            status = "not computed for this programme"
+        elif low >= t.target_value:
+            status = "met"
+        elif elapsed == 0:
+            status = "not started"
+        elif high < mark or (elapsed >= 1 and high < t.target_value):
+            status = "not met" if elapsed >= 1 else "behind"
+        elif low >= mark:
+            status = "on track"
+        else:
+            status = "within rounding of " + ("the target" if elapsed >= 1 or high >= t.target_value else "the expected pace")
+        rows.append({"indicator": t.indicator, "target_value": t.target_value, "target_actual": shown,
+                     "elapsed_share": elapsed, "pro_rata": round(expected), "target_status": status,
+                     "period": f"{start:%d %b %Y} to {end:%d %b %Y}", "funder": t.funder})
+    return pd.DataFrame(rows, columns=["indicator", "target_value", "target_actual", "elapsed_share", "pro_rata", "target_status",
+                                       "period", "funder"])
+
+
+def _could_be(exact: int, threshold: int) -> tuple[float, float]:
+    """Every exact count a rounded, shown count could stand for: the range a funder can infer anyway."""
+    if 0 < exact < threshold:
+        return 1.0, threshold - 1.0
+    rounded = disclosure.rounded(exact, threshold) or 0
+    return max(0.0, rounded - threshold / 2), rounded + threshold / 2 - 0.5
+
+
+def targets_sentence(progress: pd.DataFrame, data_end: date) -> str:
+    """How many targets are met, on track or behind, as of the date the data runs to."""
+    counts = progress["target_status"].value_counts()
+    parts = [f"{n} {status}" for status, n in counts.items()]
+    return (f"**{len(progress)} target{'s' if len(progress) != 1 else ''} agreed: {', '.join(parts)}**, with the data to "
+            f"{data_end:%d %B %Y}. Expected by now assumes an even pace through each target's period.")
 
 
 def headline(impact: CampaignImpact) -> str:

@@ -225,6 +225,26 @@ FIGURES: dict[str, tuple] = {
     "treatment_n": ("Participants analysed", "count", "participants matched and followed up (at least 60)", "", ("reoffending",), "", NONE),
     "comparison_n": ("Comparison group", "count", "people in the matched comparison group", "", ("reoffending",), "", NONE),
     "p_value": ("p-value", "ratio", "as published", "", ("reoffending",), "", NONE),
+    # --- delivery against targets -----------------------------------------------------------------
+    "cohorts_started": ("Cohorts started", "count", "cohorts of The Conversation whose start date falls in the period", "",
+                        ("funded_delivery",), "", ROUNDED),
+    "participants_reached": ("Participants reached", "count", "prisoners and staff who attended at least one delivered workshop of "
+                             "the cohorts started in the period", "", ("funded_delivery",), "", ROUNDED),
+    "contact_hours": ("Workshop hours delivered", "years", "hours of the delivered workshops of the cohorts started in the period "
+                      "(2.5 hours a workshop as planned)", "", ("funded_delivery",), "", ROUNDED),
+    "paired_surveys": ("Paired surveys", "count", "participants of those cohorts with both a pre and a post survey", "",
+                       ("funded_outcomes",), "", ROUNDED),
+    "funder": ("Funder", "text", "who the target was agreed with", "", ("targets",), "", NONE),
+    "indicator": ("Target", "code", "the figure the target is set on", "", ("targets",), "", NONE, "figure"),
+    "target_value": ("Agreed", "count", "the target agreed for the whole period", "", ("targets",), "", NONE),
+    "target_actual": ("Delivered so far", "count", "the figure over the period so far, from the same named queries as the page",
+                      "", ("funded_delivery", "funded_outcomes"), "", ROUNDED),
+    "elapsed_share": ("Period elapsed", "percent", "share of the target's period up to the date the data runs to", "the period's days",
+                      ("targets",), "", NONE),
+    "pro_rata": ("Expected by now", "count", "agreed × period elapsed (an even pace)", "", ("targets",),
+                 "Delivery is seldom even: cohorts start in term time.", NONE),
+    "target_status": ("Status", "text", "met (delivered ≥ agreed), on track (delivered ≥ expected by now), behind, not met (the "
+                      "period is over), or not started", "", ("targets",), "", FROM_ROUNDED),
     # --- campaigns ---------------------------------------------------------------------------------
     "target_gbp": ("Target", "money", "the campaign's target", "", ("campaigns",), "", NONE),
     "raised_gbp": ("Raised from gifts", "money", "sum of gifts, before the match", "", ("campaign_totals",), "", NONE),

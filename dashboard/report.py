@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import plotly.io as pio
 
-from dashboard import analysis, charts, disclosure
+from dashboard import analysis, charts, disclosure, metrics
 from dashboard.funding import CampaignImpact, labelled, match_funder
 
 STYLE = """
@@ -23,6 +23,17 @@ blockquote { border-left: 4px solid #1e88e5; margin: 1rem 0; padding: .2rem 1rem
 
 # The extracts the report's figures come from (its "data up to" date is the latest in them).
 TABLES_USED = ("campaigns", "donations", "cohorts", "workshops", "participants", "survey_responses", "testimonials", "reoffending")
+
+
+def _targets_section(progress: pd.DataFrame | None) -> str:
+    if progress is None or progress.empty:
+        return "<p>No delivery target is loaded for this campaign or its programme.</p>"
+    rows = [(metrics.figure(r.indicator).label,
+             f"{metrics.fmt('target_actual', r.target_actual)} delivered of {metrics.fmt('target_value', r.target_value)} agreed "
+             f"({r.target_status}); {r.period}; {metrics.fmt('elapsed_share', r.elapsed_share)} of the period elapsed, "
+             f"{metrics.fmt('pro_rata', r.pro_rata)} expected by now at an even pace")
+            for r in progress.itertuples()]
+    return _table(rows, "targets")
 
 
 def _reoffending_section(results: pd.DataFrame | None) -> str:
@@ -43,7 +54,7 @@ def _table(rows: list[tuple[str, str]], table_id: str) -> str:
 
 
 def funder_report_html(impact: CampaignImpact, data_source: str, synthetic: bool, generated: datetime | None = None,
-                       reoffending: pd.DataFrame | None = None) -> str:
+                       reoffending: pd.DataFrame | None = None, targets: pd.DataFrame | None = None) -> str:
     generated = generated or datetime.now(UTC)
     c = impact.campaign
     figure = charts.cumulative_giving(impact.cumulative, c["target_gbp"], c["opens_at"], c["closes_at"])
@@ -76,6 +87,8 @@ what the programme delivered while the campaign's money was being spent, not wha
 {html.escape(disclosure.rule_statement(impact.threshold))} Survey change is among participants with no comparison
 group, so it is not evidence of cause.</p>
 {_table(labelled(impact.delivery_rows()), 'delivery')}
+<h2>Delivery against what was agreed</h2>
+{_targets_section(targets)}
 <h2>Reoffending</h2>
 {_reoffending_section(reoffending)}
 <h2>In their words</h2>

@@ -555,6 +555,28 @@ def _reoffending() -> pd.DataFrame:
     ])
 
 
+def _targets(cohorts: pd.DataFrame, workshops: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Delivery targets with a known outcome, set from what the sample delivered: one met and one not met
+    over the Christmas campaign's year, and one for the programme whose period runs past the data, on track
+    (one cohort short of its target about half way through). Returns the targets and their statuses."""
+    start = pd.to_datetime(cohorts["start_date"])
+    def cohorts_in(first: date, last: date) -> pd.Series:
+        return cohorts["cohort_id"][(start >= pd.Timestamp(first)) & (start <= pd.Timestamp(last))]
+    year = (date(2019, 12, 10), date(2020, 12, 9))
+    in_year = cohorts_in(*year)
+    delivered = int(((workshops["status"] == "delivered") & workshops["cohort_id"].isin(in_year)).sum())
+    current = (date(2024, 7, 1), date(2025, 6, 30))
+    rows = [
+        ("T-XMAS-COHORTS", "CAMP-2019-XMAS", "cohorts_started", *year, max(1, len(in_year) - 1), "met"),
+        ("T-XMAS-WORKSHOPS", "CAMP-2019-XMAS", "workshops_delivered", *year, 2 * delivered + 1, "not met"),
+        ("T-2024-COHORTS", None, "cohorts_started", *current, len(cohorts_in(*current)) + 1, "on track"),
+    ]
+    targets = pd.DataFrame([{"target_id": t, "programme": "the_conversation", "funder": "CHK Charities Limited", "campaign_id": c,
+                             "indicator": i, "period_start": s, "period_end": e, "target_value": float(v)}
+                            for t, c, i, s, e, v, _ in rows])
+    return targets, {t: status for t, *_, status in rows}
+
+
 def _arrow_table(table: str, frame: pd.DataFrame) -> pa.Table:
     types = {str: pa.string(), int: pa.int64(), float: pa.float64(), bool: pa.bool_(), date: pa.date32(),
              datetime: pa.timestamp("us", tz="UTC")}
@@ -615,6 +637,7 @@ def generate(out_dir: str | Path | None, seed: int = DEFAULT_SEED, n_comparison_
         "services": services, "referrals": referrals, "events": events,
         "programme_sites": _programme_sites(cohorts), "reoffending": _reoffending(),
     }
+    tables["targets"], target_statuses = _targets(cohorts, workshops)
     published_prisons, published_counts, published_population = _published_only(seed, months, volume)
     if RECONCILED_PRISON in set(prisons["prison_id"]):
         reconciled_counts, reconciled_population = _reconciled_prison(incidents, wings, population, months)
@@ -654,6 +677,7 @@ def generate(out_dir: str | Path | None, seed: int = DEFAULT_SEED, n_comparison_
             if RECONCILED_PRISON in set(prisons["prison_id"]) else None),
         "reoffending": {"analysis_id": REOFFENDING_ANALYSIS["analysis_id"],
                         "verdicts": {measure: r[-1] for measure, r in REOFFENDING_RESULTS.items()}},
+        "targets": target_statuses,
         "row_counts": {name: int(len(frame)) for name, frame in tables.items()},
     }
     manifest = {"synthetic": True, "generator": "dashboard.sample_data", "seed": seed,

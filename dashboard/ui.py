@@ -6,6 +6,7 @@ import hashlib
 import logging
 import os
 import time
+from datetime import date
 
 import pandas as pd
 import streamlit as st
@@ -156,6 +157,13 @@ def data_source(db: Database) -> str:
     loaded = max((t.loaded_at for t in db.report.tables.values() if t.available and t.loaded_at), default=None)
     kind = "synthetic sample" if db.synthetic else "extracts"
     return f"{kind} loaded {loaded:%d %b %Y %H:%M} UTC" if loaded else kind
+
+
+def latest_date(db: Database, tables) -> date | None:
+    """The latest date in the extracts `tables` (the day the data runs to, for a target's elapsed share)."""
+    ends = [pd.Timestamp(db.report.tables[t].date_max) for t in tables
+            if db.report.tables[t].available and db.report.tables[t].date_max is not None]
+    return max(ends).date() if ends else None
 
 
 def data_through(db: Database, tables=None) -> str:
