@@ -16,7 +16,7 @@ from dashboard.access import Viewer
 from dashboard.contract import MODELS_BY_TABLE
 from dashboard.database import Database, configured_data_dir, extracts_fingerprint, open_database
 from dashboard.loader import SHRANK
-from dashboard.queries import query_description, query_parameters, query_sql, query_tables
+from dashboard.queries import query_parameters, query_sql, query_tables
 from dashboard.text import md
 
 VIEWER = "_viewer"  # set by dashboard.identity at the top of every run
@@ -312,8 +312,8 @@ def page_footer(page_title: str) -> None:
         st.markdown("\n\n".join(f"**{metrics.figure(key).label}** · {metrics.figure(key).help}" for key in keys)
                     + "\n\nEvery figure is listed on the Methods page.")
     if queries:
-        with st.expander(f"The queries behind this page ({len(queries)})"):
-            st.markdown("\n\n".join(f"**{name}** · {query_description(name)}\n\n```sql\n{query_sql(name)}\n```" for name in queries))
+        with st.expander(f"The queries behind this page ({len(queries)})"):  # one code element: the SQL as it is
+            st.code("\n\n".join(f"-- == {name} ==\n{query_sql(name)}" for name in queries), language="sql")
     if st.session_state.get(_PAGE_TABLES):
         slug = page_title.lower().replace(" ", "_")
         st.download_button("Download this page's data (ZIP of CSVs with a README)", lambda: page_data_zip(page_title),

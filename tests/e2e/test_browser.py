@@ -80,7 +80,8 @@ def test_a_filter_change_updates_the_url_and_a_fresh_browser_restores_it(server,
     try:
         assert metric_value(page, "Prisons") == "1"
         assert metric_value(page, "Cohorts") == cohorts_there
-        assert "HMP Pentonville" in page.inner_text("[data-testid=stSidebar]")
+        # a fresh session's widgets can draw a few seconds after its script has finished
+        page.locator("[data-testid=stSidebar]").get_by_text("HMP Pentonville").first.wait_for(timeout=30_000)
     finally:
         context.close()
 
