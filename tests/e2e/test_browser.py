@@ -133,8 +133,14 @@ def test_every_page_as_every_role_loads_and_draws(server, browser, role):
     context, page = open_app(browser, server)
     try:
         choose_role(page, role)
+        # the navigation is redrawn for the new role after its run: wait for it rather than read it at once
+        expected = sorted(PAGES_BY_ROLE[role])
+        page.wait_for_function(
+            "expected => JSON.stringify([...document.querySelectorAll('[data-testid=stSidebarNavLink]')]"
+            ".map(e => new URL(e.href).pathname.replace(/^\\/+|\\/+$/g, '')).sort()) === JSON.stringify(expected)",
+            arg=expected, timeout=30_000)
         links = page.locator("[data-testid=stSidebarNavLink]").evaluate_all("els => els.map(e => new URL(e.href).pathname)")
-        assert sorted(p.strip("/") for p in links) == sorted(PAGES_BY_ROLE[role])
+        assert sorted(p.strip("/") for p in links) == expected
         for path in PAGES_BY_ROLE[role]:
             page.locator(f"[data-testid=stSidebarNavLink][href$='/{path}']").click()
             page.get_by_role("heading", name=PAGES[path], level=1).wait_for()
