@@ -78,7 +78,7 @@ class CampaignImpact:
         hours = disclosure.rounded(round(d["workshop_hours"]), 2 * k) or 0
         costed_hours = disclosure.rounded(round(d["costed_workshop_hours"]), 2 * k) or 0
         rows = [
-            ("cohorts", disclosure.shown_count(int(d["cohorts"]), k)),
+            ("cohorts_started", disclosure.shown_count(int(d["cohorts"]), k)),
             ("workshops_delivered", workshops + ("" if hours_hidden else f" (about {hours:,} hours)")),
             ("prisoners_reached", people["prisoners"]),
             ("staff_reached", people["staff"]),
@@ -105,7 +105,7 @@ class CampaignImpact:
             rows.append(("mean_survey_change", f"{o['mean_change']:+.2f} (95% CI {ci.lower:+.2f} to {ci.upper:+.2f}; n = {disclosure.shown_count(pairs, k)})"))
         else:
             rows.append(("mean_survey_change", "too few pairs to report"))
-        rows.append(("people_reached", people["all"]))
+        rows.append(("participants_reached", people["all"]))
         return rows
 
 

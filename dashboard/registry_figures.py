@@ -262,7 +262,6 @@ FIGURES: dict[str, tuple] = {
     "prisoners_reached": ("Prisoners reached", "count", "prisoners taking part in cohorts started in the period", "", ("funded_delivery",), "",
                           ROUNDED),
     "staff_reached": ("Staff reached", "count", "staff taking part in cohorts started in the period", "", ("funded_delivery",), "", ROUNDED),
-    "people_reached": ("People reached in all", "count", "prisoners and staff reached", "", ("funded_delivery",), "", ROUNDED),
     "cost_per_participant": ("Cost per participant reached", "money", "recorded cohort costs ÷ participants of those cohorts",
                              "participants of cohorts with a recorded cost", ("funded_delivery",),
                              "Cohorts without a recorded cost are left out of both sides.", FROM_ROUNDED),

@@ -159,23 +159,27 @@ def data_source(db: Database) -> str:
     return f"{kind} loaded {loaded:%d %b %Y %H:%M} UTC" if loaded else kind
 
 
+def _latest(db: Database, tables) -> tuple[pd.Timestamp, bool] | None:
+    """The latest date in the extracts `tables`, and whether it is a month (a monthly extract, such as
+    populations, runs to the end of its last month)."""
+    ends = [(pd.Timestamp(load.date_max), load.date_column in ("month", "period_start"))
+            for load in (db.report.tables[t] for t in tables if t in db.report.tables)
+            if load.available and load.date_max is not None and not pd.isna(load.date_max)]
+    return max(ends) if ends else None
+
+
 def latest_date(db: Database, tables) -> date | None:
-    """The latest date in the extracts `tables` (the day the data runs to, for a target's elapsed share)."""
-    ends = [pd.Timestamp(db.report.tables[t].date_max) for t in tables
-            if db.report.tables[t].available and db.report.tables[t].date_max is not None]
-    return max(ends).date() if ends else None
+    """The day the data in `tables` runs to (for a target's elapsed share)."""
+    latest = _latest(db, tables)
+    return latest[0].date() if latest else None
 
 
 def data_through(db: Database, tables=None) -> str:
     """"Data up to …": the latest date in the extracts this run's figures read (or in `tables`)."""
-    used = [db.report.tables[t] for t in (tables if tables is not None else st.session_state.get(_RUN_TABLES, ()))
-            if t in db.report.tables]
-    # a monthly extract (populations) runs to the end of its last month
-    ends = [(pd.Timestamp(t.date_max), t.date_column in ("month", "period_start")) for t in used
-            if t.available and t.date_max is not None and not pd.isna(t.date_max)]
-    if not ends:
+    latest = _latest(db, tables if tables is not None else st.session_state.get(_RUN_TABLES, ()))
+    if latest is None:
         return ""
-    latest, monthly = max(ends)
+    latest, monthly = latest
     when = f"{latest:%B %Y}" if monthly else f"{latest.day} {latest:%B %Y}"
     return f"Data up to {when} (the latest date in the extracts behind {'this page' if tables is None else 'these figures'}) · {data_source(db)}."
 

@@ -118,7 +118,7 @@ def test_funder_report_is_self_contained_and_its_figures_are_right(tmp_path, imp
     total = donations["amount_gbp"].sum() + donations["matched_gbp"].sum()
     assert giving["Total with match"].startswith(f"£{total:,.0f}")
     delivery = dict(zip(parser.tables["delivery"][::2], parser.tables["delivery"][1::2]))
-    assert delivery["Cohorts"] == disclosure.shown_count(int(impact.delivery["cohorts"]))
+    assert delivery["Cohorts started"] == disclosure.shown_count(int(impact.delivery["cohorts"]))
     assert "23 November 2026" in document and "synthetic sample loaded" in document
     assert "Synthetic sample data" in document
     assert "cumulative-giving" in document and "Plotly.newPlot" in document
@@ -135,8 +135,8 @@ def test_small_counts_are_suppressed_in_funder_figures(impact):
         testimonials=impact.testimonials, period=impact.period,
     )
     rows = dict(small.delivery_rows())
-    assert rows["cohorts"] == "<5" and rows["prisoners_reached"] == "<5" and rows["staff_reached"] == "<5"
-    assert rows["people_reached"] == "hidden"  # 5, but with its parts hidden it would give them back
+    assert rows["cohorts_started"] == "<5" and rows["prisoners_reached"] == "<5" and rows["staff_reached"] == "<5"
+    assert rows["participants_reached"] == "hidden"  # 5, but with its parts hidden it would give them back
     assert rows["cost_per_participant"].startswith("not shown")
     # 4 of 6 improved: the share would give back "2 did not", a count under 5.
     assert rows["improved_share"].startswith("not shown")
