@@ -43,6 +43,8 @@ if helped_at and ui.require_tables(db, "cohorts", "workshops", "wing_population"
     view = summary.programme_help(ui.query, params, helped_at, help_measure, 6, current.period_start, current.period_end,
                                   current.wing_ids, month_by_month=False)
     st.markdown(analysis.programme_answer(view, help_measure.label, 6, window_can_change=False))
+    if (detectable := analysis.detectable_sentence(analysis.programme_detectable(view, 6), 6)):
+        st.caption(detectable)
     if not view.compared.empty:
         ui.chart(charts.forest_plot(view.compared, view.pooled, f"Each cohort's ratio of changes: {help_measure.label.lower()}"),
                  analysis.before_after_table(view.compared), "cohorts_compared")

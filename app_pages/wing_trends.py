@@ -68,6 +68,8 @@ if view.table.empty:
     )
 else:
     st.markdown(analysis.programme_answer(view, measure.label, window))
+    if (detectable := analysis.detectable_sentence(analysis.programme_detectable(view, window), window)):
+        st.caption(detectable)
     if not view.compared.empty:
         ui.chart(charts.forest_plot(view.compared, view.pooled, f"Each cohort's ratio of changes: {measure.label.lower()}"),
                  analysis.before_after_table(view.compared), "cohorts_compared")

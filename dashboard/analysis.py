@@ -262,6 +262,7 @@ class Pooled:
     cohorts: int
     tau2: float  # between-cohort variance of the log ratio (0: the cohorts agree beyond chance)
     i2: float  # share of the spread beyond chance, 0..1
+    log_se: float = math.nan  # standard error of log(ratio), with the between-cohort variance in it
 
 
 def pooled(before_after_table: pd.DataFrame, level: float = 0.95) -> Pooled | None:
@@ -274,15 +275,17 @@ def pooled(before_after_table: pd.DataFrame, level: float = 0.95) -> Pooled | No
         return None
     if len(usable) == 1:
         only = usable.iloc[0]
-        return Pooled(float(only["ratio"]), float(only["ratio_low"]), float(only["ratio_high"]), 1, 0.0, 0.0)
-    combined = combine_effects(
-        np.log(usable["ratio"].to_numpy(dtype=float)), usable["log_ratio_se"].to_numpy(dtype=float) ** 2,
-        method_re="iterated", alpha=1 - level,
-    )
+        return Pooled(float(only["ratio"]), float(only["ratio_low"]), float(only["ratio_high"]), 1, 0.0, 0.0,
+                      float(only["log_ratio_se"]))
+    with np.errstate(divide="ignore", invalid="ignore"):  # cohorts that agree exactly: I² is 1 - 1/0, taken as 0 below
+        combined = combine_effects(
+            np.log(usable["ratio"].to_numpy(dtype=float)), usable["log_ratio_se"].to_numpy(dtype=float) ** 2,
+            method_re="iterated", alpha=1 - level,
+        )
     estimate = combined.summary_frame().loc["random effect"]
     return Pooled(
         float(np.exp(estimate["eff"])), float(np.exp(estimate["ci_low"])), float(np.exp(estimate["ci_upp"])),
-        len(usable), float(max(combined.tau2, 0.0)), float(max(combined.i2, 0.0)),
+        len(usable), float(max(combined.tau2, 0.0)), float(max(combined.i2, 0.0)), float(estimate["sd_eff"]),
     )
 
 
@@ -380,6 +383,50 @@ def programme_answer(view: ProgrammeView, measure_label: str, window: int, windo
     spread = (" The cohorts differ by more than chance (I² " + f"{estimate.i2:.0%}" + "), so the interval allows for it."
               if estimate.i2 >= 0.25 else "")
     return verdict + spread + omitted
+
+@dataclass(frozen=True)
+class Detectable:
+    """What the cohorts compared could detect, at 80% power and the 5% level."""
+
+    ratio: float  # the smallest ratio of changes below 1 found 80% of the time
+    cohort_months: int  # compared cohorts × months followed after the workshops
+    needed_for_fifth: float  # cohort-months that would detect a ratio of 0.8 (a 20% reduction)
+
+    @property
+    def more_needed(self) -> int:
+        return max(0, math.ceil(self.needed_for_fifth - self.cohort_months))
+
+
+TARGET_REDUCTION = 0.8  # the ratio of changes a funder asks about: a 20% reduction against the comparison wings
+
+
+def programme_detectable(view: ProgrammeView, window: int) -> Detectable | None:
+    """From the pooled estimate's standard error (the wings' rates and prisoner-years, and the spread
+    between cohorts): the smallest ratio of changes detectable with 80% power at the 5% level, and
+    the cohort-months (cohorts compared × the months after their workshops) a 20% reduction needs,
+    assuming the added cohorts are like those compared."""
+    estimate = view.pooled
+    if estimate is None or not estimate.log_se > 0:
+        return None
+    months = estimate.cohorts * window
+    return Detectable(stats.smallest_detectable_ratio(estimate.log_se), months,
+                      stats.units_needed(months, estimate.log_se, TARGET_REDUCTION))
+
+
+def detectable_sentence(found: Detectable | None, window: int) -> str:
+    """What the comparison could detect, in words (shown under the programme answer)."""
+    if found is None:
+        return ""
+    said = (f"**What this comparison could detect:** with these wings' rates, prisoner-years and the spread between cohorts, "
+            f"a ratio of changes of {found.ratio:.2f} or lower (a fall of {1 - found.ratio:.0%} or more against the comparison "
+            f"wings) would be found 80% of the time at the 5% level; smaller effects could be missed. ")
+    have = f"The {count_of(found.cohort_months, 'cohort-month')} compared ({window} months after each cohort's workshops)"
+    if found.more_needed == 0:
+        return said + f"{have} are enough to detect a 20% reduction."
+    cohorts = math.ceil(found.more_needed / window)
+    return said + (f"{have} would need about {count_of(found.more_needed, 'more cohort-month')} ({count_of(cohorts, 'more cohort')} "
+                   "like these) to detect a 20% reduction.")
+
 
 EVENT_MONTHS = (-12, 18)  # months relative to a cohort's first workshop that the event study shows
 

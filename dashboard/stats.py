@@ -519,3 +519,31 @@ def smallest_detectable_difference(n1: int, n2: int, baseline: float, power: flo
         return math.nan
     p1 = brentq(gap, edge, baseline) if lower else brentq(gap, baseline, edge)
     return abs(p1 - baseline)
+
+
+# --- What the data can detect: a ratio estimated on the log scale ------------------------------
+
+
+def detectable_multiplier(power: float = 0.8, sig_level: float = 0.05) -> float:
+    """How many standard errors a true effect must be for a two-sided Wald test at `sig_level` to find it
+    `power` of the time: z(1 − α/2) + z(power), Bloom's (1995) minimum detectable effect multiplier
+    (2.80 at 80% power and the 5% level; the far tail's chance of a wrong-way rejection is ignored)."""
+    return normal_quantile(1 - sig_level / 2) + normal_quantile(power)
+
+
+def smallest_detectable_ratio(log_se: float, power: float = 0.8, sig_level: float = 0.05) -> float:
+    """The smallest fall, as a ratio below 1, that an estimate with standard error `log_se` on the log
+    scale detects with `power` at `sig_level`: exp(−multiplier × SE)."""
+    if not log_se > 0:
+        return math.nan
+    return math.exp(-detectable_multiplier(power, sig_level) * log_se)
+
+
+def units_needed(units: float, log_se: float, ratio: float, power: float = 0.8, sig_level: float = 0.05) -> float:
+    """How many units of data (cohort-months, say) would detect `ratio` when `units` give standard
+    error `log_se`: the variance of a pooled log ratio falls as 1/units when the added units are like
+    the ones already there, so units × (SE ÷ the SE that `ratio` needs)²."""
+    if not log_se > 0 or ratio <= 0 or ratio == 1:
+        return math.nan
+    needed_se = abs(math.log(ratio)) / detectable_multiplier(power, sig_level)
+    return units * (log_se / needed_se) ** 2

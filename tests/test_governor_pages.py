@@ -1,6 +1,9 @@
 """The governors' pages as a user meets them: they run, and their figures match pandas."""
 
 
+import math
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -57,6 +60,12 @@ def test_wing_trends_before_and_after_and_rebase(monkeypatch):
     (one, pooled) = forest["data"]
     assert trace_values(one["x"]) == pytest.approx(compared["Ratio of changes"].tolist(), abs=0.005)  # the table as shown
     assert f"{trace_values(pooled['x'])[0]:.2f}" in answer
+    # what it could detect follows from the pooled interval as printed: SE = log(upper / lower) / (2 × 1.96)
+    low, high = map(float, re.search(r"95% CI ([\d.]+) to ([\d.]+)", answer).groups())
+    detect = next(c.value for c in at.caption if "What this comparison could detect" in c.value)
+    smallest = float(re.search(r"ratio of changes of ([\d.]+) or lower", detect).group(1))
+    assert smallest == pytest.approx(math.exp(-2.8016 * math.log(high / low) / (2 * 1.96)), abs=0.015)
+    assert f"The {len(compared) * 6} cohort-months compared" in detect
     event = figures_titled(at, "Month by month around the first workshop")
     (line,) = [t for t in event["data"] if t.get("name") == "Rate ratio"]
     assert trace_values(line["x"])[0] == -12 and trace_values(line["x"])[-1] == 18
