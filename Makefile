@@ -12,15 +12,16 @@ $(INSTALLED): requirements.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	cp requirements.txt $(INSTALLED)
 
-run: $(INSTALLED)
+run: $(INSTALLED) browser
 	$(BIN)/streamlit run app.py --server.headless true
 
-# The browser tests drive Debian's Chromium (a browser download is not possible here).
+# Debian's Chromium drives the browser tests and draws the PDF report's charts (Kaleido); Pango lays
+# out the PDF (WeasyPrint). A browser download is not possible here.
 CHROMIUM := $(shell command -v chromium 2>/dev/null)
 
 browser:
 ifeq ($(CHROMIUM),)
-	apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+	apt-get update -qq && apt-get install -y -qq chromium libpango-1.0-0 libpangoft2-1.0-0 >/dev/null
 endif
 
 test: $(INSTALLED) browser lint

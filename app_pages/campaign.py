@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import analysis, charts, disclosure, filters, funding, metrics, report, ui
+from dashboard import access, analysis, charts, disclosure, filters, funding, metrics, report, ui
 from dashboard.text import md
 
 st.title("Campaign impact")
@@ -22,7 +22,24 @@ months = filters.page_choice("Delivery period after the campaign closes", [6, 12
 campaign = by_id.loc[campaign_id].to_dict() | {"campaign_id": campaign_id}
 impact = funding.campaign_impact(ui.query, campaign, months, threshold=disclosure.configured_threshold())
 totals = impact.totals
+conversation = campaign["programme"] == "the_conversation"
+targets = ui.query("targets", programme=campaign["programme"], campaign_id=campaign_id) if not db.report.unavailable("targets") else None
+data_end = ui.latest_date(db, ("cohorts", "workshops"))
+progress = (funding.target_progress(ui.query, targets, data_end, impact.threshold, ui.viewer().suppresses_small_counts)
+            if targets is not None and not targets.empty and data_end is not None else None)
+reoffending = ui.query("reoffending", programme=campaign["programme"]) if not db.report.unavailable("reoffending") else None
+# The programme's wings against comparison wings: worked out over every programme prison (a funder may
+# not see wings), and only the pooled answer, from rounded counts for a funder, leaves funding.wing_safety.
+safety = (funding.wing_safety(lambda name, **p: ui.query_as(access.ADMIN, name, **p), impact.period, impact.threshold,
+                              ui.viewer().suppresses_small_counts)
+          if conversation and not any(db.report.unavailable(t) for t in ("cohorts", "workshops", "wing_population", "incidents"))
+          else [])
 
+with st.container(border=True):
+    st.markdown("\n".join(f"- **{question}** {md(answer, limit=None)}"
+                          for question, answer in funding.at_a_glance(impact, progress, safety, reoffending)))
+
+st.subheader("What the campaign raised")
 st.markdown(funding.headline(impact))
 giving = st.columns(4)
 ui.metric("raised_gbp", metrics.fmt("raised_gbp", totals["raised_gbp"]), giving[0])
@@ -37,18 +54,14 @@ else:
 ui.table(funding.rows_table(impact.giving_rows()), "giving")
 
 st.subheader("Delivery against what was agreed")
-targets = ui.query("targets", programme=campaign["programme"], campaign_id=campaign_id) if not db.report.unavailable("targets") else None
-data_end = ui.latest_date(db, ("cohorts", "workshops"))
-progress = None
-if targets is None or targets.empty or data_end is None:
+if progress is None:
     st.info("No delivery target is loaded for this campaign or its programme (the optional `targets` extract).")
 else:
-    progress = funding.target_progress(ui.query, targets, data_end, impact.threshold, ui.viewer().suppresses_small_counts)
     st.markdown(funding.targets_sentence(progress, data_end))
     ui.table(progress, "targets")
 
 st.subheader(f"What the programme delivered, {impact.period[0]:%d %b %Y} to {impact.period[1]:%d %b %Y}")
-if campaign["programme"] != "the_conversation":
+if not conversation:
     st.info("This campaign funded the Good Prison Project: its services, referrals and events are on the Good Prison Project page.")
 else:
     st.markdown(
@@ -56,10 +69,26 @@ else:
         "the programme delivered while the money was spent, not what it alone paid for. " + disclosure.rule_statement(impact.threshold)
     )
     ui.table(funding.rows_table(impact.delivery_rows()), "delivery")
+    st.markdown(funding.survey_sentence(impact))
+
+    st.subheader("Safety on the programme's wings against comparison wings")
+    if not safety:
+        st.info("No prison running The Conversation has wing figures to compare.")
+    else:
+        st.markdown(f"Cohorts that started in the period, each compared over the {funding.SAFETY_WINDOW} months before its "
+                    "first workshop and after its last with the same prison's wings without the programme, pooled across "
+                    "prisons. Below 1: the rate fell more on the programme's wings.")
+        safety_table = funding.wing_safety_table(safety)
+        ui.table(safety_table, "wing_safety")
+        if safety_table["pooled_ratio_of_changes"].notna().any():
+            ui.chart(charts.measures_forest(safety_table, "The programme's wings against comparison wings"), safety_table, "wing_safety_chart")
+        for result in safety:
+            st.markdown(f"- {md(result.claim, limit=None)}")
+        if (detectable := [r for r in safety if r.detectable]):
+            st.caption(" ".join(f"{metrics.MEASURES[r.measure].label}: {r.detectable}" for r in detectable))
 
 st.subheader("Reoffending")
 programme_name = metrics.code_label("programme", campaign["programme"])
-reoffending = ui.query("reoffending", programme=campaign["programme"]) if not db.report.unavailable("reoffending") else None
 if reoffending is None or reoffending.empty:
     st.info(f"No reoffending analysis of {programme_name} is loaded. The Justice Data Lab publishes one when at least 60 "
             "participants can be matched and followed for a year after release.")
@@ -75,11 +104,13 @@ for quote in impact.testimonials.itertuples():
     st.markdown(f"> {md(quote.quote, limit=None)}\n>\n> — *{md(quote.display_name)}, {md(quote.prison)}*")
 
 st.subheader("Funder report")
-st.download_button(
-    "Download the funder report (HTML, opens offline)",
-    lambda: report.funder_report_html(impact, ui.data_through(db, report.TABLES_USED), db.synthetic,
-                                      reoffending=reoffending, targets=progress).encode("utf-8"),
-    file_name=f"funder_report_{campaign_id}.html", mime="text/html",
-)
-st.caption("One self-contained file with these figures and the chart, dated, with the data source"
+report_inputs = dict(impact=impact, data_source=ui.data_through(db, report.TABLES_USED), synthetic=db.synthetic,
+                     reoffending=reoffending, targets=progress, safety=safety)
+downloads = st.columns(2)
+downloads[0].download_button("Download the funder report (HTML, opens offline)",
+                             lambda: report.funder_report_html(**report_inputs).encode("utf-8"),
+                             file_name=f"funder_report_{campaign_id}.html", mime="text/html")
+downloads[1].download_button("Download the funder report (PDF)", lambda: report.funder_report_pdf(**report_inputs),
+                             file_name=f"funder_report_{campaign_id}.pdf", mime="application/pdf")
+st.caption("These figures and charts in one document to forward, dated, with the data source"
            + (" and the synthetic-data warning." if db.synthetic else "."))

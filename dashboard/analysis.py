@@ -119,6 +119,7 @@ NO_COMPARISON = "left out: no wing of the prison was free of the programme in bo
 RUNS_OFF = "left out: a window runs beyond the data or the period"
 LEFT_OUT_LATER_COHORT = "left out: another cohort began on this wing before its 'after' months ended"
 NO_POPULATION = "left out: its wing has no population figure for some months of the windows"
+TOO_FEW_TO_SHOW = "left out: a window has too few incidents to show"
 WHY_LEFT_OUT = {  # the notes above, as the reason in "N cohorts left out because ..." (singular, plural)
     LEFT_OUT_BEFORE_TREATED: ("its 'before' months fall inside an earlier cohort's effect on the same wing",
                               "their 'before' months fall inside an earlier cohort's effect on the same wing"),
@@ -128,6 +129,7 @@ WHY_LEFT_OUT = {  # the notes above, as the reason in "N cohorts left out becaus
     RUNS_OFF: ("a window runs beyond the data or the period",) * 2,
     NO_POPULATION: ("its wing has no population figure for some months of the windows",
                     "their wings have no population figure for some months of the windows"),
+    TOO_FEW_TO_SHOW: ("a window has too few incidents to show",) * 2,
 }
 
 
@@ -165,7 +167,7 @@ def influence_spans(cohorts: pd.DataFrame, effect_months: int = EFFECT_CAN_LAST_
 
 def before_after(
     wing_rates: pd.DataFrame, cohorts: pd.DataFrame, months_before: int = 6, months_after: int = 6, wing_of=None,
-    evaluate=None, effect_months: int = EFFECT_CAN_LAST_MONTHS,
+    evaluate=None, effect_months: int = EFFECT_CAN_LAST_MONTHS, count_as=None,
 ) -> pd.DataFrame:
     """For each cohort: counts, prisoner-years and rates before and after on its wing and on the
     comparison wings, and the ratio of the two changes with its 95% CI.
@@ -178,7 +180,9 @@ def before_after(
     untreated). `wing_rates` is `wing_measure(...)` for one prison; `wing_of` can map a cohort to
     another wing (a placebo test: the same dates on a wing that had no programme). `evaluate`
     (cohort ids) limits the cohorts compared; every cohort in `cohorts` still screens, so a wing
-    treated outside the view is never taken as untreated.
+    treated outside the view is never taken as untreated. `count_as(count)` gives the count each of the
+    four cells is computed from (for a funder, the rounded count; None when it is hidden, and the cohort
+    is then left out), so the ratio gives back no more than a shown count would.
     """
     wings, month_index, counts, exposure = _grid(wing_rates)
     months = month_index.to_numpy().astype("datetime64[M]")
@@ -242,6 +246,11 @@ def before_after(
             for rows_mask in (on_wing, others)
             for lo, hi in windows_found
         ]
+        if count_as is not None:  # every figure of the row from the counts as shown
+            cells = [(count_as(count), years) for count, years in cells]
+            if any(count is None for count, _ in cells):
+                rows.append({**row, "note": TOO_FEW_TO_SHOW})
+                continue
         for name, (count, prisoner_years) in zip(("wing_before", "wing_after", "others_before", "others_after"), cells):
             row[f"{name}_incidents"] = count
             row[f"{name}_prisoner_years"] = prisoner_years
@@ -318,12 +327,12 @@ class ProgrammeView:
         return self.table.dropna(subset=["ratio"]) if "ratio" in self.table else self.table.iloc[0:0]
 
 
-def programme_view(prisons: list[PrisonCohorts], window: int, month_by_month: bool = True) -> ProgrammeView:
+def programme_view(prisons: list[PrisonCohorts], window: int, month_by_month: bool = True, count_as=None) -> ProgrammeView:
     """Did it help? The cohorts in view compared before and after (clean comparisons, pooled) and,
     if asked, month by month around their first workshop, over one prison or several."""
     tables = []
     for prison in prisons:
-        table = before_after(prison.rates, prison.cohorts, window, window, evaluate=prison.in_view)
+        table = before_after(prison.rates, prison.cohorts, window, window, evaluate=prison.in_view, count_as=count_as)
         if table.empty:
             continue
         names = dict(zip(prison.rates["wing_id"], prison.rates["wing_name"]))
@@ -357,6 +366,50 @@ def programme_how_to_read(measure_label: str, window: int) -> str:
     )
 
 
+def ratio_direction(lower: float, upper: float) -> str | None:
+    """Where a ratio's 95% interval lies as printed (two decimals): "lower" wholly below 1, "higher"
+    wholly above, None when it includes no difference. Every claim of a fall or rise asks this."""
+    lower, upper = round(lower, 2), round(upper, 2)
+    return "lower" if upper < 1 else "higher" if lower > 1 else None
+
+
+def change_direction(lower: float, upper: float) -> str | None:
+    """The same for a change (a difference, no change at 0) printed to two decimals: "rose", "fell" or None."""
+    lower, upper = round(lower, 2), round(upper, 2)
+    return "fell" if upper < 0 else "rose" if lower > 0 else None
+
+
+def wing_safety_claim(measure_label: str, estimate: Pooled, window: int, cohorts: str | None = None) -> str:
+    """The programme's wings against its comparison wings in one plain sentence (the funder report's
+    wording), generated from the pooled ratio and its interval: a fall or rise only when the interval
+    as printed excludes 1, and never a claim of cause."""
+    cohorts = cohorts or f"{estimate.cohorts}"  # as the viewer may see the count ("<5" for a funder)
+    who = ("The one cohort compared" if cohorts == "1" else "Across fewer than " + cohorts[1:] + " cohorts compared"
+           if cohorts.startswith("<") else f"Across the {cohorts} cohorts compared")
+    interval = f"ratio of changes {estimate.ratio:.2f}, 95% CI {estimate.lower:.2f} to {estimate.upper:.2f}"
+    what = f"the rate of {measure_label.lower()} on the programme's wings in the {window} months after the workshops"
+    direction = ratio_direction(estimate.lower, estimate.upper)
+    if direction is None:
+        return (f"{who}, the change in {what} cannot be told apart from the change on comparison wings without the programme "
+                f"({interval}: the interval includes no difference). That is not proof the programme had no effect.")
+    return (f"{who}, {what} was about {abs(1 - estimate.ratio):.0%} {direction} than the change on comparison wings without "
+            f"the programme would predict ({interval}). Wings were not chosen at random, so this is an association, "
+            "not proof that the programme caused it.")
+
+
+def survey_claim(mean_change: float, lower: float, upper: float, pairs: str, short: bool = False) -> str:
+    """Participants' paired survey change in one plain sentence, generated from its interval."""
+    interval = f"mean change {mean_change:+.2f} points, 95% CI {lower:+.2f} to {upper:+.2f}, {pairs} participants with both surveys"
+    direction = change_direction(lower, upper)
+    if direction is None:
+        return (f"Participants' survey scores after the workshops cannot be told apart from before ({interval}: the interval "
+                "includes no change).")
+    if short:
+        return f"Participants' survey scores {direction} from before to after the workshops ({interval}; no comparison group)."
+    return (f"Participants' survey scores {direction} from before to after the workshops ({interval}). There is no comparison "
+            "group of people who did not take part, so this is not evidence that the workshops caused it.")
+
+
 def programme_answer(view: ProgrammeView, measure_label: str, window: int, window_can_change: bool = True) -> str:
     """The programme answer in one plain sentence, generated from the pooled ratio and its interval
     as printed (a fall or rise is claimed only when the printed interval excludes 1), and what was
@@ -373,7 +426,7 @@ def programme_answer(view: ProgrammeView, measure_label: str, window: int, windo
     where = "on its wing" if one else "on the cohorts' wings"
     ratio, lower, upper = (round(v, 2) for v in (estimate.ratio, estimate.lower, estimate.upper))
     interval = f"ratio of changes {ratio:.2f}, 95% CI {lower:.2f} to {upper:.2f}"
-    if upper < 1 or lower > 1:
+    if ratio_direction(lower, upper):
         change = f"{abs(1 - estimate.ratio):.0%} {'lower' if ratio < 1 else 'higher'}"
         verdict = (f"**{who}, the rate of {measure_label.lower()} {where} in the {window} months after the workshops was about "
                    f"{change} than the comparison wings' change would predict ({interval}).**")
@@ -413,14 +466,16 @@ def programme_detectable(view: ProgrammeView, window: int) -> Detectable | None:
                       stats.units_needed(months, estimate.log_se, TARGET_REDUCTION))
 
 
-def detectable_sentence(found: Detectable | None, window: int) -> str:
-    """What the comparison could detect, in words (shown under the programme answer)."""
+def detectable_sentence(found: Detectable | None, window: int, say_months: bool = True) -> str:
+    """What the comparison could detect, in words (shown under the programme answer). Without
+    `say_months` it does not give the cohort-months compared (for a funder: that is a count of cohorts)."""
     if found is None:
         return ""
-    said = (f"**What this comparison could detect:** with these wings' rates, prisoner-years and the spread between cohorts, "
+    said = (f"What this comparison could detect: with these wings' rates, prisoner-years and the spread between cohorts, "
             f"a ratio of changes of {found.ratio:.2f} or lower (a fall of {1 - found.ratio:.0%} or more against the comparison "
             f"wings) would be found 80% of the time at the 5% level; smaller effects could be missed. ")
-    have = f"The {count_of(found.cohort_months, 'cohort-month')} compared ({window} months after each cohort's workshops)"
+    have = (f"The {count_of(found.cohort_months, 'cohort-month')} compared ({window} months after each cohort's workshops)"
+            if say_months else f"The cohorts compared ({window} months after each one's workshops)")
     if found.more_needed == 0:
         return said + f"{have} are enough to detect a 20% reduction."
     cohorts = math.ceil(found.more_needed / window)
@@ -1016,7 +1071,7 @@ def jdl_verdict(measure: str, low: float, high: float, short: bool = False) -> s
 def reoffending_table(results: pd.DataFrame) -> pd.DataFrame:
     """Each published result (the `reoffending` query): the verdict, both groups' values, the difference
     with its interval, the group sizes and when it was published."""
-    results = _measure_order(results)
+    results = measure_order(results)
     return pd.DataFrame({
         "reoffending_measure": results["measure"],
         "jdl_verdict": [jdl_verdict(r.measure, r.difference_low, r.difference_high) for r in results.itertuples()],
@@ -1034,7 +1089,7 @@ def reoffending_sentence(results: pd.DataFrame) -> str:
     analyses = results.drop_duplicates("analysis_id")
     latest = analyses.iloc[0]
     listed = "; ".join(f"{md(a.title, limit=None)}, published {pd.Timestamp(a.published_on):%d %B %Y}" for a in analyses.itertuples())
-    mine = _measure_order(results[results["analysis_id"] == latest["analysis_id"]])
+    mine = measure_order(results[results["analysis_id"] == latest["analysis_id"]])
     found = "; ".join(
         f"{jdl_verdict(r.measure, r.difference_low, r.difference_high, short=True)} ({fmt('treatment_value', r.treatment_value)} against "
         f"{fmt('comparison_value', r.comparison_value)}, 95% CI of the difference {fmt('difference_low', r.difference_low)} to "
@@ -1075,7 +1130,7 @@ def reoffending_report_rows(results: pd.DataFrame) -> list[tuple[str, str]]:
     """The latest analysis, a line per measure as plain text (for the funder report)."""
     if results.empty:
         return []
-    latest = _measure_order(results[results["analysis_id"] == results.iloc[0]["analysis_id"]])
+    latest = measure_order(results[results["analysis_id"] == results.iloc[0]["analysis_id"]])
     return [(code_label("reoffending_measure", r.measure),
              f"{jdl_verdict(r.measure, r.difference_low, r.difference_high)}: {fmt('treatment_value', r.treatment_value)} among "
              f"{fmt('treatment_n', r.treatment_n)} participants against {fmt('comparison_value', r.comparison_value)} among "
@@ -1084,7 +1139,7 @@ def reoffending_report_rows(results: pd.DataFrame) -> list[tuple[str, str]]:
             for r in latest.itertuples()]
 
 
-def _measure_order(results: pd.DataFrame) -> pd.DataFrame:
+def measure_order(results: pd.DataFrame) -> pd.DataFrame:
     order = {m: i for i, m in enumerate(REOFFENDING_MEASURES)}
     return results.assign(_order=results["measure"].map(order)).sort_values(
         ["published_on", "analysis_id", "_order"], ascending=[False, True, True], kind="stable").drop(columns="_order")

@@ -332,6 +332,29 @@ def forest_plot(cohorts: pd.DataFrame, pooled, title: str) -> go.Figure:
 
 
 @escaped
+def measures_forest(table: pd.DataFrame, title: str) -> go.Figure:
+    """Each measure's pooled ratio of changes with its 95% interval, and a line at 1 (no difference).
+    `table` is `funding.wing_safety_table(...)`: measure, pooled_ratio_of_changes, ratio_low, ratio_high."""
+    shown = table.dropna(subset=["pooled_ratio_of_changes"])
+    figure = go.Figure(go.Scatter(
+        x=shown["pooled_ratio_of_changes"], y=shown["measure"], mode="markers", name="Cohorts pooled",
+        marker={"symbol": "diamond", "size": 14, "color": PROGRAMME_COLOUR},
+        error_x={"type": "data", "symmetric": False, "array": shown["ratio_high"] - shown["pooled_ratio_of_changes"],
+                 "arrayminus": shown["pooled_ratio_of_changes"] - shown["ratio_low"], "color": PROGRAMME_COLOUR, "thickness": 2.5},
+        customdata=np.stack([shown["ratio_low"], shown["ratio_high"]], axis=-1) if len(shown) else None,
+        hovertemplate="%{y}: %{x:.2f} (95% CI %{customdata[0]:.2f} to %{customdata[1]:.2f})<extra></extra>",
+    ))
+    figure.add_vline(x=1, line={"color": "#231f20", "width": 1})
+    _ratio_axis(figure, [*shown["ratio_low"], *shown["ratio_high"]])
+    figure.update_yaxes(categoryorder="array", categoryarray=list(shown["measure"])[::-1], title="")
+    figure.update_layout(height=max(240, 40 * len(shown) + 140), showlegend=False)
+    _layout(figure, title, "", "Ratio of changes, programme wings against comparison wings (below 1: fell more)")
+    said = "; ".join(f"{r.measure.lower()} {r.pooled_ratio_of_changes:.2f} (95% CI {r.ratio_low:.2f} to {r.ratio_high:.2f})"
+                     for r in shown.itertuples())
+    return _summarised(figure, f"{title}: {said or 'no measure could be compared'}.")
+
+
+@escaped
 def event_study_chart(study: pd.DataFrame, title: str) -> go.Figure:
     """The rate ratio against comparison wings by month from the first workshop, with its 95% band,
     a line at 1 and the workshops' months shaded."""

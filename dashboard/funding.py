@@ -9,8 +9,8 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from dashboard import disclosure, metrics, stats
-from dashboard.text import md
+from dashboard import analysis, disclosure, metrics, stats, summary
+from dashboard.text import count_of, md
 
 
 def match_funder(campaign: dict) -> str | None:
@@ -184,6 +184,113 @@ def headline(impact: CampaignImpact) -> str:
             f"from {disclosure.shown_count(int(t['gifts']), impact.threshold)} gifts and {money(t['matched_gbp'])} released by "
             f"{md(match_funder(c) or 'no match funder')} · {md(c['platform'])}, "
             f"{pd.Timestamp(c['opens_at']):%d %b %Y %H:%M} to {pd.Timestamp(c['closes_at']):%d %b %Y %H:%M} UTC.")
+
+
+# What the funder report compares on the programme's wings: the governors' three culture measures,
+# each over the 6 months before a cohort's first workshop and after its last (the Overview's window).
+SAFETY_MEASURES = ("all_assaults", "self_harm", "use_of_force")
+SAFETY_WINDOW = 6
+
+
+@dataclass(frozen=True)
+class WingSafety:
+    """One measure on the programme's wings against comparison wings, for the cohorts that started in
+    the campaign's delivery period: the pooled ratio of changes, or why there is none."""
+
+    measure: str
+    pooled: analysis.Pooled | None
+    compared: str  # the cohorts compared, as the viewer may see the count
+    claim: str
+    detectable: str
+    cohorts: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)  # every cohort in view and why it was left out; never shown
+
+
+def wing_safety(query_all, period: tuple[date, date], threshold: int, protected: bool) -> list[WingSafety]:
+    """The programme's wings against the same prisons' wings without it, pooled over every prison that
+    runs The Conversation, for the cohorts that started in `period`. `query_all` runs named queries over
+    every prison: wing figures are computed here and only the pooled answer leaves this function. For a
+    funder each of a cohort's four counts is rounded first (a cohort with a hidden count is left out),
+    as the Good Prison Project's comparison is, and the number of cohorts is a count shown as counts are."""
+    prisons = query_all("prisons")
+    ids = list(prisons.loc[prisons["runs_the_conversation"], "prison_id"])
+    span = query_all("data_period").iloc[0]
+    if not ids or pd.isna(span["first_month"]):
+        return []
+    params = {"prison_ids": ids, "wing_ids": None, "period_start": pd.Timestamp(span["first_month"]).date(),
+              "period_end": (pd.Timestamp(span["last_month"]) + pd.DateOffset(months=1)).date()}
+    count_as = (lambda n: disclosure.rounded(n, threshold)) if protected else None
+    results = []
+    for key in SAFETY_MEASURES:
+        measure = metrics.MEASURES[key]
+        view = summary.programme_help(query_all, params, ids, measure, SAFETY_WINDOW, period[0], period[1],
+                                      month_by_month=False, count_as=count_as)
+        compared = disclosure.shown_count(len(view.compared), threshold, protected)
+        if view.pooled is None:
+            results.append(WingSafety(key, None, compared, f"No cohort that started in the period could be compared over "
+                                      f"{SAFETY_WINDOW}-month windows before and after its workshops.", "", view.table))
+            continue
+        found = analysis.programme_detectable(view, SAFETY_WINDOW)
+        results.append(WingSafety(key, view.pooled, compared,
+                                  analysis.wing_safety_claim(measure.label, view.pooled, SAFETY_WINDOW, compared),
+                                  analysis.detectable_sentence(found, SAFETY_WINDOW, say_months=not protected), view.table))
+    return results
+
+
+def wing_safety_table(results: list[WingSafety]) -> pd.DataFrame:
+    """The measures side by side under registry keys (the page's table and the report's)."""
+    return pd.DataFrame([{"measure": metrics.MEASURES[r.measure].label, "pooled_ratio_of_changes": r.pooled.ratio if r.pooled else None,
+                          "ratio_low": r.pooled.lower if r.pooled else None, "ratio_high": r.pooled.upper if r.pooled else None,
+                          "cohorts_compared": r.compared} for r in results],
+                        columns=["measure", "pooled_ratio_of_changes", "ratio_low", "ratio_high", "cohorts_compared"])
+
+
+def survey_sentence(impact: CampaignImpact, short: bool = False) -> str:
+    """The paired survey change of the delivery period in one sentence from its interval, or why not."""
+    o, k = impact.outcomes, impact.threshold
+    pairs = int(o["pairs"])
+    if pairs < k:
+        return f"Too few participants with both a pre and a post survey to report a change ({disclosure.shown_count(pairs, k)})."
+    ci = stats.mean_interval(pairs, float(o["mean_change"]), float(o["sd_change"]))
+    return analysis.survey_claim(ci.value, ci.lower, ci.upper, disclosure.shown_count(pairs, k), short)
+
+
+def at_a_glance(impact: CampaignImpact, progress: pd.DataFrame | None, safety: list[WingSafety],
+                reoffending: pd.DataFrame | None) -> list[tuple[str, str]]:
+    """A funder's three questions answered in plain sentences from the figures below them (the first
+    thing on the campaign page and in the report): what was raised, what was delivered against what was
+    agreed, and what changed, with each answer's caveat."""
+    c, t, k = impact.campaign, impact.totals, impact.threshold
+    raised = (f"{money(impact.total_with_match)} with the match, {metrics.fmt('share_of_target', impact.total_with_match / c['target_gbp'])} "
+              f"of the {money(c['target_gbp'])} target, from {disclosure.shown_count(int(t['gifts']), k)} gifts; "
+              f"{money(t['matched_gbp'])} of it released by {match_funder(c) or 'no match funder'}.")
+    conversation = c["programme"] == "the_conversation"
+    start, end = impact.period
+    if progress is not None and not progress.empty:
+        counts = progress["target_status"].value_counts()
+        delivered = (f"{count_of(len(progress), 'target')} agreed: " + ", ".join(f"{n} {status}" for status, n in counts.items())
+                     + ". Expected by now assumes an even pace through each target's period.")
+    elif conversation:
+        rows = dict(impact.delivery_rows())
+        delivered = (f"No delivery target is loaded. From {start:%d %b %Y} to {end:%d %b %Y}: {rows['cohorts_started']} cohorts "
+                     f"started, reaching {rows['participants_reached']} people.")
+    else:
+        delivered = "No delivery target is loaded; the Good Prison Project's services and events are on its page."
+    changed = []
+    if conversation:
+        changed.append(survey_sentence(impact, short=True))
+        assaults = next((r for r in safety if r.measure == "all_assaults" and r.pooled is not None), None)
+        if assaults is not None:
+            changed.append(analysis.wing_safety_claim(metrics.MEASURES["all_assaults"].label, assaults.pooled, SAFETY_WINDOW,
+                                                      assaults.compared))
+    if reoffending is not None and not reoffending.empty:
+        latest = reoffending[reoffending["analysis_id"] == reoffending["analysis_id"].iloc[0]]  # the latest is first
+        headline = analysis.measure_order(latest).iloc[0]
+        changed.append(f"Reoffending (Justice Data Lab, published {pd.Timestamp(headline['published_on']):%d %B %Y}): "
+                       f"{analysis.jdl_verdict(headline['measure'], headline['difference_low'], headline['difference_high'])}.")
+    if not changed:
+        changed.append("No outcome of this programme is loaded yet.")
+    return [("What was raised?", raised), ("What was delivered against what was agreed?", delivered),
+            ("What changed?", " ".join(changed))]
 
 
 def labelled(rows: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -132,6 +132,15 @@ FIGURES: dict[str, tuple] = {
     "trend": ("In a trend of 7", "text", "the month is one of 7 or more in a row rising or falling", "", ("wing_monthly_counts",), "", NONE),
     "two_of_three": ("2 of 3 near a limit", "text", "the month is one of 2 in 3 beyond two-thirds of the way to a limit", "",
                      ("wing_monthly_counts",), "", NONE),
+    "pooled_ratio_of_changes": ("Ratio of changes, cohorts pooled", "ratio",
+                                "each compared cohort's ratio of changes combined on the log scale by a random-effects "
+                                "meta-analysis (Paule-Mandel between-cohort variance)", "the comparison wings' change",
+                                ("wing_monthly_counts", "delivered_workshops"),
+                                "Below 1: the rate fell more (or rose less) on the programme's wings than on the same prisons' "
+                                "wings without it. Wings were not chosen at random: an association, not proof of cause.",
+                                FROM_ROUNDED),
+    "cohorts_compared": ("Cohorts compared", "count", "cohorts that started in the period with clean before and after windows and "
+                         "comparison wings (see Wing trends for why a cohort is left out)", "", ("delivered_workshops",), "", ROUNDED),
     # --- prison comparison ------------------------------------------------------------------------
     "position": ("Against the funnel", "text", "where the prison's rate lies against the 95% and 99.8% limits around the group's pooled rate, "
                  "widened for over-dispersion when present", "the prison's prisoner-years", ("prison_counts",),

@@ -182,7 +182,7 @@ def _verdict(ratio) -> str:
 
 def programme_help(query: Query, params: dict, prison_ids: list[str], measure: metrics.Measure, window: int,
                    period_start, period_end, wing_ids=None, month_by_month: bool = True,
-                   known: dict | None = None) -> analysis.ProgrammeView:
+                   known: dict | None = None, count_as=None) -> analysis.ProgrammeView:
     """Did The Conversation help? The Wing trends answer over several prisons (each one's wings and
     cohorts, the cohorts that started in the period on the chosen wings), for a measure. `known`
     holds (wing rates, cohorts) a page has already computed for a prison, so they are not redone."""
@@ -198,7 +198,7 @@ def programme_help(query: Query, params: dict, prison_ids: list[str], measure: m
         own_wings = [w for w in wing_ids or () if w in set(cohorts["wing_id"]) | set(rates["wing_id"])] or None
         in_view = analysis.cohorts_in_view(cohorts, period_start, period_end, own_wings)
         parts.append(analysis.PrisonCohorts(prison_id, rates, cohorts, tuple(in_view["cohort_id"])))
-    return analysis.programme_view(parts, window, month_by_month)
+    return analysis.programme_view(parts, window, month_by_month, count_as)
 
 
 def survey_table(query: Query, params: dict, protected: bool, k: int) -> pd.DataFrame:

@@ -12,7 +12,7 @@ import pytest
 from dashboard import analysis, disclosure, funding, report
 from dashboard.access import ADMIN
 from dashboard.metrics import MEASURES
-from tests.apptest import metric, open_page, plotly_figures, rendered, start
+from tests.apptest import figures_titled, metric, open_page, plotly_figures, rendered, start
 from tests.independent import in_period, published_figures
 
 CAMPAIGN = "CAMP-2019-XMAS"
@@ -147,7 +147,7 @@ def test_campaign_page(monkeypatch, raw):
     donations = raw("donations").query("campaign_id == @CAMPAIGN")
     assert metric(at, "Raised from gifts") == f"£{donations['amount_gbp'].sum():,.0f}"
     assert metric(at, "Match released") == f"£{donations['matched_gbp'].sum():,.0f}"
-    (figure,) = plotly_figures(at)
+    figure = figures_titled(at, "Cumulative giving")
     assert figure["layout"]["shapes"][0]["y0"] == raw("campaigns").set_index("campaign_id").at[CAMPAIGN, "target_gbp"]
     shown = " ".join(rendered(m.value) for m in at.markdown)
     testimonials = raw("testimonials")
