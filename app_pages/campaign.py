@@ -85,7 +85,8 @@ else:
         for result in safety:
             st.markdown(f"- {md(result.claim, limit=None)}")
         if (detectable := [r for r in safety if r.detectable]):
-            st.caption(" ".join(f"{metrics.MEASURES[r.measure].label}: {r.detectable}" for r in detectable))
+            st.caption(analysis.DETECTABLE_LEAD.rstrip(", ") + ":\n" + "\n".join(
+                f"- {metrics.MEASURES[r.measure].label}: {r.detectable}" for r in detectable))
 
 st.subheader("Reoffending")
 programme_name = metrics.code_label("programme", campaign["programme"])

@@ -466,18 +466,25 @@ def programme_detectable(view: ProgrammeView, window: int) -> Detectable | None:
                       stats.units_needed(months, estimate.log_se, TARGET_REDUCTION))
 
 
-def detectable_sentence(found: Detectable | None, window: int, say_months: bool = True) -> str:
+DETECTABLE_LEAD = "What this comparison could detect: with these wings' rates, prisoner-years and the spread between cohorts, "
+
+
+def detectable_sentence(found: Detectable | None, window: int, say_months: bool = True, lead: bool = True) -> str:
     """What the comparison could detect, in words (shown under the programme answer). Without
-    `say_months` it does not give the cohort-months compared (for a funder: that is a count of cohorts)."""
+    `say_months` it gives neither the cohort-months compared nor how many more are needed (for a funder:
+    with the detectable ratio, either gives back the count of cohorts, which is shown as counts are);
+    without `lead` it starts at the ratio (one item of a list under `DETECTABLE_LEAD`)."""
     if found is None:
         return ""
-    said = (f"What this comparison could detect: with these wings' rates, prisoner-years and the spread between cohorts, "
-            f"a ratio of changes of {found.ratio:.2f} or lower (a fall of {1 - found.ratio:.0%} or more against the comparison "
+    said = ((DETECTABLE_LEAD if lead else "")
+            + f"a ratio of changes of {found.ratio:.2f} or lower (a fall of {1 - found.ratio:.0%} or more against the comparison "
             f"wings) would be found 80% of the time at the 5% level; smaller effects could be missed. ")
     have = (f"The {count_of(found.cohort_months, 'cohort-month')} compared ({window} months after each cohort's workshops)"
             if say_months else f"The cohorts compared ({window} months after each one's workshops)")
     if found.more_needed == 0:
         return said + f"{have} are enough to detect a 20% reduction."
+    if not say_months:  # with the detectable ratio, how many more would give back how many there are
+        return said + f"{have} are too few to detect a 20% reduction."
     cohorts = math.ceil(found.more_needed / window)
     return said + (f"{have} would need about {count_of(found.more_needed, 'more cohort-month')} ({count_of(cohorts, 'more cohort')} "
                    "like these) to detect a 20% reduction.")

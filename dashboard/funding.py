@@ -232,7 +232,7 @@ def wing_safety(query_all, period: tuple[date, date], threshold: int, protected:
         found = analysis.programme_detectable(view, SAFETY_WINDOW)
         results.append(WingSafety(key, view.pooled, compared,
                                   analysis.wing_safety_claim(measure.label, view.pooled, SAFETY_WINDOW, compared),
-                                  analysis.detectable_sentence(found, SAFETY_WINDOW, say_months=not protected), view.table))
+                                  analysis.detectable_sentence(found, SAFETY_WINDOW, say_months=not protected, lead=False), view.table))
     return results
 
 

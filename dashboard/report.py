@@ -80,7 +80,7 @@ def _safety_section(safety: list[WingSafety], chart: str) -> str:
             "same months on the same prison's wings without the programme (a ratio of changes; below 1, it fell more on the "
             "programme's wings). Cohorts are pooled across prisons; the 95% interval allows for cohorts differing.</p>"
             f"{_table(rows, 'safety')}{chart}<ul id='safety-claims'>{claims}</ul>"
-            + (f"<p>What the comparison could detect:</p><ul>{detectable}</ul>" if detectable else ""))
+            + (f"<p>{html.escape(analysis.DETECTABLE_LEAD.rstrip(', '))}:</p><ul>{detectable}</ul>" if detectable else ""))
 
 
 def _methods_section(keys: list[str], threshold: int) -> str:
