@@ -4,6 +4,7 @@ produces a report, the PDF's text reads back, and what a funder sees is suppress
 
 import datetime as dt
 import functools
+import html
 import io
 import json
 import math
@@ -174,7 +175,7 @@ def _inputs(impact, query, full: bool) -> dict:
 
 
 def _text(document: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<script.*?</script>|<style.*?</style>|<[^>]+>", " ", document, flags=re.S))
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<script.*?</script>|<style.*?</style>|<[^>]+>", " ", document, flags=re.S)))
 
 
 def test_every_campaign_shape_produces_a_whole_report(impact, query):
@@ -240,3 +241,22 @@ def test_without_a_browser_to_draw_charts_the_pdf_still_goes_out_with_each_chart
     inputs = _inputs(impact, query, full=False)
     text = re.sub(r"\s+", " ", " ".join(p.extract_text() for p in PdfReader(io.BytesIO(report.funder_report_pdf(**inputs))).pages))
     assert "it could not be drawn into this PDF" in text and "Cumulative giving over the campaign window: £" in text
+
+
+def test_what_a_funder_sees_on_the_page_is_what_their_report_says(monkeypatch, impact, query):
+    at = open_page(start(monkeypatch, session_state={"view_as": "funder"}), "app_pages/campaign.py")
+    tables = {tuple(d.value.columns): d.value for d in at.dataframe}
+    page_delivery = next(t for cols, t in tables.items() if cols == ("Figure", "Value") and "Cohorts started" in set(t["Figure"]))
+    page_safety = next(t for cols, t in tables.items() if "Cohorts compared" in cols).set_index("Measure")
+    page_targets = next(t for cols, t in tables.items() if "Delivered so far" in cols)
+    text = _text(report.funder_report_html(**_inputs(impact, query, full=True)))
+    for row in page_delivery.itertuples():  # the same rounding and suppression, word for word
+        assert f"{row.Figure} {row.Value}" in text, row.Figure
+    for measure, row in page_safety.iterrows():
+        assert f"{measure} {row['Ratio of changes, cohorts pooled']:.2f} (95% CI {row['95% CI low']:.2f} to {row['95% CI high']:.2f}); " \
+               f"{row['Cohorts compared']} cohorts compared" in text
+    for row in page_targets.itertuples():
+        assert f"{row[3]} delivered of" in text  # "Delivered so far", rounded for a funder on both
+    glance = rendered(at.markdown[0].value).replace("**", "")
+    answers = re.split(r"\n- (?:What was raised\?|What was delivered against what was agreed\?|What changed\?) ", "\n" + glance)[1:]
+    assert len(answers) == 3 and all(answer.strip() in text for answer in answers)
