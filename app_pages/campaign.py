@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import access, analysis, charts, disclosure, filters, funding, metrics, report, ui
+from dashboard import analysis, charts, disclosure, filters, funding, metrics, report, ui
 from dashboard.text import md
 
 st.title("Campaign impact")
@@ -30,8 +30,7 @@ progress = (funding.target_progress(ui.query, targets, data_end, impact.threshol
 reoffending = ui.query("reoffending", programme=campaign["programme"]) if not db.report.unavailable("reoffending") else None
 # The programme's wings against comparison wings: worked out over every programme prison (a funder may
 # not see wings), and only the pooled answer, from rounded counts for a funder, leaves funding.wing_safety.
-safety = (funding.wing_safety(lambda name, **p: ui.query_as(access.ADMIN, name, **p), impact.period, impact.threshold,
-                              ui.viewer().suppresses_small_counts)
+safety = (ui.wing_safety(impact.period, impact.threshold, ui.viewer().suppresses_small_counts)
           if conversation and not any(db.report.unavailable(t) for t in ("cohorts", "workshops", "wing_population", "incidents"))
           else [])
 

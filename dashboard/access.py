@@ -49,6 +49,7 @@ UNSCOPED_QUERIES = {
     "prison_counts": "prison-level incident counts (published nationally as Safety in Custody statistics)",
     "funded_delivery": "programme totals after a campaign",
     "funded_outcomes": "programme survey totals after a campaign",
+    "funded_prisons": "the prisons where cohorts started after a campaign",
     "published_testimonials": "quotes with consent to publish",
     "gpp_services": "the Good Prison Project's map of services",
     "gpp_referrals_monthly": "referral counts per prison and month",

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from dashboard import analysis, disclosure, metrics, stats, summary
+from dashboard.contract import INCIDENT_TYPES
 from dashboard.text import count_of, md
 
 
@@ -212,18 +213,25 @@ def wing_safety(query_all, period: tuple[date, date], threshold: int, protected:
     funder each of a cohort's four counts is rounded first (a cohort with a hidden count is left out),
     as the Good Prison Project's comparison is, and the number of cohorts is a count shown as counts are."""
     prisons = query_all("prisons")
-    ids = list(prisons.loc[prisons["runs_the_conversation"], "prison_id"])
-    span = query_all("data_period").iloc[0]
-    if not ids or pd.isna(span["first_month"]):
+    if not prisons["runs_the_conversation"].any():
         return []
-    params = {"prison_ids": ids, "wing_ids": None, "period_start": pd.Timestamp(span["first_month"]).date(),
-              "period_end": (pd.Timestamp(span["last_month"]) + pd.DateOffset(months=1)).date()}
+    # only the prisons where a cohort started in the period, and only the months its windows can reach:
+    # SAFETY_WINDOW before the period, and after it a course of workshops (9 weeks, a year at most) and the
+    # window after; a cohort outside the period still screens comparison wings (delivered_workshops has all)
+    ids = list(query_all("funded_prisons", period_start=period[0], period_end=period[1])["prison_id"])
+    params = {"prison_ids": ids, "wing_ids": None,
+              "period_start": (pd.Timestamp(period[0]) - pd.DateOffset(months=SAFETY_WINDOW + 1)).date(),
+              "period_end": (pd.Timestamp(period[1]) + pd.DateOffset(months=SAFETY_WINDOW + 13)).date()}
     count_as = (lambda n: disclosure.rounded(n, threshold)) if protected else None
+    # each prison's wing counts and cohorts once, for all three measures
+    counts = {p: query_all("wing_monthly_counts", **params, prison_id=p, incident_types=list(INCIDENT_TYPES)) for p in ids}
+    cohorts = {p: analysis.cohort_windows(query_all("delivered_workshops", prison_id=p)) for p in ids}
     results = []
     for key in SAFETY_MEASURES:
         measure = metrics.MEASURES[key]
+        known = {p: (analysis.wing_measure(counts[p], measure), cohorts[p]) for p in ids}
         view = summary.programme_help(query_all, params, ids, measure, SAFETY_WINDOW, period[0], period[1],
-                                      month_by_month=False, count_as=count_as)
+                                      month_by_month=False, known=known, count_as=count_as)
         compared = disclosure.shown_count(len(view.compared), threshold, protected)
         if view.pooled is None:
             results.append(WingSafety(key, None, compared, f"No cohort that started in the period could be compared over "

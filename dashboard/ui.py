@@ -11,8 +11,8 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, metrics
-from dashboard.access import Viewer
+from dashboard import charts, funding, metrics
+from dashboard.access import ADMIN, Viewer
 from dashboard.contract import MODELS_BY_TABLE
 from dashboard.database import Database, configured_data_dir, extracts_fingerprint, open_database
 from dashboard.loader import SHRANK
@@ -113,6 +113,25 @@ def query_as(who: Viewer, name: str, **params) -> pd.DataFrame:
 def query(name: str, **params) -> pd.DataFrame:
     """Run named query `name` in the session viewer's scope."""
     return query_as(viewer(), name, **params)
+
+
+@st.cache_data(show_spinner="Comparing the programme's wings with comparison wings…", max_entries=32)
+def _wing_safety(data_dir: str, fingerprint: str, period: tuple, threshold: int, protected: bool) -> list:
+    db = _database(data_dir, fingerprint)
+    return funding.wing_safety(lambda name, **params: db.query(name, viewer=ADMIN, **params), period, threshold, protected)
+
+
+WING_SAFETY_QUERIES = ("prisons", "funded_prisons", "wing_monthly_counts", "delivered_workshops")
+
+
+def wing_safety(period: tuple, threshold: int, protected: bool) -> list:
+    """`funding.wing_safety` over every programme prison, cached per extracts version (the first time at
+    national scale takes seconds: every wing of every prison where a cohort started in the period)."""
+    for name in WING_SAFETY_QUERIES:
+        _used(query_tables(name))
+        if _RUN_TABLES in st.session_state:
+            _page_record(_PAGE_QUERIES, {})[name] = None
+    return _wing_safety(*_current(), tuple(period), threshold, protected)
 
 
 FAILURE_MESSAGE = "This page could not be drawn."

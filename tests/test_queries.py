@@ -371,3 +371,12 @@ def test_likert_distribution(sample_db, raw, params):
         assert first["answers"] == ((answers["item"] == first["item"]) & (answers["wave"] == first["wave"]) & (answers["score"] == first["score"])).sum()
 
 
+
+
+def test_funded_prisons(sample_db, raw):
+    window = {"period_start": dt.date(2019, 12, 10), "period_end": dt.date(2020, 12, 10)}
+    got = sample_db.query("funded_prisons", viewer=ADMIN, **window)["prison_id"].tolist()
+    cohorts = raw("cohorts")
+    started = pd.to_datetime(cohorts["start_date"])
+    assert got == sorted(cohorts.loc[(started >= "2019-12-10") & (started < "2020-12-10"), "prison_id"].unique())
+    assert 0 < len(got) < cohorts["prison_id"].nunique()
