@@ -27,7 +27,7 @@ try:
     navigation = st.navigation([page for page in PAGES if page.url_path in viewer.pages])
     page_path = navigation.url_path
     spec = BY_PATH[page_path]
-    filters.sidebar_filters(applies=spec.filtered)
+    chosen = filters.sidebar_filters(applies=spec.filtered)
     notice = st.container()  # above the page: filled once the page has run its queries
     ui.record_inputs()
     try:
@@ -36,6 +36,8 @@ try:
         with notice:
             ui.inputs_notice(ui.database())
         ui.page_footer(spec.heading)
+        # after the page: its own controls have been drawn by then
+        ui.audit_page_view(page_path, chosen.params() if chosen is not None and spec.filtered else None)
 except Exception as error:  # st.stop() and reruns are not Exceptions: they pass through
     ui.show_failure(error)
 finally:  # st.stop() and reruns end a run early: they count too

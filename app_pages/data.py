@@ -118,7 +118,8 @@ st.markdown(
 st.download_button("Download a workbook to fill in, one sheet per extract (XLSX)", template_bytes,
                    file_name="prison_dashboard_template.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                   help="Notes on every column and drop-down lists for fixed values; administrators import it on the Import page.")
+                   help="Notes on every column and drop-down lists for fixed values; administrators import it on the Import page.",
+                   on_click=ui.audited(file="prison_dashboard_template.xlsx"))
 extra = {t.table: t.extra_columns for t in report.tables.values() if t.extra_columns}
 if extra:
     st.caption("Extra columns ignored: " + "; ".join(f"{k}: {', '.join(md(c) for c in v)}" for k, v in extra.items()))

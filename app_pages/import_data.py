@@ -24,7 +24,8 @@ st.markdown(
     "column per question becomes one row per answer. Nothing is written until you publish."
 )
 st.download_button("Download the template workbook (XLSX)", template_bytes, file_name="prison_dashboard_template.xlsx",
-                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                   on_click=ui.audited(file="prison_dashboard_template.xlsx"))
 
 round_key = st.session_state.setdefault("import_round", 0)  # a new round clears the uploader
 uploads = st.file_uploader("Spreadsheets", type=["csv", "xlsx", "ods"], accept_multiple_files=True, key=f"upload_{round_key}")

@@ -263,6 +263,7 @@ def page_choice(label: str, options: list, key: str, default, format_func=str, h
         st.session_state[key] = default
     value = container.selectbox(label, options, key=key, format_func=format_func, help=help)
     st.session_state[kept] = value
+    ui.note_choice(key, value)
     if value == default:
         if key in st.query_params:
             del st.query_params[key]

@@ -48,6 +48,7 @@ def _signed_in_viewer() -> Viewer | None:
                  "server's log for the dashboard's administrators.", icon="🚫")
         return None
     viewer = access.viewer_for(email, entries)
+    _audit_sign_in(email, viewer)
     if viewer is None:
         st.title("Prison impact dashboard")
         st.info(f"You are signed in as **{md(email)}**, but the dashboard has not been opened to this address. "
@@ -57,6 +58,20 @@ def _signed_in_viewer() -> Viewer | None:
     st.sidebar.caption(f"Signed in as {md(email)} · {md(viewer.describe())}")
     st.sidebar.button("Sign out", on_click=st.logout)
     return viewer
+
+
+_AUDITED_SIGN_IN = "_audited_sign_in"
+
+
+def _audit_sign_in(email: str | None, viewer: Viewer | None) -> None:
+    """A sign-in, or a refused one, once per session and person (and, in development mode, per role chosen)."""
+    who = (email, viewer.key if viewer is not None else None)
+    if st.session_state.get(_AUDITED_SIGN_IN) != who:
+        st.session_state[_AUDITED_SIGN_IN] = who
+        if viewer is None:
+            ui.audit("refused_sign_in", user=email)
+        else:
+            ui.audit("sign_in", viewer)
 
 
 def development_viewers() -> dict[str, Viewer]:
@@ -85,4 +100,5 @@ def _development_viewer() -> Viewer:
     st.sidebar.caption("**Development mode**: no sign-in is configured, so anyone can view as any role.")
     st.info(f"**Development mode**, viewing as {md(choices[key].describe())}: "
             "no sign-in is configured, so the sidebar's \"View as\" chooses the role.", icon=":material/science:")
+    _audit_sign_in(None, choices[key])
     return choices[key]

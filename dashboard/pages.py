@@ -39,9 +39,10 @@ PAGE_TABLE: tuple[PageSpec, ...] = (
              charts=False),
     PageSpec("app_pages/accessibility.py", "Accessibility", "Accessibility statement", ":material/accessibility_new:",
              "accessibility", EVERYONE, filtered=False, charts=False),
-    # only administrators write to the extracts
+    # only administrators write to the extracts, and read who looked at what
     PageSpec("app_pages/import_data.py", "Import", "Import spreadsheets", ":material/upload_file:", "import", ("admin",),
              filtered=False, charts=False),
+    PageSpec("app_pages/audit.py", "Audit", "Audit trail", ":material/policy:", "audit", ("admin",), filtered=False, charts=False),
 )
 BY_PATH = {p.url_path: p for p in PAGE_TABLE}
 BY_SCRIPT = {p.script: p for p in PAGE_TABLE}

@@ -325,6 +325,17 @@ FIGURES: dict[str, tuple] = {
                              ("published_reconciliation",), "The bulletin rounds to whole prisoners.", NONE),
     "recorded_population": ("Recorded population", "population", "average of the monthly wing populations", "", ("published_reconciliation",),
                             "", NONE),
+    # --- the audit trail (administrators only) -------------------------------------------------------
+    "audit_time": ("When (UTC)", "text", "when the event happened, to the second", "", (), "", NONE),
+    "audit_user": ("Who", "text", "the signed-in address (or development mode, where no sign-in is configured)", "", (), "", NONE),
+    "audit_role": ("Role", "code", "the role the access file gives them", "", (), "", NONE, "viewer_role"),
+    "audit_event": ("What", "code", "sign-in, refused sign-in, page view, download or funder report", "", (), "", NONE, "audit_event"),
+    "audit_page": ("Page", "text", "the page they were on", "", (), "", NONE),
+    "audit_file": ("File", "text", "the file downloaded", "", (), "", NONE),
+    "audit_filters": ("Filters and choices", "text", "everything the page's link held: prisons, wings, months and the page's own "
+                      "choices", "", (), "", NONE),
+    "audit_scope": ("Their scope", "text", "a governor's prisons or an SDM's name", "", (), "", NONE),
+    "audit_campaign": ("Campaign", "text", "the campaign a funder report was for", "", (), "", NONE),
     # --- the extracts (Data page) --------------------------------------------------------------------
     "extract": ("Extract", "text", "the extract's table name in the data contract", "", (), "", NONE),
     "load_status": ("Status", "text", "loaded, loaded with rejected rows, kept last good, or missing", "", (), "", NONE),
@@ -391,6 +402,9 @@ CODE_LABELS: dict[str, dict[str, str]] = {
     "incident_type": {"assault_on_staff": "Assaults on staff", "prisoner_on_prisoner_assault": "Prisoner-on-prisoner assaults",
                       "self_harm": "Self-harm", "use_of_force": "Use of force"},
     "role": {"prisoner": "Prisoners", "staff": "Staff"},
+    "viewer_role": {"admin": "Administrator", "governor": "Governor", "sdm": "Service Delivery Manager", "funder": "Funder"},
+    "audit_event": {"sign_in": "Signed in", "refused_sign_in": "Sign-in refused", "page_view": "Viewed a page",
+                    "download": "Downloaded", "report": "Downloaded a funder report"},
     "wave": {"pre": "Before (pre)", "post": "After (post)", "follow_up": "Follow-up"},
     "item": {"empathy": "Empathy", "understanding_other_side": "Understanding the other side",
              "relationship_quality": "Relationship quality", "trust": "Trust", "feeling_safe": "Feeling safe",

@@ -11,6 +11,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from dashboard import audit as audit_log
 from dashboard import charts, funding, metrics
 from dashboard.access import ADMIN, Viewer
 from dashboard.contract import MODELS_BY_TABLE
@@ -153,6 +154,37 @@ def show_failure(error: Exception) -> None:
 RENDER_LOG_VARIABLE = "PRISON_DASHBOARD_RENDER_LOG"
 
 
+_AUDITED_VIEW = "_audited_view"
+
+
+def audit(event: str, viewer: Viewer | None = None, user: str | None = None, **what) -> None:
+    """One line in the audit trail for `viewer` (the session's by default; for a refused sign-in, none
+    but the address `user`). A trail that cannot be written is the administrators' problem, told in
+    the server's log; the reader's page goes on."""
+    who = viewer if viewer is not None or user is not None else st.session_state.get(VIEWER)
+    scope = {"prisons": list(who.prisons), "sdm": who.sdm} if who is not None and who.role in ("governor", "sdm") else None
+    name = user or (who.email or "development mode" if who is not None else None)
+    try:
+        audit_log.record(event, name, who.role if who is not None else None, scope=scope, **what)
+    except OSError as error:
+        _log.error("the audit trail could not be written", exc_info=error)
+
+
+def audited(event: str = "download", **what):
+    """A download button's on_click: the click is written to the audit trail before the file is sent."""
+    return lambda: audit(event, page=st.session_state.get(_AUDITED_VIEW, ("", None))[0] or "overview", **what)
+
+
+def audit_page_view(page: str, place_filters: dict | None) -> None:
+    """A page view with the filters it applied (prisons, wings, period: `place_filters`, None on a page
+    they do not apply to) and the page's own controls, defaults included; once per change."""
+    chosen = {**(place_filters or {}), **st.session_state.get(_PAGE_CHOICES, {})}
+    view = (page, repr(sorted(chosen.items())))
+    if st.session_state.get(_AUDITED_VIEW) != view:
+        st.session_state[_AUDITED_VIEW] = view
+        audit("page_view", page=page or "overview", filters=chosen)
+
+
 def log_render(page: str, seconds: float) -> None:
     """Append one page run's server-side time to the file named by PRISON_DASHBOARD_RENDER_LOG, if
     set (for sizing a replica: bench/sessions.py reads it)."""
@@ -258,6 +290,12 @@ MISSING = metrics.MISSING  # what a table shows where no figure exists (a Note c
 # What this run's page showed, for its "This page's data" download and its method notes: the tables
 # (as downloaded), the registry figures on screen, and the named queries run with their parameters.
 _PAGE_TABLES, _PAGE_FIGURES, _PAGE_QUERIES, _UNREGISTERED = "_page_tables", "_page_figures", "_page_queries", "_unregistered_columns"
+_PAGE_CHOICES = "_page_choices"  # the page's own controls this run (for the audit trail's page view)
+
+
+def note_choice(key: str, value) -> None:
+    """A page control's value this run, default or not (the link holds only what differs from the default)."""
+    _page_record(_PAGE_CHOICES, {})[key] = value
 
 
 def _page_record(name: str, default):
@@ -292,7 +330,7 @@ def download_csv(frame: pd.DataFrame, file_name: str, label: str = "Download CSV
     """A CSV of `frame` (columns are registry keys), written only when the button is clicked (a page
     may offer several); it also goes into the page's data download."""
     _note_table(frame, file_name.removesuffix(".csv"), as_extracted)
-    st.download_button(label, lambda: csv_bytes(frame), file_name=file_name, mime="text/csv")
+    st.download_button(label, lambda: csv_bytes(frame), file_name=file_name, mime="text/csv", on_click=audited(file=file_name))
 
 
 def chart(figure, data: pd.DataFrame | None = None, name: str = "") -> None:
@@ -313,7 +351,7 @@ def metric(key: str, value: str, container=None, **options) -> None:
 
 
 def start_page_record() -> None:
-    for name in (_PAGE_TABLES, _PAGE_FIGURES, _PAGE_QUERIES, _UNREGISTERED):
+    for name in (_PAGE_TABLES, _PAGE_FIGURES, _PAGE_QUERIES, _UNREGISTERED, _PAGE_CHOICES):
         st.session_state.pop(name, None)
 
 
@@ -340,4 +378,5 @@ def page_footer(page_title: str) -> None:
     if st.session_state.get(_PAGE_TABLES):
         slug = page_title.lower().replace(" ", "_")
         st.download_button("Download this page's data (ZIP of CSVs with a README)", lambda: page_data_zip(page_title),
-                           file_name=f"{slug}_data.zip", mime="application/zip", key="_page_data_zip")
+                           file_name=f"{slug}_data.zip", mime="application/zip", key="_page_data_zip",
+                           on_click=audited(file=f"{slug}_data.zip"))

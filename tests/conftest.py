@@ -1,3 +1,4 @@
+import os
 import shutil
 from pathlib import Path
 
@@ -5,6 +6,15 @@ import pandas as pd
 import pytest
 
 from dashboard.database import SAMPLE_DATA_DIR, open_database
+
+
+@pytest.fixture(scope="session", autouse=True)
+def audit_trail(tmp_path_factory) -> Path:
+    """Every test session writes its audit trail to a file of its own, never the project's `logs/` (the
+    servers the browser tests start inherit the variable)."""
+    path = tmp_path_factory.mktemp("audit") / "audit.jsonl"
+    os.environ["PRISON_DASHBOARD_AUDIT"] = str(path)
+    return path
 
 
 @pytest.fixture(scope="session")

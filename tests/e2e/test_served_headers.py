@@ -1,13 +1,13 @@
 """What the real server sends: Streamlit's protections stay on (XSRF, no CORS wildcard, no
 cross-origin WebSocket) and no response names a server path."""
 
-import asyncio
 import json
 import urllib.error
 import urllib.request
 
 import pytest
-import websockets
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
 EVIL = "http://evil.example"
 
@@ -42,16 +42,15 @@ def test_the_xsrf_cookie_is_set_same_site_and_an_upload_without_its_token_is_ref
 
 @pytest.mark.parametrize("origin, opens", [(EVIL, False), (None, True)])
 def test_a_websocket_from_another_origin_is_refused(server, origin, opens):
-    async def connect() -> bool:
-        try:
-            async with websockets.connect(server.replace("http", "ws") + "/_stcore/stream", origin=origin or server,
-                                          subprotocols=["streamlit"]):
-                return True
-        except websockets.exceptions.InvalidStatus as refused:
-            assert refused.response.status_code == 403
-            return False
-
-    assert asyncio.run(connect()) is opens
+    # the synchronous client: the browser tests' Playwright keeps an event loop running in this thread
+    try:
+        with connect(server.replace("http", "ws") + "/_stcore/stream", origin=origin or server, subprotocols=["streamlit"],
+                     open_timeout=30):
+            opened = True
+    except InvalidStatus as refused:
+        assert refused.response.status_code == 403
+        opened = False
+    assert opened is opens
 
 
 def test_the_app_shell_names_no_server_path(server):
