@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.meta_analysis import combine_effects
 
 from dashboard import disclosure, stats
 from dashboard.contract import REOFFENDING_MEASURES
@@ -286,6 +285,9 @@ def pooled(before_after_table: pd.DataFrame, level: float = 0.95) -> Pooled | No
         only = usable.iloc[0]
         return Pooled(float(only["ratio"]), float(only["ratio_low"]), float(only["ratio_high"]), 1, 0.0, 0.0,
                       float(only["log_ratio_se"]))
+    # imported here: statsmodels adds a quarter of a second to every start, and most pages never pool
+    from statsmodels.stats.meta_analysis import combine_effects
+
     with np.errstate(divide="ignore", invalid="ignore"):  # cohorts that agree exactly: I² is 1 - 1/0, taken as 0 below
         combined = combine_effects(
             np.log(usable["ratio"].to_numpy(dtype=float)), usable["log_ratio_se"].to_numpy(dtype=float) ** 2,

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from dashboard import cache
 from dashboard.access import Viewer
 from dashboard.loader import LoadReport, load_extracts
 from dashboard.queries import build_rollups, define_macros, run_query
@@ -61,10 +62,18 @@ def extracts_fingerprint(data_dir: Path) -> tuple:
         return ()
 
 
-def open_database(data_dir: str | Path | None = None, previous: Database | None = None) -> Database:
+def open_database(data_dir: str | Path | None = None, previous: Database | None = None, use_cache: bool = True) -> Database:
     """Load and validate the extracts. With `previous` (the last load of the same folder), a table
-    whose new extract lost every row is served from `previous` instead, and the report says so."""
+    whose new extract lost every row is served from `previous` instead, and the report says so.
+
+    A fresh start over extracts already validated opens the kept database file read-only instead
+    (`dashboard.cache`); after validating, the result is kept for the next start (on a thread)."""
     data_dir = Path(data_dir).resolve() if data_dir else configured_data_dir()
+    fingerprint = extracts_fingerprint(data_dir)
+    key = cache.cache_key(data_dir, fingerprint) if use_cache else None
+    if key is not None and previous is None and (kept := cache.open_cached(key)) is not None:
+        con, report = kept
+        return Database(con=con, report=report, manifest=read_manifest(data_dir))
     con = duckdb.connect(":memory:")
 
     def last_good(table: str):
@@ -83,4 +92,9 @@ def open_database(data_dir: str | Path | None = None, previous: Database | None 
     report = load_extracts(con, data_dir, last_good)
     build_rollups(con)
     define_macros(con)
+    # kept only when it depends on nothing but the files (an older table served over a failed one
+    # does not), and only when the files did not change while they were read
+    if (key is not None and not any(t.state == "kept last good" for t in report.tables.values())
+            and extracts_fingerprint(data_dir) == fingerprint):
+        cache.save_in_background(con, report, key)
     return Database(con=con, report=report, manifest=read_manifest(data_dir))

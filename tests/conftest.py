@@ -17,6 +17,14 @@ def audit_trail(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def extracts_cache(tmp_path_factory) -> Path:
+    """The validated-extracts cache of this test session, in a folder of its own (never the project's)."""
+    folder = tmp_path_factory.mktemp("cache")
+    os.environ["PRISON_DASHBOARD_CACHE"] = str(folder)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def sample_dir() -> Path:
     return SAMPLE_DATA_DIR

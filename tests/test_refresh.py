@@ -165,9 +165,15 @@ def test_rates_over_a_denominator_that_lost_rows_say_so_where_they_are_shown(mon
     at = start(monkeypatch, data_dir=sample_copy)
     (notice,) = [w.value for w in at.warning if "incomplete data" in w.value]
     assert "wing_population" in notice and "can be far too high" in notice
-    # a page whose figures do not use the table says nothing about it
+    # a page whose figures do not use the table says nothing about it (a Good Prison Project campaign:
+    # The Conversation's campaigns compare wings, so theirs do use it)
+    at.query_params["campaign"] = "CAMP-2016-GPP"
     at = open_page(at, "app_pages/campaign.py")
+    assert at.selectbox(key="campaign").value == "CAMP-2016-GPP"
     assert not [w for w in at.warning if "incomplete data" in w.value]
+    at.selectbox(key="campaign").set_value("CAMP-2019-XMAS")
+    at.run()
+    assert [w for w in at.warning if "incomplete data" in w.value and "wing_population" in w.value]
 
 
 def test_a_page_that_fails_shows_a_plain_message_and_no_traceback(monkeypatch, sample_copy):
