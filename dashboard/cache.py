@@ -11,6 +11,7 @@ sees half a file, and replicas can share one folder."""
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import logging
@@ -144,11 +145,23 @@ def save(con: duckdb.DuckDBPyConnection, report: LoadReport, key: str) -> Path |
         cursor.close()
 
 
+_writers: list[threading.Thread] = []
+
+
 def save_in_background(con: duckdb.DuckDBPyConnection, report: LoadReport, key: str) -> threading.Thread:
     """`save` on a thread: the first page after a change does not wait for the file to be written."""
     thread = threading.Thread(target=save, args=(con, report, key), name="extracts-cache", daemon=True)
+    _writers.append(thread)
     thread.start()
     return thread
+
+
+@atexit.register
+def _finish_writing() -> None:
+    """A process that ends (a test run, a replica stopped) lets its writers finish rather than kill one
+    inside DuckDB: its temporary file would stay, and a native thread cut off at exit can crash it."""
+    for thread in _writers:
+        thread.join(timeout=120)
 
 
 def _tidy(folder: Path, keep: Path) -> None:
