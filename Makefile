@@ -24,7 +24,13 @@ ifeq ($(CHROMIUM),)
 	apt-get update -qq && apt-get install -y -qq chromium libpango-1.0-0 libpangoft2-1.0-0 >/dev/null
 endif
 
-test: $(INSTALLED) browser lint
+# The sign-in browser tests run a real OpenID Connect provider (panva's oidc-provider, from npm).
+OIDC := tests/e2e/oidc
+$(OIDC)/node_modules/.installed: $(OIDC)/package-lock.json
+	cd $(OIDC) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: $(INSTALLED) browser lint $(OIDC)/node_modules/.installed
 	$(BIN)/python -m pytest
 
 # Python: pyflakes errors, likely bugs, import order and modern syntax (ruff.toml). SQL in queries/:

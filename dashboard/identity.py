@@ -39,6 +39,13 @@ def _signed_in_viewer() -> Viewer | None:
         st.button("Sign in", on_click=st.login, type="primary")
         return None
     email = st.user.get("email")
+    if not email:  # the provider sent no e-mail claim: nobody to look up in the access file
+        _audit_sign_in(None, None)
+        st.title("Prison impact dashboard")
+        st.info("You are signed in, but your sign-in did not say which e-mail address you use, so the dashboard cannot "
+                "tell what you may see. Ask the dashboard's administrator to have the sign-in send the e-mail claim.")
+        st.button("Sign out", on_click=st.logout)
+        return None
     try:
         entries = access.read_access_file(access.access_file_path())
     except access.AccessFileError as error:

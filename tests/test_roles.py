@@ -175,6 +175,15 @@ def test_with_sign_in_configured_an_unknown_user_is_turned_away_politely(monkeyp
     assert not [s for s in at.selectbox if s.key == "view_as"]
 
 
+def test_a_sign_in_without_an_email_claim_is_turned_away_and_written_to_the_audit_trail(monkeypatch, tmp_path):
+    trail = tmp_path / "audit.jsonl"
+    monkeypatch.setenv("PRISON_DASHBOARD_AUDIT", str(trail))
+    at = signed_in(monkeypatch, tmp_path, {"is_logged_in": True})
+    assert any("did not say which e-mail address" in i.value for i in at.info)
+    assert not at.dataframe and not at.metric and "None" not in " ".join(i.value for i in at.info)
+    assert '"event":"refused_sign_in"' in trail.read_text()
+
+
 def test_with_sign_in_configured_a_known_user_gets_their_role_and_no_switcher(monkeypatch, tmp_path):
     at = signed_in(monkeypatch, tmp_path, {"is_logged_in": True, "email": "Jo@Justice.gov.uk"})
     assert not [s for s in at.selectbox if s.key == "view_as"]

@@ -37,12 +37,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(env: dict, prefix: tuple[str, ...] = (), timeout: float = 300) -> tuple[subprocess.Popen, str]:
-    """Start `streamlit run app.py` (after `prefix`, such as taskset) and wait for its health check."""
-    port = free_port()
+def start_server(env: dict, prefix: tuple[str, ...] = (), timeout: float = 300, port: int | None = None,
+                 options: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str]:
+    """Start `streamlit run app.py` (after `prefix`, such as taskset; with more `options`, such as
+    --secrets.files) and wait for its health check."""
+    port = port or free_port()
     process = subprocess.Popen(
         [*prefix, sys.executable, "-m", "streamlit", "run", str(PROJECT / "app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+         "--server.port", str(port), "--browser.gatherUsageStats", "false", *options],
         cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
