@@ -18,10 +18,15 @@ run: $(INSTALLED) browser
 # Debian's Chromium drives the browser tests and draws the PDF report's charts (Kaleido); Pango lays
 # out the PDF (WeasyPrint). A browser download is not possible here.
 CHROMIUM := $(shell command -v chromium 2>/dev/null)
+# Debian's nginx balances two replicas in the replicas' end-to-end test (deploy/nginx/).
+NGINX := $(shell command -v nginx 2>/dev/null || ls /usr/sbin/nginx 2>/dev/null)
 
 browser:
 ifeq ($(CHROMIUM),)
 	apt-get update -qq && apt-get install -y -qq chromium libpango-1.0-0 libpangoft2-1.0-0 >/dev/null
+endif
+ifeq ($(NGINX),)
+	apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null
 endif
 
 # The sign-in browser tests run a real OpenID Connect provider (panva's oidc-provider, from npm).

@@ -7,7 +7,7 @@ that the viewer may not see, are refused with a message, never obeyed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import pandas as pd
@@ -38,6 +38,7 @@ class Filters:
     wing_ids: tuple[str, ...] | None  # None = every wing (and incidents off the wings)
     period_start: date  # first day of the first month
     period_end: date  # first day of the month after the last (exclusive)
+    place_names: dict = field(default_factory=dict, compare=False)  # the chosen prisons' and wings' names, by code
 
     def params(self) -> dict:
         """The parameters every named query takes for the global filters."""
@@ -54,12 +55,12 @@ class Filters:
 
     def describe(self) -> str:
         places = (
-            ", ".join(md(p) for p in self.chosen_prisons)
+            ", ".join(md(self.place_names.get(p, p)) for p in self.chosen_prisons)
             if self.chosen_prisons
             else f"{PROGRAMMES[self.programme].lower() if self.programme != 'all' else 'all prisons'}"
             f" ({len(self.prison_ids)} prisons)"
         )
-        wings = f" · wings {', '.join(md(w) for w in self.wing_ids)}" if self.wing_ids else ""
+        wings = f" · wings {', '.join(md(self.place_names.get(w, w)) for w in self.wing_ids)}" if self.wing_ids else ""
         return f"{places}{wings} · {month_label(self.period_start)} to {month_label(self.last_month)}"
 
 
@@ -204,6 +205,8 @@ def sidebar_filters(applies: bool = True) -> Filters | None:
         wing_ids=tuple(chosen_wings) or None,
         period_start=first,
         period_end=(pd.Timestamp(last) + pd.DateOffset(months=1)).date(),
+        place_names={p: names[p] for p in chosen_prisons}
+        | (dict(zip(wings["wing_id"], wings["wing_name"])) if not wings.empty and "wing_name" in wings else {}),
     )
     _write_url(filters, months)
     st.session_state[CURRENT] = filters
