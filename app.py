@@ -26,6 +26,7 @@ try:
     # A page the viewer's role may not see is not in the navigation: its URL opens the Overview.
     navigation = st.navigation([page for page in PAGES if page.url_path in viewer.pages])
     page_path = navigation.url_path
+    ui.set_page(page_path)
     spec = BY_PATH[page_path]
     chosen = filters.sidebar_filters(applies=spec.filtered)
     notice = st.container()  # above the page: filled once the page has run its queries

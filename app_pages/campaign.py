@@ -108,11 +108,12 @@ report_inputs = dict(impact=impact, data_source=ui.data_through(db, report.TABLE
                      reoffending=reoffending, targets=progress, safety=safety)
 downloads = st.columns(2)
 downloads[0].download_button("Download the funder report (HTML, opens offline)",
-                             lambda: report.funder_report_html(**report_inputs).encode("utf-8"),
-                             file_name=f"funder_report_{campaign_id}.html", mime="text/html",
-                             on_click=ui.audited("report", file=f"funder_report_{campaign_id}.html", campaign=campaign_id))
-downloads[1].download_button("Download the funder report (PDF)", lambda: report.funder_report_pdf(**report_inputs),
-                             file_name=f"funder_report_{campaign_id}.pdf", mime="application/pdf",
-                             on_click=ui.audited("report", file=f"funder_report_{campaign_id}.pdf", campaign=campaign_id))
+                             ui.audited(lambda: report.funder_report_html(**report_inputs).encode("utf-8"), "report",
+                                        file=f"funder_report_{campaign_id}.html", campaign=campaign_id),
+                             file_name=f"funder_report_{campaign_id}.html", mime="text/html", on_click="ignore")
+downloads[1].download_button("Download the funder report (PDF)",
+                             ui.audited(lambda: report.funder_report_pdf(**report_inputs), "report",
+                                        file=f"funder_report_{campaign_id}.pdf", campaign=campaign_id),
+                             file_name=f"funder_report_{campaign_id}.pdf", mime="application/pdf", on_click="ignore")
 st.caption("These figures and charts in one document to forward, dated, with the data source"
            + (" and the synthetic-data warning." if db.synthetic else "."))

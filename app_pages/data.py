@@ -115,11 +115,11 @@ st.markdown(
     "Each extract must follow the contract in `docs/data-contract.md`: required columns and types, "
     "allowed values, unique keys and references to other extracts. Extra columns are allowed and ignored."
 )
-st.download_button("Download a workbook to fill in, one sheet per extract (XLSX)", template_bytes,
+st.download_button("Download a workbook to fill in, one sheet per extract (XLSX)", ui.audited(template_bytes, file="prison_dashboard_template.xlsx"),
                    file_name="prison_dashboard_template.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                    help="Notes on every column and drop-down lists for fixed values; administrators import it on the Import page.",
-                   on_click=ui.audited(file="prison_dashboard_template.xlsx"))
+                   on_click="ignore")
 extra = {t.table: t.extra_columns for t in report.tables.values() if t.extra_columns}
 if extra:
     st.caption("Extra columns ignored: " + "; ".join(f"{k}: {', '.join(md(c) for c in v)}" for k, v in extra.items()))

@@ -23,9 +23,9 @@ st.markdown(
     "case or spacing, title rows above the header are skipped, dates are read day first, and a survey export with one "
     "column per question becomes one row per answer. Nothing is written until you publish."
 )
-st.download_button("Download the template workbook (XLSX)", template_bytes, file_name="prison_dashboard_template.xlsx",
+st.download_button("Download the template workbook (XLSX)", ui.audited(template_bytes, file="prison_dashboard_template.xlsx"), file_name="prison_dashboard_template.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                   on_click=ui.audited(file="prison_dashboard_template.xlsx"))
+                   on_click="ignore")
 
 round_key = st.session_state.setdefault("import_round", 0)  # a new round clears the uploader
 uploads = st.file_uploader("Spreadsheets", type=["csv", "xlsx", "ods"], accept_multiple_files=True, key=f"upload_{round_key}")

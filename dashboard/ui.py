@@ -170,9 +170,25 @@ def audit(event: str, viewer: Viewer | None = None, user: str | None = None, **w
         _log.error("the audit trail could not be written", exc_info=error)
 
 
-def audited(event: str = "download", **what):
-    """A download button's on_click: the click is written to the audit trail before the file is sent."""
-    return lambda: audit(event, page=st.session_state.get(_AUDITED_VIEW, ("", None))[0] or "overview", **what)
+_PAGE_PATH = "_page_path"  # the page this run draws (for the audit lines of its downloads)
+
+
+def set_page(path: str) -> None:
+    st.session_state[_PAGE_PATH] = path or "overview"
+
+
+def audited(data, event: str = "download", **what):
+    """A download button's data, written to the audit trail when the file is made. Streamlit makes a
+    callable's file on its own thread when the button is clicked, with no rerun (the buttons use
+    on_click="ignore": a rerun racing the file request could hand out another button's file), so who
+    and where are taken now, while the page is drawn."""
+    who, page = st.session_state.get(VIEWER), st.session_state.get(_PAGE_PATH, "overview")
+
+    def made():
+        audit(event, viewer=who, user=None if who is not None else "unknown", page=page, **what)
+        return data() if callable(data) else data
+
+    return made
 
 
 def audit_page_view(page: str, place_filters: dict | None) -> None:
@@ -330,7 +346,8 @@ def download_csv(frame: pd.DataFrame, file_name: str, label: str = "Download CSV
     """A CSV of `frame` (columns are registry keys), written only when the button is clicked (a page
     may offer several); it also goes into the page's data download."""
     _note_table(frame, file_name.removesuffix(".csv"), as_extracted)
-    st.download_button(label, lambda: csv_bytes(frame), file_name=file_name, mime="text/csv", on_click=audited(file=file_name))
+    st.download_button(label, audited(lambda: csv_bytes(frame), file=file_name), file_name=file_name, mime="text/csv",
+                       on_click="ignore")
 
 
 def chart(figure, data: pd.DataFrame | None = None, name: str = "") -> None:
@@ -377,6 +394,6 @@ def page_footer(page_title: str) -> None:
             st.code("\n\n".join(f"-- == {name} ==\n{query_sql(name)}" for name in queries), language="sql")
     if st.session_state.get(_PAGE_TABLES):
         slug = page_title.lower().replace(" ", "_")
-        st.download_button("Download this page's data (ZIP of CSVs with a README)", lambda: page_data_zip(page_title),
-                           file_name=f"{slug}_data.zip", mime="application/zip", key="_page_data_zip",
-                           on_click=audited(file=f"{slug}_data.zip"))
+        st.download_button("Download this page's data (ZIP of CSVs with a README)",
+                           audited(lambda: page_data_zip(page_title), file=f"{slug}_data.zip"),
+                           file_name=f"{slug}_data.zip", mime="application/zip", key="_page_data_zip", on_click="ignore")

@@ -104,6 +104,36 @@ def test_a_download_button_produces_a_file(server, browser, tmp_path):
         context.close()
 
 
+def test_each_download_and_funder_report_writes_its_audit_line(server, browser, tmp_path):
+    import json
+    import os
+    from pathlib import Path
+
+    trail = Path(os.environ["PRISON_DASHBOARD_AUDIT"])  # the test session's own trail, which the server writes
+    before = len(trail.read_text().splitlines()) if trail.exists() else 0
+    context, page = open_app(browser, server + "/campaign")
+    try:
+        choose_role(page, "funder")
+        page.get_by_role("heading", name="Funder report").wait_for()
+        wait_for_idle(page)
+        got = []
+        for label in ("Download the funder report (HTML, opens offline)", "Download the funder report (PDF)",
+                      "Download this page's data (ZIP of CSVs with a README)"):
+            with page.expect_download(timeout=120_000) as download:
+                page.get_by_role("button", name=label).click()
+            saved = tmp_path / download.value.suggested_filename
+            download.value.save_as(saved)
+            got.append(saved)
+        assert got[1].read_bytes().startswith(b"%PDF") and b"<!doctype html>" in got[0].read_bytes()[:100]
+        lines = [json.loads(line) for line in trail.read_text().splitlines()[before:]]
+        made = [(line["event"], line["file"], line["role"], line["page"]) for line in lines if line["event"] in ("download", "report")]
+        assert made == [("report", "funder_report_CAMP-2019-XMAS.html", "funder", "campaign"),
+                        ("report", "funder_report_CAMP-2019-XMAS.pdf", "funder", "campaign"),
+                        ("download", "campaign_impact_data.zip", "funder", "campaign")]
+    finally:
+        context.close()
+
+
 ROLE_LABELS = {"admin": "Administrator", "governor": "Governor of WSI", "sdm": "Service Delivery Manager (Priya S.)",
                "funder": "Funder"}
 # Pages that draw no chart for a role: those the page table marks, and the Overview for funders (its
