@@ -76,7 +76,7 @@ def _audit_sign_in(email: str | None, viewer: Viewer | None) -> None:
     if st.session_state.get(_AUDITED_SIGN_IN) != who:
         st.session_state[_AUDITED_SIGN_IN] = who
         if viewer is None:
-            ui.audit("refused_sign_in", user=email)
+            ui.audit("refused_sign_in", user=email or "(no e-mail claim)")
         else:
             ui.audit("sign_in", viewer)
 
