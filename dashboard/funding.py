@@ -51,6 +51,13 @@ class CampaignImpact:
         gifts = disclosure.rounded(int(self.totals["gifts"]), self.threshold)
         return money(self.totals["raised_gbp"] / gifts) if gifts else "not shown (few gifts)"
 
+    @property
+    def survey_change(self) -> stats.Estimate | None:
+        """Participants' mean paired survey change with its 95% interval; None under k pairs (not reported)."""
+        o = self.outcomes
+        pairs = int(o["pairs"])
+        return stats.mean_interval(pairs, float(o["mean_change"]), float(o["sd_change"])) if pairs >= self.threshold else None
+
     def giving_rows(self) -> list[tuple[str, str]]:
         """(registry key, value as shown) for what the campaign raised."""
         t, c = self.totals, self.campaign
@@ -101,9 +108,8 @@ class CampaignImpact:
                          f"{disclosure.shown_count(improved, k)} of {disclosure.shown_count(pairs, k)} ({disclosure.share(improved, pairs, k):.0%})"))
         else:
             rows.append(("improved_share", f"not shown ({disclosure.shown_count(pairs, k)} pairs)"))
-        if pairs >= k:
-            ci = stats.mean_interval(pairs, float(o["mean_change"]), float(o["sd_change"]))
-            rows.append(("mean_survey_change", f"{o['mean_change']:+.2f} (95% CI {ci.lower:+.2f} to {ci.upper:+.2f}; n = {disclosure.shown_count(pairs, k)})"))
+        if (ci := self.survey_change) is not None:
+            rows.append(("mean_survey_change", f"{ci.value:+.2f} (95% CI {ci.lower:+.2f} to {ci.upper:+.2f}; n = {disclosure.shown_count(pairs, k)})"))
         else:
             rows.append(("mean_survey_change", "too few pairs to report"))
         rows.append(("participants_reached", people["all"]))
@@ -254,11 +260,9 @@ def wing_safety_table(results: list[WingSafety]) -> pd.DataFrame:
 
 def survey_sentence(impact: CampaignImpact, short: bool = False) -> str:
     """The paired survey change of the delivery period in one sentence from its interval, or why not."""
-    o, k = impact.outcomes, impact.threshold
-    pairs = int(o["pairs"])
-    if pairs < k:
+    pairs, k = int(impact.outcomes["pairs"]), impact.threshold
+    if (ci := impact.survey_change) is None:
         return f"Too few participants with both a pre and a post survey to report a change ({disclosure.shown_count(pairs, k)})."
-    ci = stats.mean_interval(pairs, float(o["mean_change"]), float(o["sd_change"]))
     return analysis.survey_claim(ci.value, ci.lower, ci.upper, disclosure.shown_count(pairs, k), short)
 
 
