@@ -307,6 +307,7 @@ MISSING = metrics.MISSING  # what a table shows where no figure exists (a Note c
 # (as downloaded), the registry figures on screen, and the named queries run with their parameters.
 _PAGE_TABLES, _PAGE_FIGURES, _PAGE_QUERIES, _UNREGISTERED = "_page_tables", "_page_figures", "_page_queries", "_unregistered_columns"
 _PAGE_CHOICES = "_page_choices"  # the page's own controls this run (for the audit trail's page view)
+_PAGE_CHARTS = "_page_charts"  # how many charts of each name this run has drawn (their tables' expander keys)
 
 
 def note_choice(key: str, value) -> None:
@@ -350,14 +351,27 @@ def download_csv(frame: pd.DataFrame, file_name: str, label: str = "Download CSV
                        on_click="ignore")
 
 
+def folded(label: str, key: str):
+    """An expander whose content is drawn only once a reader opens it (opening it reruns the page):
+    what is folded away costs a page's first view nothing, neither its data nor the browser code that
+    draws it (a table's grid, the SQL's highlighter), so the page's first chart arrives sooner. The
+    container when open, else None."""
+    box = st.expander(label, key=key, on_change="rerun")
+    return box if box.open else None
+
+
 def chart(figure, data: pd.DataFrame | None = None, name: str = "") -> None:
     """A chart with its text alternative (a sentence generated from what it draws) and, one click
-    away, its data as a table (which also goes into the page's data download as `name`.csv)."""
+    away, its data as a table (which goes into the page's data download as `name`.csv, open or not)."""
     st.plotly_chart(figure, width="stretch")
     st.caption(md(charts.describe(figure), limit=None))
     if data is not None:
-        with st.expander("The chart's data as a table"):
-            table(data, name)
+        _note_table(data, name)
+        drawn = _page_record(_PAGE_CHARTS, {})
+        drawn[name] = drawn.get(name, -1) + 1  # a name drawn twice in a run (a loop) gets a key of its own
+        if (box := folded("The chart's data as a table", f"_chart_data_{name}_{drawn[name]}")) is not None:
+            with box:
+                table(data, name)
 
 
 def metric(key: str, value: str, container=None, **options) -> None:
@@ -368,7 +382,7 @@ def metric(key: str, value: str, container=None, **options) -> None:
 
 
 def start_page_record() -> None:
-    for name in (_PAGE_TABLES, _PAGE_FIGURES, _PAGE_QUERIES, _UNREGISTERED, _PAGE_CHOICES):
+    for name in (_PAGE_TABLES, _PAGE_FIGURES, _PAGE_QUERIES, _UNREGISTERED, _PAGE_CHOICES, _PAGE_CHARTS):
         st.session_state.pop(name, None)
 
 
@@ -389,8 +403,8 @@ def page_footer(page_title: str) -> None:
     with st.expander("How were these figures made?"):  # one element each: a page may show forty figures
         st.markdown("\n\n".join(f"**{metrics.figure(key).label}** · {metrics.figure(key).help}" for key in keys)
                     + "\n\nEvery figure is listed on the Methods page.")
-    if queries:
-        with st.expander(f"The queries behind this page ({len(queries)})"):  # one code element: the SQL as it is
+    if queries and (box := folded(f"The queries behind this page ({len(queries)})", "_page_queries_open")) is not None:
+        with box:  # one code element: the SQL as it is
             st.code("\n\n".join(f"-- == {name} ==\n{query_sql(name)}" for name in queries), language="sql")
     if st.session_state.get(_PAGE_TABLES):
         slug = page_title.lower().replace(" ", "_")

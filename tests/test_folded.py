@@ -1,0 +1,43 @@
+"""What is folded away is drawn only once it is opened (dashboard/ui.py::folded): a chart's data table
+and a page's SQL cost a shared link's first view nothing (no table grid or highlighter for the browser
+to load before the first chart), yet the page's data download holds every table all the same, and
+opening a fold shows exactly what it folds."""
+
+import io
+import zipfile
+
+import pandas as pd
+
+from dashboard import metrics
+from dashboard.queries import query_sql
+from tests.apptest import rerun, start
+
+CHART_DATA = "The chart's data as a table"
+
+
+def _expanders(at, label_start: str) -> list:
+    return [e for e in at.expander if e.label.startswith(label_start)]
+
+
+def test_a_charts_data_and_the_pages_sql_are_drawn_only_when_opened(monkeypatch):
+    at = start(monkeypatch, query_params={"prison": "WSI"})
+    (chart_fold,) = _expanders(at, CHART_DATA)  # the Overview's one chart (monthly incident rates)
+    (sql_fold,) = _expanders(at, "The queries behind this page")
+    assert not list(chart_fold.get("dataframe")) and not list(sql_fold.get("code"))
+    tables = at.session_state["_page_tables"]
+    assert "incidents_monthly" in tables  # in the page's data download, folded or not
+    archive = zipfile.ZipFile(io.BytesIO(metrics.data_zip(tables, "Overview")))
+    downloaded = pd.read_csv(archive.open("incidents_monthly.csv"))
+    assert len(downloaded) == len(tables["incidents_monthly"]) > 0
+    queries = list(at.session_state["_page_queries"])
+
+    # a reader opens both folds (Streamlit keeps a fold's state under its key): the page runs again
+    # and draws the chart's data and the SQL of every query the page ran
+    at.session_state["_chart_data_incidents_monthly_0"] = True
+    at.session_state["_page_queries_open"] = True
+    at = rerun(at)
+    (chart_fold,) = _expanders(at, CHART_DATA)
+    (shown,) = [e.value for e in chart_fold.get("dataframe")]
+    assert len(shown) == len(downloaded)
+    (sql,) = [c.value for c in _expanders(at, "The queries behind this page")[0].get("code")]
+    assert all(query_sql(name) in sql for name in queries) and queries
