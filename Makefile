@@ -59,10 +59,11 @@ import: $(INSTALLED)
 bench: $(INSTALLED)
 	$(BIN)/python -m bench.run
 
-# Size one replica: concurrent readers one core serves within the page targets, at national scale
-# (browserless WebSocket sessions; see docs/scaling.md; takes about ten minutes).
-sessions: $(INSTALLED)
-	$(BIN)/python -m bench.sessions --scale national
+# Size a replica through the balancer that ships: two replicas (deploy/serve.sh, a core each) behind
+# Debian's nginx (deploy/nginx/), national-scale extracts, browserless WebSocket readers that keep the
+# balancer's cookie; readers per replica within the page target (docs/scaling.md; about fifteen minutes).
+sessions: $(INSTALLED) browser
+	$(BIN)/python -m bench.sessions --scale national --replicas 2 --sessions 4,8,16,24,32
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis artifacts

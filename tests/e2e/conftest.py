@@ -38,12 +38,12 @@ def free_port() -> int:
 
 
 def start_server(env: dict, prefix: tuple[str, ...] = (), timeout: float = 300, port: int | None = None,
-                 options: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str]:
-    """Start `streamlit run app.py` (after `prefix`, such as taskset; with more `options`, such as
-    --secrets.files) and wait for its health check."""
+                 options: tuple[str, ...] = (), script: Path = PROJECT / "app.py") -> tuple[subprocess.Popen, str]:
+    """Start `streamlit run app.py` (or another `script`, with the project's server settings; after
+    `prefix`, such as taskset; with more `options`, such as --secrets.files) and wait for its health check."""
     port = port or free_port()
     process = subprocess.Popen(
-        [*prefix, sys.executable, "-m", "streamlit", "run", str(PROJECT / "app.py"), "--server.headless", "true",
+        [*prefix, sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
          "--server.port", str(port), "--browser.gatherUsageStats", "false", *options],
         cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )

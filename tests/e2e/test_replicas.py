@@ -3,89 +3,35 @@ container set-up ships (deploy/serve.sh, deploy/nginx/dashboard.conf.template): 
 the balancer stick to a replica; when one replica stops, sessions on the other carry on, and the stopped
 one's readers reconnect to the live one and keep their link's view."""
 
+import asyncio
 import os
-import shutil
-import subprocess
-import time
-import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.e2e.conftest import PROJECT, free_port
+from bench.sessions import connect, measure, view
+from tests.e2e.balancer import NGINX, REPLICA_HEADER, balanced
 
-TEMPLATE = PROJECT / "deploy" / "nginx" / "dashboard.conf.template"
-SERVE = PROJECT / "deploy" / "serve.sh"
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 LINKS = ["?prison=WSI&from=2019-01&to=2020-12", "?prison=PVI", "?prison=BLI&from=2018-06", "?prison=EXI&to=2021-06",
          "?prison=WWI", "?prison=WSI&to=2022-12", "?prison=PVI&from=2020-01", "?prison=BLI"]
 
 
-def _healthy(url: str, timeout: float = 300) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"{url} did not become healthy")
-
-
-def render_balancer(listen: str, replicas: list[str]) -> str:
-    """The shipped template with its two names filled, as the nginx image's envsubst fills them."""
-    upstreams = " ".join(f"server {r} max_fails=1 fail_timeout=30s;" for r in replicas)
-    return TEMPLATE.read_text().replace("${DASHBOARD_LISTEN}", listen).replace("${DASHBOARD_UPSTREAMS}", upstreams)
-
-
 @pytest.fixture(scope="module")
-def balanced(tmp_path_factory):
+def balanced_sample(tmp_path_factory):
     """Two replicas over the sample, one cache and audit trail, and nginx in front: (url, {port: process})."""
     if not os.path.exists(NGINX):
         if os.environ.get("CI"):
             raise RuntimeError("nginx not found: `make test` installs Debian's nginx")
         pytest.skip("nginx is not installed (make test installs it)")
-    folder = tmp_path_factory.mktemp("replicas")
-    replicas = {}
-    for _ in range(2):
-        port = free_port()
-        env = {**{k: v for k, v in os.environ.items() if k != "PRISON_DASHBOARD_DATA"}, "PORT": str(port), "ADDRESS": "127.0.0.1",
-               "PYTHON": os.environ.get("PYTHON", __import__("sys").executable)}
-        replicas[port] = subprocess.Popen([str(SERVE)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for port in replicas:
-        _healthy(f"http://127.0.0.1:{port}")
-    listen = free_port()
-    (folder / "dashboard.conf").write_text(render_balancer(f"127.0.0.1:{listen}", [f"127.0.0.1:{p}" for p in replicas]))
-    (folder / "nginx.conf").write_text(f"""daemon off;
-worker_processes 1;
-pid {folder}/nginx.pid;
-error_log {folder}/error.log;
-events {{}}
-http {{
-    access_log {folder}/access.log;
-    client_body_temp_path {folder}/body;
-    proxy_temp_path {folder}/proxy;
-    fastcgi_temp_path {folder}/fastcgi;
-    uwsgi_temp_path {folder}/uwsgi;
-    scgi_temp_path {folder}/scgi;
-    include {folder}/dashboard.conf;
-}}
-""")
-    nginx = subprocess.Popen([NGINX, "-c", str(folder / "nginx.conf"), "-p", str(folder)], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{listen}"
-    _healthy(url, timeout=30)
-    yield url, replicas
-    nginx.terminate()
-    for process in replicas.values():
-        process.terminate()
-    for process in [nginx, *replicas.values()]:
-        process.wait(timeout=30)
+    env = {k: v for k, v in os.environ.items() if k != "PRISON_DASHBOARD_DATA"}
+    with balanced(tmp_path_factory.mktemp("replicas"), count=2, env=env) as started:
+        yield started.url, started.replicas
 
 
 def _replica_of(context, url: str) -> int:
     """Which replica this browser sticks to: the balancer names it on every response."""
     response = context.request.get(f"{url}/_stcore/health")
-    return int(response.headers["x-dashboard-replica"].rsplit(":", 1)[1])
+    return int(response.headers[REPLICA_HEADER].rsplit(":", 1)[1])
 
 
 def _drawn(page, prison: str) -> None:
@@ -95,11 +41,30 @@ def _drawn(page, prison: str) -> None:
     page.locator("[data-testid=stDataFrame]").first.wait_for(timeout=120_000)
 
 
+def test_make_sessions_readers_stick_and_are_counted_per_replica(balanced_sample):
+    """`make sessions` measures through this balancer: each virtual reader keeps the balancer's cookie,
+    every page view it makes is answered by its one replica (the load generator checks the balancer's
+    header on every session it opens), and the views and readers counted per replica add up."""
+    url, replicas = balanced_sample
+    with ThreadPoolExecutor(1) as thread:  # its own event loop: sync Playwright holds this thread's
+        row = thread.submit(measure, url, 6, 8, 0.3, 3, ["prison=WSI", "prison=PVI&from=2019-01", ""], {}, True).result()
+    counted = {r["replica"]: r for r in row["per_replica"]}
+    assert set(counted) <= set(replicas) and sum(r["readers"] for r in counted.values()) == 6
+    assert sum(r["page_views"] for r in counted.values()) == row["page_views"] > 6
+    # a session opened without the balancer's cookie (a new browser) is answered by some replica, named
+    async def unnamed():
+        async with connect(url) as ws:
+            await view(ws, "", "")
+            return ws.response.headers[REPLICA_HEADER]
+    with ThreadPoolExecutor(1) as thread:
+        assert int(thread.submit(asyncio.run, unnamed()).result().rsplit(":", 1)[1]) in replicas
+
+
 PRISON_NAMES = {"WSI": "Wormwood Scrubs", "PVI": "Pentonville", "BLI": "Bristol", "EXI": "Exeter", "WWI": "Wandsworth"}
 
 
-def test_sessions_stick_and_survive_a_replica_stopping(browser, balanced):
-    url, replicas = balanced
+def test_sessions_stick_and_survive_a_replica_stopping(browser, balanced_sample):
+    url, replicas = balanced_sample
     readers = []  # (context, page, link, replica)
     for link in LINKS:
         context = browser.new_context()
