@@ -257,43 +257,58 @@ def task_served(data_dir: str, runs: int) -> dict:
 
 
 def task_browser(data_dir: str, runs: int) -> dict:
-    """Time to first chart in headless Chromium: a fresh browser context opens the page's URL on a
-    warm server; the clock stops when Plotly has drawn its first mark (the Data page has no chart:
-    its first table)."""
+    """Time to first chart in headless Chromium, each page against a one-chart Streamlit page served by
+    the same server software in the same run (bench/one_chart.py): a fresh browser context opens a
+    shared link (a prison and a start month) on a warm server, and the clock stops when Plotly has drawn
+    its first mark (the Data page has no chart: its first table). The pages and the yardstick take turns,
+    so both see the same machine."""
     import os
 
     from playwright.sync_api import sync_playwright
 
     from bench.run import NOT_MEASURED, summary
+    from bench.sessions import links_for
     from tests.e2e.conftest import CHROMIUM, LAUNCH_ARGS, PAGES, start_server
 
-    server, url = start_server({**os.environ, "PRISON_DASHBOARD_DATA": data_dir}, timeout=900)
+    env = {**os.environ, "PRISON_DASHBOARD_DATA": data_dir}
+    server, url = start_server(env, timeout=900)
+    yardstick, yardstick_url = start_server(env, script=PROJECT / "bench" / "one_chart.py")
     first_mark = ("() => document.querySelector('.js-plotly-plot .point, .js-plotly-plot .scatterlayer path.js-line, "
                   ".js-plotly-plot .heatmaplayer image, .js-plotly-plot .barlayer path, [data-testid=stDataFrame] canvas')")
+    turns = max(5, runs // 3)
+    links = [link.rsplit("&measure=", 1)[0] for link in links_for(Path(data_dir), count=turns)]
+    targets = {ONE_CHART: lambda _link: yardstick_url,
+               **{path or "overview": (lambda link, path=path: f"{url}/{path}?{link}") for path in PAGES if path not in NOT_MEASURED}}
     try:
-        results = {}
+        times: dict[str, list[float]] = {name: [] for name in targets}
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-            warm = browser.new_page()
-            warm.goto(url)  # the first session loads and validates the extracts
-            warm.wait_for_function(first_mark, timeout=600_000)
-            warm.close()
-            for path in [p for p in PAGES if p not in NOT_MEASURED]:
-                times = []
-                for _ in range(max(3, runs // 4)):
+            for warm_url in (url, yardstick_url):  # the first session loads and validates the extracts
+                warm = browser.new_page()
+                warm.goto(warm_url)
+                warm.wait_for_function(first_mark, timeout=600_000)
+                warm.close()
+            for turn in range(turns):
+                for name, target in targets.items():
                     context = browser.new_context(viewport={"width": 1400, "height": 1000})
                     page = context.new_page()
                     started = time.perf_counter()
-                    page.goto(f"{url}/{path}")
+                    page.goto(target(links[turn]))
                     page.wait_for_function(first_mark, timeout=120_000)
-                    times.append(time.perf_counter() - started)
+                    times[name].append(time.perf_counter() - started)
                     context.close()
-                results[path or "overview"] = summary(times)
             browser.close()
+        results = {name: summary(values) for name, values in times.items()}
+        for name in results:
+            results[name]["ratio_to_one_chart"] = results[name]["median_ms"] / results[ONE_CHART]["median_ms"]
         return results
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for process in (server, yardstick):
+            process.terminate()
+            process.wait(timeout=30)
+
+
+ONE_CHART = "one-chart page"
 
 
 if __name__ == "__main__":

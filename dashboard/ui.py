@@ -400,8 +400,8 @@ def page_footer(page_title: str) -> None:
     if not keys and not queries:
         return
     st.divider()
-    with st.expander("How were these figures made?"):  # one element each: a page may show forty figures
-        st.markdown("\n\n".join(f"**{metrics.figure(key).label}** · {metrics.figure(key).help}" for key in keys)
+    if (box := folded("How were these figures made?", "_page_methods_open")) is not None:
+        box.markdown("\n\n".join(f"**{metrics.figure(key).label}** · {metrics.figure(key).help}" for key in keys)
                     + "\n\nEvery figure is listed on the Methods page.")
     if queries and (box := folded(f"The queries behind this page ({len(queries)})", "_page_queries_open")) is not None:
         with box:  # one code element: the SQL as it is
