@@ -267,7 +267,6 @@ def task_browser(data_dir: str, runs: int) -> dict:
     from playwright.sync_api import sync_playwright
 
     from bench.run import NOT_MEASURED, summary
-    from bench.sessions import links_for
     from tests.e2e.conftest import CHROMIUM, LAUNCH_ARGS, PAGES, start_server
 
     env = {**os.environ, "PRISON_DASHBOARD_DATA": data_dir}
@@ -276,7 +275,7 @@ def task_browser(data_dir: str, runs: int) -> dict:
     first_mark = ("() => document.querySelector('.js-plotly-plot .point, .js-plotly-plot .scatterlayer path.js-line, "
                   ".js-plotly-plot .heatmaplayer image, .js-plotly-plot .barlayer path, [data-testid=stDataFrame] canvas')")
     turns = max(5, runs // 3)
-    links = [link.rsplit("&measure=", 1)[0] for link in links_for(Path(data_dir), count=turns)]
+    links = shared_links(Path(data_dir), turns)
     targets = {ONE_CHART: lambda _link: yardstick_url,
                **{path or "overview": (lambda link, path=path: f"{url}/{path}?{link}") for path in PAGES if path not in NOT_MEASURED}}
     try:
@@ -294,7 +293,10 @@ def task_browser(data_dir: str, runs: int) -> dict:
                     page = context.new_page()
                     started = time.perf_counter()
                     page.goto(target(links[turn]))
-                    page.wait_for_function(first_mark, timeout=120_000)
+                    try:
+                        page.wait_for_function(first_mark, timeout=120_000)
+                    except Exception as error:
+                        raise RuntimeError(f"no chart drawn on {target(links[turn])}") from error
                     times[name].append(time.perf_counter() - started)
                     context.close()
             browser.close()
@@ -309,6 +311,18 @@ def task_browser(data_dir: str, runs: int) -> dict:
 
 
 ONE_CHART = "one-chart page"
+
+
+def shared_links(data_dir: Path, count: int, seed: int = 11) -> list[str]:
+    """Links a reader might share: a prison where The Conversation ran (so every page has a chart to
+    draw) and a start month, a different one each turn."""
+    import random
+
+    import pandas as pd
+
+    prisons = sorted(pd.read_parquet(data_dir / "cohorts.parquet", columns=["prison_id"])["prison_id"].unique())
+    rng = random.Random(seed)
+    return [f"prison={rng.choice(prisons)}&from={rng.randint(2016, 2020)}-{rng.randint(1, 12):02d}" for _ in range(count)]
 
 
 if __name__ == "__main__":
