@@ -8,7 +8,30 @@ from functools import lru_cache
 from types import SimpleNamespace
 
 import numpy as np
-from scipy import stats
+from scipy import special
+
+# The distributions' quantiles and tails below are scipy.stats's own formulas (each distribution's
+# _ppf, _cdf or _sf, which call these scipy.special functions; checked identical to the last bit,
+# tests/test_stats.py): importing scipy.stats costs a fresh process about 0.6 s before its first page
+# (a restart, a new replica), scipy.special 0.1 s. The few uses with no such one-liner (ranks for
+# FunnelPlotR's truncation) import scipy.stats where they are needed.
+
+
+def _chi2_ppf(p, df):
+    return 2 * special.gammaincinv(np.asarray(df, dtype=float) / 2, p)
+
+
+def _poisson_ppf(p: float, mu):
+    """scipy.stats.poisson.ppf for 0 < p < 1 and mu > 0."""
+    at = np.ceil(special.pdtrik(p, mu))
+    below = np.maximum(at - 1, 0)
+    return np.where(special.pdtr(below, mu) >= p, below, at)
+
+
+def _poisson_cdf(k, mu):
+    """scipy.stats.poisson.cdf for whole k (0 below the support)."""
+    k = np.asarray(k, dtype=float)
+    return np.where(k < 0, 0.0, special.pdtr(np.maximum(k, 0), mu))
 
 
 @dataclass(frozen=True)
@@ -24,8 +47,8 @@ def poisson_rate_intervals(counts, exposures, per: float = 1000.0, level: float 
     counts = np.asarray(counts, dtype=float)
     exposures = np.asarray(exposures, dtype=float)
     alpha = 1 - level
-    lower = np.where(counts == 0, 0.0, stats.chi2.ppf(alpha / 2, np.maximum(2 * counts, 1e-300)) / 2)
-    upper = stats.chi2.ppf(1 - alpha / 2, 2 * counts + 2) / 2
+    lower = np.where(counts == 0, 0.0, _chi2_ppf(alpha / 2, np.maximum(2 * counts, 1e-300)) / 2)
+    upper = _chi2_ppf(1 - alpha / 2, 2 * counts + 2) / 2
     scale = np.where(exposures > 0, per / np.where(exposures > 0, exposures, 1.0), np.nan)
     return counts * scale, lower * scale, upper * scale
 
@@ -40,7 +63,7 @@ def mean_interval(n: int, mean: float, sd: float, level: float = 0.95) -> Estima
     """Mean with a Student t interval, from n, mean and sample SD (paired change: the SD of differences)."""
     if n < 2 or sd is None or math.isnan(sd):
         return Estimate(mean if n else math.nan, math.nan, math.nan)
-    half = stats.t.ppf(1 - (1 - level) / 2, n - 1) * sd / math.sqrt(n)
+    half = special.stdtrit(n - 1, 1 - (1 - level) / 2) * sd / math.sqrt(n)
     return Estimate(mean, mean - half, mean + half)
 
 
@@ -181,9 +204,9 @@ def poisson_funnel_limit(expected, probability: float):
     """
     e = np.asarray(expected, dtype=float)
     safe = np.where(e > 0, e, 1.0)
-    r = stats.poisson.ppf(probability, safe)
-    below = stats.poisson.cdf(r - 1, safe)
-    at = stats.poisson.cdf(r, safe)
+    r = _poisson_ppf(probability, safe)
+    below = _poisson_cdf(r - 1, safe)
+    at = _poisson_cdf(r, safe)
     step = at - below
     alpha = np.divide(at - probability, step, out=np.zeros_like(step), where=step > 0)
     limit = np.where(e > 0, np.maximum(0.0, r - alpha), 0.0)
@@ -280,6 +303,8 @@ def _truncation_keep(z: np.ndarray, trim: float) -> np.ndarray:
     that is drop about `trim` of the units at each end."""
     if trim == 0:  # FunnelPlotR would drop everything (k = Inf); no truncation is what is meant
         return np.ones(len(z), dtype=bool)
+    from scipy import stats
+
     k = 1 / trim
     group = np.floor(stats.rankdata(z, method="average") * k / (len(z) + 1))
     return (group > 0) & (group < k - 1)
@@ -349,7 +374,7 @@ def sr_overdispersion(observed, expected, method: str = "SHMI", trim: float = 0.
     phi = float((z_used[used] ** 2).sum() / n) if n else math.nan
     tau2 = dersimonian_laird_tau2(n, phi, s[used]) if n else 0.0
     statistic = n * phi if n else math.nan
-    p_value = float(stats.chi2.sf(statistic, n - 1)) if n >= 2 else math.nan
+    p_value = float(special.chdtrc(n - 1, statistic)) if n >= 2 else math.nan
     return Overdispersion(method, z, z_used, s, n, phi, tau2, statistic, max(n - 1, 0), p_value)
 
 
@@ -368,7 +393,7 @@ def random_effects_funnel_limits(expected, level: float, tau2: float = 0.0, meth
     To use them for rates, multiply by the reference rate (see `random_effects_rate_limits`)."""
     method = _check_sr_method(method)
     e = np.asarray(expected, dtype=float)
-    z = stats.norm.ppf(1 - (1 - level) / 2)
+    z = special.ndtri(1 - (1 - level) / 2)
     safe = np.where(e > 0, e, np.nan)
     if method == "SHMI":
         half = z * np.sqrt(1 / safe + tau2)
@@ -398,8 +423,8 @@ def sr_exact_limits(expected, level: float):
     e = np.asarray(expected, dtype=float)
     tail = (1 - level) / 2
     safe = np.where(e > 0, e, np.nan)
-    low = stats.chi2.ppf(tail, 2 * safe) / (2 * safe)
-    high = stats.chi2.ppf(1 - tail, 2 * (safe + 1)) / (2 * safe)
+    low = _chi2_ppf(tail, 2 * safe) / (2 * safe)
+    high = _chi2_ppf(1 - tail, 2 * (safe + 1)) / (2 * safe)
     return (float(low), float(high)) if low.ndim == 0 else (low, high)
 
 
@@ -415,8 +440,8 @@ def rate_ratio(count: int, exposure: float, base_count: int, base_exposure: floa
     if exposure <= 0 or base_exposure <= 0 or count + base_count == 0:
         return Estimate(math.nan, math.nan, math.nan)
     x, n, alpha = int(count), int(count + base_count), 1 - level
-    share = SimpleNamespace(low=0.0 if x == 0 else float(stats.beta.ppf(alpha / 2, x, n - x + 1)),
-                            high=1.0 if x == n else float(stats.beta.ppf(1 - alpha / 2, x + 1, n - x)))
+    share = SimpleNamespace(low=0.0 if x == 0 else float(special.betaincinv(x, n - x + 1, alpha / 2)),
+                            high=1.0 if x == n else float(special.betaincinv(x + 1, n - x, 1 - alpha / 2)))
     scale = base_exposure / exposure
 
     def odds(p: float) -> float:
@@ -442,7 +467,7 @@ class RateRatioOfChanges:
 
 @lru_cache(maxsize=8)
 def normal_quantile(p: float) -> float:
-    return float(stats.norm.ppf(p))  # scipy's call costs ~0.1 ms: a page asks for the same few hundreds of times
+    return float(special.ndtri(p))  # cached: a page asks for the same few hundreds of times
 
 
 def ratio_of_rate_changes(
@@ -483,8 +508,8 @@ def power_prop_test(n: float, p1: float, p2: float, sig_level: float = 0.05) -> 
     """Power of a two-sided test of two proportions with `n` in each group, as R's `power.prop.test`
     computes it (normal approximation, strict = FALSE)."""
     q1, q2 = 1 - p1, 1 - p2
-    z = stats.norm.ppf(1 - sig_level / 2)
-    return float(stats.norm.cdf((math.sqrt(n) * abs(p1 - p2) - z * math.sqrt((p1 + p2) * (q1 + q2) / 2))
+    z = special.ndtri(1 - sig_level / 2)
+    return float(special.ndtr((math.sqrt(n) * abs(p1 - p2) - z * math.sqrt((p1 + p2) * (q1 + q2) / 2))
                                 / math.sqrt(p1 * q1 + p2 * q2)))
 
 
@@ -506,7 +531,7 @@ def smallest_detectable_difference(n1: int, n2: int, baseline: float, power: flo
     With n1 = n2 it is R's `power.prop.test` solved for p1."""
     from scipy.optimize import brentq
 
-    z_alpha, z_beta = stats.norm.ppf(1 - sig_level / 2), stats.norm.ppf(power)
+    z_alpha, z_beta = special.ndtri(1 - sig_level / 2), special.ndtri(power)
 
     def gap(p1: float) -> float:
         pooled = (n1 * p1 + n2 * baseline) / (n1 + n2)

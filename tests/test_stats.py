@@ -304,3 +304,60 @@ def test_rate_ratio_edges():
     none_before = stats.rate_ratio(5, 10, 0, 10)
     assert none_before.value == math.inf and none_before.upper == math.inf and none_before.lower > 0
     assert stats.rate_ratio(0, 10, 5, 10).lower == 0
+
+
+def test_distribution_functions_are_scipy_stats_own_to_the_last_bit():
+    """dashboard/stats.py takes its quantiles and tails from scipy.special with scipy.stats's own
+    formulas (importing scipy.stats cost a fresh process 0.6 s before its first page): every one gives
+    exactly what scipy.stats gives, over the values the pages use."""
+    import numpy as np
+    from scipy import special
+    from scipy import stats as scipy_stats
+
+    counts, alpha = np.arange(0, 3000, dtype=float), 1 - 0.95  # the level as the function turns it into tails
+    lower, upper = stats.poisson_rate_intervals(counts, np.full_like(counts, 10.0), per=10.0)[1:]
+    assert np.array_equal(lower, np.where(counts == 0, 0.0, scipy_stats.chi2.ppf(alpha / 2, np.maximum(2 * counts, 1e-300)) / 2))
+    assert np.array_equal(upper, scipy_stats.chi2.ppf(1 - alpha / 2, 2 * counts + 2) / 2)
+    for n in (2, 3, 10, 57, 400):
+        assert stats.mean_interval(n, 0.5, 1.2).upper == 0.5 + scipy_stats.t.ppf(0.975, n - 1) * 1.2 / math.sqrt(n)
+    rng = np.random.default_rng(7)
+    expected = np.concatenate([rng.random(3000) * 500, [1e-3, 0.5, 1.0, 2.0]])
+    for p in (0.001, 0.00135, 0.025, 0.975, 0.99865, 0.999):
+        r = scipy_stats.poisson.ppf(p, expected)
+        assert np.array_equal(stats._poisson_ppf(p, expected), r)
+        assert np.array_equal(stats._poisson_cdf(r - 1, expected), scipy_stats.poisson.cdf(r - 1, expected))
+    for _ in range(2000):
+        x = int(rng.integers(0, 400))
+        n = x + int(rng.integers(0, 400))
+        if n == 0:
+            continue
+        ratio = stats.rate_ratio(x, 100.0, n - x, 100.0)
+        low = 0.0 if x == 0 else scipy_stats.beta.ppf(alpha / 2, x, n - x + 1)
+        high = 1.0 if x == n else scipy_stats.beta.ppf(1 - alpha / 2, x + 1, n - x)
+        assert ratio.lower == (low / (1 - low) if low < 1 else math.inf)
+        assert ratio.upper == (math.inf if high >= 1 else high / (1 - high))
+    q = rng.random(500)
+    assert np.array_equal(special.ndtri(q), scipy_stats.norm.ppf(q)) and stats.normal_quantile(0.975) == scipy_stats.norm.ppf(0.975)
+    assert stats.power_prop_test(50, 0.3, 0.5) == scipy_stats.norm.cdf(
+        (math.sqrt(50) * 0.2 - scipy_stats.norm.ppf(0.975) * math.sqrt(0.8 * 1.2 / 2)) / math.sqrt(0.3 * 0.7 + 0.5 * 0.5))
+    x, df = rng.random(500) * 80, rng.integers(1, 200, 500)
+    assert np.array_equal(special.chdtrc(df, x), scipy_stats.chi2.sf(x, df))
+    e = np.array([0.5, 3.0, 40.0, 900.0])
+    low, high = stats.funnel_limits(100.0, e * 10, 0.998, per=1000.0)
+    assert np.all(np.isfinite(low)) and np.all(high > low)
+
+
+def test_the_first_page_does_not_import_scipy_stats():
+    """A fresh process's first page (the Overview) needs no scipy.stats: its import is most of what a
+    restart would otherwise add before the first page."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    project = Path(__file__).resolve().parent.parent
+    script = ("import sys; from streamlit.testing.v1 import AppTest; "
+              f"at = AppTest.from_file({str(project / 'app.py')!r}, default_timeout=120).run(); "
+              "assert not at.exception, at.exception; print('scipy.stats' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", script], cwd=project, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "False"
