@@ -35,8 +35,14 @@ def delivery(query: Query, params: dict, protected: bool, k: int) -> dict[str, s
 
 def delivery_caption(shown: dict) -> str:
     """Under the sessions tile: the share of planned sessions delivered, rescheduled and cancelled."""
-    return (f"{metrics.fmt('sessions_delivered_share', shown['delivered_share'])} of planned sessions · "
-            f"{shown['rescheduled']} rescheduled · {shown['cancelled']} cancelled")
+    share = shown["delivered_share"]
+    if shown["planned"] == "0":
+        lead = "no sessions planned"
+    elif share is None:  # hidden from a protected viewer: with the counts beside it, it would give one back
+        lead = "share of planned sessions not shown (it would give back a count under the small-number limit)"
+    else:
+        lead = f"{metrics.fmt('sessions_delivered_share', share)} of planned sessions"
+    return f"{lead} · {shown['rescheduled']} rescheduled · {shown['cancelled']} cancelled"
 
 
 def roles_caption(shown: dict) -> str:

@@ -211,3 +211,16 @@ def test_gpp_page(monkeypatch, raw):
     (safety,) = [d.value for d in at.dataframe if "Ratio, during" in d.value.columns]
     assert len(safety) == services["prison_id"].nunique()
     assert len(plotly_figures(at)) == 2
+
+
+def test_the_delivery_caption_says_why_a_share_is_missing():
+    """Under Workshops delivered: the share of planned sessions, or in words why there is none, never a
+    bare dash ("– of planned sessions" read as a figure)."""
+    from dashboard import summary
+
+    shown = {"planned": "70", "rescheduled": "<5", "cancelled": "<5"}
+    assert summary.delivery_caption(shown | {"delivered_share": 0.5}).startswith("50% of planned sessions · <5 rescheduled")
+    hidden = summary.delivery_caption(shown | {"delivered_share": None})
+    assert hidden.startswith("share of planned sessions not shown") and "–" not in hidden
+    assert summary.delivery_caption({"planned": "0", "rescheduled": "0", "cancelled": "0", "delivered_share": None}) == (
+        "no sessions planned · 0 rescheduled · 0 cancelled")
