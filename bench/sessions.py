@@ -191,7 +191,8 @@ def measure(server_url: str, sessions: int, seconds: float, think: float, views:
 
 def main(argv: list[str] | None = None) -> None:
     from dashboard.database import configured_data_dir
-    from tests.e2e.balancer import balanced, healthy
+    from tests.e2e.balancer import balanced
+    from tests.e2e.conftest import healthy
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=None, help="extracts folder (default: the configured one, else the bundled sample)")

@@ -9,31 +9,19 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.e2e.conftest import PROJECT, free_port
+from tests.e2e.conftest import PROJECT, free_port, healthy
 
 TEMPLATE = PROJECT / "deploy" / "nginx" / "dashboard.conf.template"
 SERVE = PROJECT / "deploy" / "serve.sh"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 REPLICA_HEADER = "x-dashboard-replica"  # the replica that answered, named by the balancer on every response
 COOKIE = "dashboard_replica"  # the balancer's own cookie: the key that keeps a browser on its replica
-
-
-def healthy(url: str, timeout: float = 300) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"{url} did not become healthy within {timeout:.0f} s")
 
 
 def render_balancer(listen: str, replicas: list[str]) -> str:

@@ -37,6 +37,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def healthy(url: str, timeout: float = 300) -> None:
+    """Wait until the server at `url` answers its health check."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer /_stcore/health within {timeout:.0f} s")
+
+
 def start_server(env: dict, prefix: tuple[str, ...] = (), timeout: float = 300, port: int | None = None,
                  options: tuple[str, ...] = (), script: Path = PROJECT / "app.py") -> tuple[subprocess.Popen, str]:
     """Start `streamlit run app.py` (or another `script`, with the project's server settings; after
@@ -48,15 +60,12 @@ def start_server(env: dict, prefix: tuple[str, ...] = (), timeout: float = 300, 
         cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                return process, url
-        except OSError:
-            time.sleep(0.3)
-    process.kill()
-    raise RuntimeError(f"the app did not answer /_stcore/health within {timeout:.0f} s")
+    try:
+        healthy(url, timeout)
+    except RuntimeError:
+        process.kill()
+        raise
+    return process, url
 
 
 @pytest.fixture(scope="session")
