@@ -28,6 +28,10 @@ _URL_WINGS = "_wings_from_url"
 # single-value slider), and that value must stay the same all session or the widget resets.
 _INITIAL_PERIOD = "_initial_period"
 CURRENT = "_current_filters"
+# Streamlit forgets a widget's value after a run that did not draw it: a run cut short on a busy
+# server, before the sidebar. The next page's link need not carry the filters yet (a navigation's
+# link is the new page's), so the choice is kept for the whole session instead.
+KEEP = "session"
 
 
 @dataclass(frozen=True)
@@ -149,11 +153,6 @@ def sidebar_filters(applies: bool = True) -> Filters | None:
         ignored = _seed_from_url(prisons, months)
         st.session_state[_SEEDED] = True
         refuse_link_values(ignored)
-    elif any(key not in st.session_state for key in ("f_programme", "f_prisons")):
-        # Streamlit drops a widget's state after a run that did not draw it (one cut short on a busy
-        # server): the link still says what the reader chose, so take it from there again rather than
-        # write an empty choice back into the link.
-        _seed_from_url(prisons, months)
     _open_on_own_prisons(prisons)
 
     sidebar = st.sidebar
@@ -162,7 +161,7 @@ def sidebar_filters(applies: bool = True) -> Filters | None:
         sidebar.info("**These filters do not apply to this page**: it shows what its own controls choose. They are "
                      "kept for the other pages.", icon=":material/filter_alt_off:")
     programme = sidebar.selectbox(
-        "Programme", list(PROGRAMMES), format_func=PROGRAMMES.get, key="f_programme",
+        "Programme", list(PROGRAMMES), format_func=PROGRAMMES.get, key="f_programme", persist_state=KEEP,
         help="Narrows the prisons to those where the programme ran (according to the extracts).",
     )
     in_programme = {
@@ -173,7 +172,7 @@ def sidebar_filters(applies: bool = True) -> Filters | None:
     names = dict(zip(in_programme["prison_id"], in_programme["name"]))
     st.session_state["f_prisons"] = [p for p in st.session_state.get("f_prisons", []) if p in names]
     chosen_prisons = sidebar.multiselect(
-        "Prisons", list(names), format_func=lambda p: f"{names[p]} ({p})", key="f_prisons",
+        "Prisons", list(names), format_func=lambda p: f"{names[p]} ({p})", key="f_prisons", persist_state=KEEP,
         placeholder=f"All {len(names)} prisons",
     )
     prison_ids = tuple(chosen_prisons) or tuple(names)
@@ -184,7 +183,7 @@ def sidebar_filters(applies: bool = True) -> Filters | None:
     st.session_state["f_wings"] = [w for w in st.session_state.get("f_wings", []) if w in wing_options]
     if wing_options:
         chosen_wings = sidebar.multiselect(
-            "Wings", wing_options, key="f_wings", placeholder="All wings",
+            "Wings", wing_options, key="f_wings", persist_state=KEEP, placeholder="All wings",
             format_func=lambda w: f"{w} · {int(wings.set_index('wing_id').at[w, 'cohorts'])} cohorts",
             help="With no wing chosen, incidents off the wings count too.",
         )
@@ -194,7 +193,7 @@ def sidebar_filters(applies: bool = True) -> Filters | None:
                                          else "no wing detail for your role at the chosen prisons."))
     _fit_period_to(months)
     first, last = sidebar.select_slider(
-        "Period", options=months, key="f_period", format_func=month_label,
+        "Period", options=months, key="f_period", persist_state=KEEP, format_func=month_label,
         value=st.session_state.setdefault(_INITIAL_PERIOD, (months[0], months[-1])),
         help="Cohorts count when they started in the period; incidents when they occurred in it.",
     )

@@ -125,6 +125,40 @@ def test_changing_a_filter_updates_the_url_and_survives_page_changes(monkeypatch
     assert metric(at, "Wings") == "1"
 
 
+def test_filters_survive_a_run_cut_short_before_the_sidebar(monkeypatch, raw):
+    """On a busy server a rerun can cut a run short before the sidebar is drawn; Streamlit then drops
+    the state of every widget that run did not draw. The next page's link may not carry the filters
+    yet (a navigation's link is the new page's), so they must come from the session, not the link."""
+    from types import SimpleNamespace
+
+    from streamlit.runtime.state import session_state as streamlit_session_state
+    from streamlit.testing.v1.element_tree import ElementTree
+
+    at = start(monkeypatch, query_params={"from": "2019-01", "to": "2020-12"})
+    at.selectbox(key="view_as").set_value("governor:PVI")  # a governor opens on her own prison
+    rerun(at)
+    wing = sorted(raw("wings").query("prison_id == 'PVI'")["wing_id"])[0]
+    at.multiselect(key="f_wings").set_value([wing])
+    rerun(at)
+    # what Streamlit does at the end of a run that drew no widget (the run context is all it reads)
+    cut_short = SimpleNamespace(page_script_hash="", fragment_ids_this_run=None)
+    with monkeypatch.context() as patched:
+        patched.setattr(streamlit_session_state, "get_script_run_ctx", lambda: cut_short)
+        at.session_state._state._state._remove_stale_widgets(frozenset())
+    # and the browser, whose page that run emptied, sends no widget values with the next request
+    at._tree = ElementTree()
+    at._tree._runner = at
+    for key in list(at.query_params):
+        del at.query_params[key]
+    at = open_page(at, "app_pages/good_prison_project.py")
+    assert at.selectbox(key="view_as").value == "governor:PVI"  # development mode's role switcher too
+    assert at.multiselect(key="f_prisons").value == ["PVI"]
+    assert at.multiselect(key="f_wings").value == [wing]
+    assert [m.isoformat() for m in at.select_slider(key="f_period").value] == ["2019-01-01", "2020-12-01"]
+    assert at.query_params["prison"] == "PVI" and at.query_params["wing"] == wing
+    assert not [w for w in warnings_shown(at) if "Session State" in w]  # Streamlit's "value set twice"
+
+
 def test_link_values_that_match_nothing_are_ignored(monkeypatch):
     at = start(monkeypatch, query_params={"prison": ["WSI", "ZZZ"], "programme": "bogus", "from": "1999-01"})
     assert at.multiselect(key="f_prisons").value == ["WSI"]
