@@ -123,13 +123,4 @@ def show_survey_outcomes():
         st.caption("All pre and post answers of these cohorts, paired or not.")
 
 
-# Only the open tab is computed (each is a few queries at national scale); the choice is kept in
-# the URL as ?tab=…
-TABS = ["Delivery", "Attendance", "Survey outcomes"]
-if "tab" not in st.session_state and st.query_params.get("tab", TABS[0]) not in TABS:
-    filters.refuse_link_values([f"tab={st.query_params['tab']}"])
-tabs = st.tabs(TABS, key="tab", bind="query-params")
-for tab, show in zip(tabs, (show_delivery, show_attendance, show_survey_outcomes)):
-    if tab.open:
-        with tab:
-            show()
+filters.page_tabs({"Delivery": show_delivery, "Attendance": show_attendance, "Survey outcomes": show_survey_outcomes}, "tab")

@@ -274,6 +274,19 @@ def page_choice(label: str, options: list, key: str, default, format_func=str, h
     return value
 
 
+def page_tabs(sections: dict, key: str) -> None:
+    """A page's sections as tabs, only the open one drawn and computed: each is a few queries at
+    national scale, and what is not drawn costs a shared link nothing before its first chart. The open
+    tab is kept in the link as ?`key`=label; a label the page does not have is refused with a message."""
+    labels = list(sections)
+    if key not in st.session_state and st.query_params.get(key, labels[0]) not in labels:
+        refuse_link_values([f"{key}={st.query_params[key]}"])
+    for tab, show in zip(st.tabs(labels, key=key, bind="query-params"), sections.values()):
+        if tab.open:
+            with tab:
+                show()
+
+
 def one_prison(current: Filters, prisons: pd.DataFrame, allowed=lambda prison_id: True) -> str:
     """The prison a single-prison page shows: the one chosen in the sidebar, or one picked here
     among those `allowed` (picking it here sets the sidebar filter, so every page follows)."""

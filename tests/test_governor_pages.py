@@ -8,11 +8,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.apptest import figures_titled, open_page, plotly_figures, rendered, rerun, start, trace_values
+from tests.apptest import figures_titled, open_page, plotly_figures, rendered, rerun, start, trace_values, warnings_shown
 from tests.independent import published_figures
 
 WING_TRENDS = "app_pages/wing_trends.py"
 COMPARISON = "app_pages/prison_comparison.py"
+
+
+def open_section(at, label: str):
+    """Open a tab of Wing trends, as a click on it does."""
+    at.session_state["section"] = label
+    return rerun(at)
 
 
 def table_with(at, column):
@@ -24,14 +30,17 @@ def test_wing_trends_for_a_prison_from_the_url(monkeypatch, raw):
     at = start(monkeypatch, query_params={"prison": "PVI", "measure": "self_harm"})
     at = open_page(at, WING_TRENDS)
     assert at.selectbox(key="measure").value == "self_harm"
+    assert not at.dataframe or not any("SPC signal" in d.value.columns for d in at.dataframe)  # only the open tab is drawn
+    open_section(at, "Wings at a glance")
     wings = table_with(at, "SPC signal").set_index("Wing")
     incidents = raw("incidents").query("prison_id == 'PVI' and incident_type == 'self_harm' and wing_id == 'PVI-A'")
     recent = incidents[pd.to_datetime(incidents["occurred_on"]) >= "2024-01-01"]
     assert wings.loc["A Wing", "Incidents, last 12 months"] == len(recent)
     assert len(wings) == int((raw("wings")["prison_id"] == "PVI").sum())
 
-    heatmap, spc = figures_titled(at, "Monthly rate by wing"), spc_figure(at)
+    heatmap = figures_titled(at, "Monthly rate by wing")
     assert heatmap["data"][0]["type"] == "heatmap"
+    spc = spc_figure(open_section(at, "Statistical process control"))
     chosen = at.selectbox(key="spc_wing").value  # read by the queries below  # noqa: F841
     population = raw("wing_population").query("wing_id == @chosen")
     counts = raw("incidents").query("wing_id == @chosen and incident_type == 'self_harm'")
@@ -40,6 +49,15 @@ def test_wing_trends_for_a_prison_from_the_url(monkeypatch, raw):
     (mean_trace,) = [t for t in spc["data"] if t.get("name") == "Mean"]
     assert trace_values(mean_trace["y"])[0] == pytest.approx(sum(rates) / len(rates))
     assert any(t.get("name") == "Workshop delivered" for t in spc["data"])
+
+
+def test_wing_trends_opens_the_section_a_link_names_and_refuses_one_it_does_not_have(monkeypatch):
+    at = open_page(start(monkeypatch, query_params={"prison": "WSI", "section": "Statistical process control"}), WING_TRENDS)
+    assert [s.value for s in at.subheader] == ["Is it more than noise? Statistical process control"]
+    assert spc_figure(at)
+    at = open_page(start(monkeypatch, query_params={"prison": "WSI", "section": "[x](https://example.org)"}), WING_TRENDS)
+    assert any("section=[x](https://example.org)" in w for w in warnings_shown(at))
+    assert figures_titled(at, "Each cohort's ratio of changes")  # the first tab instead
 
 
 def spc_figure(at) -> dict:
@@ -72,6 +90,8 @@ def test_wing_trends_before_and_after_and_rebase(monkeypatch):
     at.selectbox(key="window").set_value(3)
     rerun(at)
     assert at.query_params["window"] == "3"
+    open_section(at, "Statistical process control")
+    assert at.query_params["window"] == "3"  # another tab's choice stays in the link
     rebase_at = at.selectbox(key="rebase").options[1:][48]  # a month in the middle of the period
     at.selectbox(key="rebase").set_value(rebase_at)
     rerun(at)
@@ -159,11 +179,11 @@ def test_wing_trends_on_a_short_period_and_one_wing_shows_only_that_view(monkeyp
     wings treated outside the view."""
     at = start(monkeypatch, query_params={"prison": "WSI", "wing": "WSI-F", "from": "2019-01", "to": "2020-12"})
     at = open_page(at, WING_TRENDS)
-    spc = spc_figure(at)
+    spc = spc_figure(open_section(at, "Statistical process control"))
     (markers,) = [t for t in spc["data"] if t.get("name") == "Workshop delivered"]
     shown = pd.to_datetime(markers["x"])
     assert len(shown) and shown.min() >= pd.Timestamp("2019-01-01") and shown.max() < pd.Timestamp("2021-01-01")
-    table = table_with(at, "Ratio of changes")
+    table = table_with(open_section(at, "The programme's effect"), "Ratio of changes")
     assert table["Cohort"].str.contains(" · F Wing · ").all()
     assert pd.to_datetime(table["First workshop"]).between("2019-01-01", "2020-12-31").all()
     cohorts, workshops = raw("cohorts"), raw("workshops").query("status == 'delivered'")
