@@ -16,8 +16,8 @@ COMPARISON = "app_pages/prison_comparison.py"
 
 
 def open_section(at, label: str):
-    """Open a tab of Wing trends, as a click on it does."""
-    at.session_state["section"] = label
+    """Open a tab of Wing trends, as a click on it does: it chooses the tab and writes it into the link."""
+    at.session_state["section"] = at.query_params["section"] = label
     return rerun(at)
 
 
@@ -30,8 +30,7 @@ def test_wing_trends_for_a_prison_from_the_url(monkeypatch, raw):
     at = start(monkeypatch, query_params={"prison": "PVI", "measure": "self_harm"})
     at = open_page(at, WING_TRENDS)
     assert at.selectbox(key="measure").value == "self_harm"
-    assert not at.dataframe or not any("SPC signal" in d.value.columns for d in at.dataframe)  # only the open tab is drawn
-    open_section(at, "Wings at a glance")
+    assert not [f for f in plotly_figures(at) if "ratio of changes" in f["layout"]["title"]["text"]]  # only the open tab is drawn
     wings = table_with(at, "SPC signal").set_index("Wing")
     incidents = raw("incidents").query("prison_id == 'PVI' and incident_type == 'self_harm' and wing_id == 'PVI-A'")
     recent = incidents[pd.to_datetime(incidents["occurred_on"]) >= "2024-01-01"]
@@ -57,7 +56,7 @@ def test_wing_trends_opens_the_section_a_link_names_and_refuses_one_it_does_not_
     assert spc_figure(at)
     at = open_page(start(monkeypatch, query_params={"prison": "WSI", "section": "[x](https://example.org)"}), WING_TRENDS)
     assert any("section=[x](https://example.org)" in w for w in warnings_shown(at))
-    assert figures_titled(at, "Each cohort's ratio of changes")  # the first tab instead
+    assert figures_titled(at, "Monthly rate by wing")  # the first tab instead
 
 
 def spc_figure(at) -> dict:
@@ -66,7 +65,7 @@ def spc_figure(at) -> dict:
 
 
 def test_wing_trends_before_and_after_and_rebase(monkeypatch):
-    at = start(monkeypatch, query_params={"prison": "WSI"})
+    at = start(monkeypatch, query_params={"prison": "WSI", "section": "The programme's effect"})
     at = open_page(at, WING_TRENDS)
     table = table_with(at, "Ratio of changes")
     assert len(table) == table["Cohort"].nunique() > 5
@@ -211,7 +210,7 @@ def test_a_governor_overview_answers_whether_the_programme_helped_as_wing_trends
     assert any(s.value == "Did The Conversation help on its wings?" for s in at.subheader)
     overview_answer = next(m.value for m in at.markdown if "cohorts compared" in m.value)
     overview_pooled = trace_values(figures_titled(at, "Each cohort's ratio of changes")["data"][1]["x"])[0]
-    at = open_page(at, WING_TRENDS)
+    at = open_section(open_page(at, WING_TRENDS), "The programme's effect")
     trends_answer = next(m.value for m in at.markdown if "cohorts compared" in m.value)
     assert trace_values(figures_titled(at, "Each cohort's ratio of changes")["data"][1]["x"])[0] == pytest.approx(overview_pooled)
     assert overview_answer.split(" (")[0] == trends_answer.split(" (")[0]
