@@ -134,12 +134,13 @@ def task_pages(data_dir: str, runs: int) -> dict:
     warm.run()  # load the data once: later sessions share it, as on a server
     results = {}
     for page in PAGES:
-        script, _, tab = page.partition("?tab=")
+        script, _, tab = page.partition("?")
         times = []
         for i in range(runs):
             at = AppTest.from_file(str(PROJECT / "app.py"), default_timeout=600)
-            if tab:
-                at.query_params["tab"] = tab
+            if tab:  # key=label
+                key, _, label = tab.partition("=")
+                at.query_params[key] = label
             at.query_params["prison"] = prisons[i % min(len(prisons), 5)] if i % 3 else []
             at.query_params["from"] = f"{2016 + i % 5}-{1 + i % 12:02d}"
             at.query_params["measure"] = ["all_assaults", "self_harm", "use_of_force", "serious_assaults"][i % 4]
@@ -240,8 +241,9 @@ def task_served(data_dir: str, runs: int) -> dict:
         times = {page: [] for page in PAGES}
         for i in range(-1, runs):  # the first session (-1) loads the extracts and is not counted
             for page in PAGES:  # a session per page view, so a tab is read from its link like a shared URL
-                path, _, tab = PAGES[page].partition("?tab=")
-                link = links[max(i, 0)] + (f"&tab={quote(tab)}" if tab else "")
+                path, _, tab = PAGES[page].partition("?")
+                key, _, label = tab.partition("=")
+                link = links[max(i, 0)] + (f"&{key}={quote(label)}" if tab else "")
                 async with connect(url, open_timeout=900) as ws:
                     await view(ws, link, "")
                     seconds = await view(ws, link, path)

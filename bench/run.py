@@ -32,16 +32,20 @@ SCALES = {  # name: generator settings (comparison prisons, volume, prisons runn
     "national": {"n_comparison_prisons": 115, "volume": 8.0, "conversation_prisons": 100},
 }
 TASKS = ("load", "cold_start", "restart", "queries", "pages", "served", "pandas", "browser")
-# Each measured page script and its URL path and query, from the page table; a Cohorts tab is its
-# own render (only the open tab is computed). The Import page reads no extracts until a file arrives.
-COHORT_TABS = ("Attendance", "Survey outcomes")
+# Each measured page script and its URL path and query, from the page table; a tab after a page's first
+# is its own render (only the open tab is computed), keyed by the link's ?key=label. The Import page
+# reads no extracts until a file arrives.
+LATER_TABS = {  # url path: the link key that opens a tab, and the tabs after the first
+    "cohorts": ("tab", ("Attendance", "Survey outcomes")),
+    "wing-trends": ("section", ("The programme's effect", "Statistical process control")),
+}
 NOT_MEASURED = {"import", "methods", "accessibility"}  # forms and fixed text: no figures to time
 PAGES: dict[str, str] = {}
 for _page in PAGE_TABLE:
     if _page.url_path not in NOT_MEASURED:
         PAGES[_page.script] = _page.url_path
-        if _page.url_path == "cohorts":
-            PAGES |= {f"{_page.script}?tab={tab}": f"{_page.url_path}?tab={tab}" for tab in COHORT_TABS}
+        _key, _tabs = LATER_TABS.get(_page.url_path, ("", ()))
+        PAGES |= {f"{_page.script}?{_key}={tab}": f"{_page.url_path}?{_key}={tab}" for tab in _tabs}
 
 
 def percentile(values: list[float], p: float) -> float:

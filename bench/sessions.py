@@ -39,7 +39,9 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
+from bench.run import LATER_TABS
 from tests.e2e.conftest import PAGES as E2E_PAGES
 from tests.e2e.conftest import start_server
 
@@ -110,8 +112,16 @@ async def reader(server_url: str, seed: int, deadline: float, think: float, view
             for page in pages:
                 if time.monotonic() >= deadline:
                     break
-                times.setdefault(replica, []).append(await view(ws, link, page))
+                times.setdefault(replica, []).append(await view(ws, link + open_tab(page, rng), page))
                 await asyncio.sleep(think * rng.uniform(0.5, 1.5))
+
+
+def open_tab(page: str, rng: random.Random) -> str:
+    """On a page drawn in tabs, a reader opens any of them (only the open one is computed): the link's
+    addition that opens it, empty for the first tab or a page without tabs."""
+    key, later = LATER_TABS.get(page, ("", ()))
+    tab = rng.choice([None, *later])
+    return f"&{key}={quote(tab)}" if tab else ""
 
 
 def links_for(data_dir: Path, count: int = 40, seed: int = 7) -> list[str]:

@@ -28,9 +28,9 @@ _URL_WINGS = "_wings_from_url"
 # single-value slider), and that value must stay the same all session or the widget resets.
 _INITIAL_PERIOD = "_initial_period"
 CURRENT = "_current_filters"
-# Streamlit forgets a widget's value after a run that did not draw it: a run cut short on a busy
-# server, before the sidebar. The next page's link need not carry the filters yet (a navigation's
-# link is the new page's), so the choice is kept for the whole session instead.
+# Streamlit forgets a widget's value after any run that ends without drawing it: one stopped or failed
+# before the sidebar (while extracts are being replaced, say). The next page's link need not carry the
+# filters (a navigation's link is the new page's), so the choice is kept for the whole session instead.
 KEEP = "session"
 
 
@@ -281,8 +281,9 @@ def page_tabs(sections: dict, key: str) -> None:
     labels = list(sections)
     if key not in st.session_state and st.query_params.get(key, labels[0]) not in labels:
         refuse_link_values([f"{key}={st.query_params[key]}"])
-    for tab, show in zip(st.tabs(labels, key=key, bind="query-params"), sections.values()):
+    for tab, (label, show) in zip(st.tabs(labels, key=key, bind="query-params"), sections.items()):
         if tab.open:
+            ui.note_open_tab(key, label)
             with tab:
                 show()
 

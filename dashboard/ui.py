@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import time
 from datetime import date
 
@@ -308,6 +309,14 @@ MISSING = metrics.MISSING  # what a table shows where no figure exists (a Note c
 _PAGE_TABLES, _PAGE_FIGURES, _PAGE_QUERIES, _UNREGISTERED = "_page_tables", "_page_figures", "_page_queries", "_unregistered_columns"
 _PAGE_CHOICES = "_page_choices"  # the page's own controls this run (for the audit trail's page view)
 _PAGE_CHARTS = "_page_charts"  # how many charts of each name this run has drawn (their tables' expander keys)
+_PAGE_TAB = "_page_tab"  # the open tab of a page drawn in lazy tabs: its data download holds that tab's tables
+
+
+def note_open_tab(key: str, label: str) -> None:
+    """The tab a page drew (only the open one is drawn): in the audit trail's page view, and in the name
+    and README of the page's data download, which holds that tab's tables."""
+    note_choice(key, label)
+    st.session_state[_PAGE_TAB] = label
 
 
 def note_choice(key: str, value) -> None:
@@ -382,7 +391,7 @@ def metric(key: str, value: str, container=None, **options) -> None:
 
 
 def start_page_record() -> None:
-    for name in (_PAGE_TABLES, _PAGE_FIGURES, _PAGE_QUERIES, _UNREGISTERED, _PAGE_CHOICES, _PAGE_CHARTS):
+    for name in (_PAGE_TABLES, _PAGE_FIGURES, _PAGE_QUERIES, _UNREGISTERED, _PAGE_CHOICES, _PAGE_CHARTS, _PAGE_TAB):
         st.session_state.pop(name, None)
 
 
@@ -407,7 +416,10 @@ def page_footer(page_title: str) -> None:
         with box:  # one code element: the SQL as it is
             st.code("\n\n".join(f"-- == {name} ==\n{query_sql(name)}" for name in queries), language="sql")
     if st.session_state.get(_PAGE_TABLES):
-        slug = page_title.lower().replace(" ", "_")
-        st.download_button("Download this page's data (ZIP of CSVs with a README)",
-                           audited(lambda: page_data_zip(page_title), file=f"{slug}_data.zip"),
+        tab = st.session_state.get(_PAGE_TAB)
+        title = f"{page_title}: {tab}" if tab else page_title
+        slug = re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_")
+        st.download_button("Download this page's data (ZIP of CSVs with a README)" if not tab
+                           else f"Download this tab's data, {tab} (ZIP of CSVs with a README)",
+                           audited(lambda: page_data_zip(title), file=f"{slug}_data.zip"),
                            file_name=f"{slug}_data.zip", mime="application/zip", key="_page_data_zip", on_click="ignore")

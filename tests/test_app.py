@@ -125,10 +125,10 @@ def test_changing_a_filter_updates_the_url_and_survives_page_changes(monkeypatch
     assert metric(at, "Wings") == "1"
 
 
-def test_filters_survive_a_run_cut_short_before_the_sidebar(monkeypatch, raw):
-    """On a busy server a rerun can cut a run short before the sidebar is drawn; Streamlit then drops
-    the state of every widget that run did not draw. The next page's link may not carry the filters
-    yet (a navigation's link is the new page's), so they must come from the session, not the link."""
+def test_filters_survive_a_run_that_ends_before_the_sidebar(monkeypatch, raw):
+    """Streamlit forgets every widget a finished run did not draw: a run stopped or failed before the
+    sidebar (while extracts are replaced, say). The next page's link need not carry the filters (a
+    navigation's link is the new page's), so they must come from the session, not the link."""
     from types import SimpleNamespace
 
     from streamlit.runtime.state import session_state as streamlit_session_state
@@ -141,9 +141,9 @@ def test_filters_survive_a_run_cut_short_before_the_sidebar(monkeypatch, raw):
     at.multiselect(key="f_wings").set_value([wing])
     rerun(at)
     # what Streamlit does at the end of a run that drew no widget (the run context is all it reads)
-    cut_short = SimpleNamespace(page_script_hash="", fragment_ids_this_run=None)
+    ended_early = SimpleNamespace(page_script_hash="", fragment_ids_this_run=None)
     with monkeypatch.context() as patched:
-        patched.setattr(streamlit_session_state, "get_script_run_ctx", lambda: cut_short)
+        patched.setattr(streamlit_session_state, "get_script_run_ctx", lambda: ended_early)
         at.session_state._state._state._remove_stale_widgets(frozenset())
     # and the browser, whose page that run emptied, sends no widget values with the next request
     at._tree = ElementTree()

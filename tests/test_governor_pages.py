@@ -1,6 +1,7 @@
 """The governors' pages as a user meets them: they run, and their figures match pandas."""
 
 
+import json
 import math
 import re
 
@@ -57,6 +58,18 @@ def test_wing_trends_opens_the_section_a_link_names_and_refuses_one_it_does_not_
     at = open_page(start(monkeypatch, query_params={"prison": "WSI", "section": "[x](https://example.org)"}), WING_TRENDS)
     assert any("section=[x](https://example.org)" in w for w in warnings_shown(at))
     assert figures_titled(at, "Monthly rate by wing")  # the first tab instead
+
+
+def test_the_open_tab_is_in_the_audit_trail_and_names_the_data_download(monkeypatch, tmp_path):
+    """Only the open tab is drawn, so its tables are what the page's download holds: the button says so."""
+    path = tmp_path / "audit.jsonl"
+    monkeypatch.setenv("PRISON_DASHBOARD_AUDIT", str(path))
+    at = open_section(open_page(start(monkeypatch, query_params={"prison": "WSI"}), WING_TRENDS), "Statistical process control")
+    views = [json.loads(line) for line in path.read_text().splitlines() if json.loads(line)["event"] == "page_view"]
+    assert views[-1]["page"] == "wing-trends" and views[-1]["filters"]["section"] == "Statistical process control"
+    assert views[-2]["filters"]["section"] == "Wings at a glance"
+    labels = [button.proto.label for button in at.get("download_button")]
+    assert "Download this tab's data, Statistical process control (ZIP of CSVs with a README)" in labels
 
 
 def spc_figure(at) -> dict:
