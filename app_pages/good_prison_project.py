@@ -24,38 +24,41 @@ sites = ui.query("programme_sites")
 periods = analysis.coordinator_periods(sites)
 st.caption(analysis.coordinator_sentence(sites))
 
-# --- Services and gaps ------------------------------------------------------------------------
-st.subheader("Services mapped and gaps")
-st.markdown(analysis.services_sentence(services))
-by_category = analysis.services_table(services)
-ui.chart(charts.services_by_category(by_category), by_category, "services_by_category")
-groups = services.dropna(subset=["protected_characteristic"])
-if len(groups):
-    st.markdown("**Services for groups with protected characteristics** (available, and gaps where a need was found but nothing provided):")
-    ui.table(analysis.services_table(groups, by="protected_characteristic"), "services_by_group")
-ui.download_csv(services, "gpp_services.csv", "Download the service map (CSV)")
+def show_services():
+    st.subheader("Services mapped and gaps")
+    st.markdown(analysis.services_sentence(services))
+    by_category = analysis.services_table(services)
+    ui.chart(charts.services_by_category(by_category), by_category, "services_by_category")
+    groups = services.dropna(subset=["protected_characteristic"])
+    if len(groups):
+        st.markdown("**Services for groups with protected characteristics** (available, and gaps where a need was found but nothing provided):")
+        ui.table(analysis.services_table(groups, by="protected_characteristic"), "services_by_group")
+    ui.download_csv(services, "gpp_services.csv", "Download the service map (CSV)")
 
-# --- Referrals and events -------------------------------------------------------------------
-st.subheader("Referrals and their outcomes")
-referrals = ui.query("gpp_referrals_monthly") if db.report.tables["referrals"].available else pd.DataFrame()
-if referrals.empty:
-    st.info("No referrals in the extracts.")
-else:
+
+def show_referrals():
+    st.subheader("Referrals and their outcomes")
+    referrals = ui.query("gpp_referrals_monthly") if db.report.tables["referrals"].available else pd.DataFrame()
+    if referrals.empty:
+        st.info("No referrals in the extracts.")
+        return
     outcomes, sentence = analysis.referral_outcomes(referrals, k, protected)
     st.markdown(sentence)
     ui.table(outcomes, "referral_outcomes")
-if protected and not referrals.empty:
-    st.caption(f"Referrals by quarter are not shown to funders: quarters often hold fewer than {k} of an outcome.")
-elif not referrals.empty:
-    quarterly = analysis.referrals_by_quarter(referrals)
-    ui.chart(charts.referrals_by_quarter(quarterly, analysis.coordinator_span(periods)), quarterly, "referrals_by_quarter")
-    ui.download_csv(referrals, "gpp_referrals_monthly.csv", "Download referrals by month (CSV)")
+    if protected:
+        st.caption(f"Referrals by quarter are not shown to funders: quarters often hold fewer than {k} of an outcome.")
+    else:
+        quarterly = analysis.referrals_by_quarter(referrals)
+        ui.chart(charts.referrals_by_quarter(quarterly, analysis.coordinator_span(periods)), quarterly, "referrals_by_quarter")
+        ui.download_csv(referrals, "gpp_referrals_monthly.csv", "Download referrals by month (CSV)")
 
-st.subheader("Outside In and other events")
-events = ui.query("gpp_events") if db.report.tables["events"].available else pd.DataFrame()
-if events.empty:
-    st.info("No events in the extracts.")
-else:
+
+def show_events():
+    st.subheader("Outside In and other events")
+    events = ui.query("gpp_events") if db.report.tables["events"].available else pd.DataFrame()
+    if events.empty:
+        st.info("No events in the extracts.")
+        return
     totals = {}
     if protected:  # the headline totals are on screen, so hide down each column with secondary suppression
         for column in ("prisoners_attending", "staff_attending", "connections_made"):
@@ -66,31 +69,37 @@ else:
                 f"{totals['prisoners_attending']} prisoners, making {totals['connections_made']} connections.**")
     ui.table(analysis.events_table(events), "events")
 
-# --- Safety -------------------------------------------------------------------------------
-st.subheader("Safety before, during and after the coordinator period")
-if not ui.require_tables(db, "incidents", "wing_population"):
-    st.stop()
-measure = MEASURES[filters.page_choice("Measure", list(MEASURES), "measure", "self_harm", format_func=lambda k: MEASURES[k].label)]
-if not periods:
-    st.info("This comparison needs each prison's coordinator period from the `programme_sites` extract (a first and a "
-            "last day): the Data page says what was loaded.")
-    st.stop()
-counts = ui.query("prison_counts", **analysis.window_params(analysis.gpp_windows(periods)), **measure.params())
-# for a funder every rate and ratio is worked out from rounded counts, so none gives a count back
-safety = analysis.gpp_safety(counts, periods, count_as=(lambda n: disclosure.rounded(n, k)) if protected else None)
-if safety.empty:
-    st.info("No Good Prison Project prison in the extracts.")
-    st.stop()
-if protected:
-    for column in [c for c in safety.columns if c.endswith("_incidents")]:
-        safety[column] = disclosure.protect_column(safety[column], threshold=k)[0]
-unit = f"{measure.label.lower()} per 1,000 prisoners per year"
-st.markdown(
-    f"Each prison's rate ({unit}) in the 12 months before the coordinator arrived (as far as the data go back), during the "
-    "period, and the 12 months after, against prisons of the same type that ran neither programme. A ratio of changes below "
-    "1 means the rate fell more (or rose less) than in the comparison prisons. Not randomised; the prisons chose to take part."
-)
-ui.table(analysis.gpp_safety_table(safety), "safety_before_during_after")
-if (note := analysis.gpp_sources_note(safety)):
-    st.caption(note)
-ui.download_csv(analysis.gpp_safety_download(safety), f"gpp_safety_{measure.key}.csv", "Download with counts and prisoner-years (CSV)")
+
+def show_safety():
+    st.subheader("Safety before, during and after the coordinator period")
+    if not ui.require_tables(db, "incidents", "wing_population"):
+        return
+    measure = MEASURES[filters.page_choice("Measure", list(MEASURES), "measure", "self_harm", format_func=lambda k: MEASURES[k].label)]
+    if not periods:
+        st.info("This comparison needs each prison's coordinator period from the `programme_sites` extract (a first and a "
+                "last day): the Data page says what was loaded.")
+        return
+    counts = ui.query("prison_counts", **analysis.window_params(analysis.gpp_windows(periods)), **measure.params())
+    # for a funder every rate and ratio is worked out from rounded counts, so none gives a count back
+    safety = analysis.gpp_safety(counts, periods, count_as=(lambda n: disclosure.rounded(n, k)) if protected else None)
+    if safety.empty:
+        st.info("No Good Prison Project prison in the extracts.")
+        return
+    if protected:
+        for column in [c for c in safety.columns if c.endswith("_incidents")]:
+            safety[column] = disclosure.protect_column(safety[column], threshold=k)[0]
+    unit = f"{measure.label.lower()} per 1,000 prisoners per year"
+    st.markdown(
+        f"Each prison's rate ({unit}) in the 12 months before the coordinator arrived (as far as the data go back), during the "
+        "period, and the 12 months after, against prisons of the same type that ran neither programme. A ratio of changes below "
+        "1 means the rate fell more (or rose less) than in the comparison prisons. Not randomised; the prisons chose to take part."
+    )
+    ui.table(analysis.gpp_safety_table(safety), "safety_before_during_after")
+    if (note := analysis.gpp_sources_note(safety)):
+        st.caption(note)
+    ui.download_csv(analysis.gpp_safety_download(safety), f"gpp_safety_{measure.key}.csv", "Download with counts and prisoner-years (CSV)")
+
+
+# A tab for each part of the project, only the open one computed; the link keeps it as ?section=…
+filters.page_tabs({"Services and gaps": show_services, "Referrals": show_referrals, "Events": show_events,
+                   "Safety": show_safety}, "section")

@@ -38,6 +38,8 @@ TASKS = ("load", "cold_start", "restart", "queries", "pages", "served", "pandas"
 LATER_TABS = {  # url path: the link key that opens a tab, and the tabs after the first
     "cohorts": ("tab", ("Attendance", "Survey outcomes")),
     "wing-trends": ("section", ("The programme's effect", "Statistical process control")),
+    "prison-comparison": ("section", ("Programme prisons over time",)),
+    "good-prison-project": ("section", ("Referrals", "Events", "Safety")),
 }
 NOT_MEASURED = {"import", "methods", "accessibility"}  # forms and fixed text: no figures to time
 PAGES: dict[str, str] = {}

@@ -53,6 +53,13 @@ def open_page(at: AppTest, page: str) -> AppTest:
     return check(at.run())
 
 
+def open_section(at: AppTest, label: str) -> AppTest:
+    """Open a tab of a page drawn in tabs (`filters.page_tabs`, link key `section`), as a click on it
+    does: it chooses the tab and writes it into the link."""
+    at.session_state["section"] = at.query_params["section"] = label
+    return rerun(at)
+
+
 def rendered(markdown: str) -> str:
     """Markdown text as the reader sees it: outside values are written with character references
     and zero-width spaces (dashboard/text.py), which the browser shows as the plain characters."""

@@ -12,7 +12,7 @@ import pytest
 from dashboard import analysis, disclosure, funding, report
 from dashboard.access import ADMIN
 from dashboard.metrics import MEASURES
-from tests.apptest import figures_titled, metric, open_page, plotly_figures, rendered, start
+from tests.apptest import figures_titled, metric, open_page, open_section, plotly_figures, rendered, start
 from tests.independent import in_period, published_figures
 
 CAMPAIGN = "CAMP-2019-XMAS"
@@ -208,9 +208,10 @@ def test_gpp_page(monkeypatch, raw):
     at = open_page(start(monkeypatch), "app_pages/good_prison_project.py")
     services = raw("services")
     assert any(f"{len(services):,} services mapped" in m.value for m in at.markdown)
-    (safety,) = [d.value for d in at.dataframe if "Ratio, during" in d.value.columns]
+    assert [f["layout"]["title"]["text"] for f in plotly_figures(at)] == ["Provision and gaps by category, prison by prison"]  # open tab only
+    assert len(plotly_figures(open_section(at, "Referrals"))) == 1
+    (safety,) = [d.value for d in open_section(at, "Safety").dataframe if "Ratio, during" in d.value.columns]
     assert len(safety) == services["prison_id"].nunique()
-    assert len(plotly_figures(at)) == 2
 
 
 def test_the_delivery_caption_says_why_a_share_is_missing():

@@ -67,7 +67,7 @@ def test_the_good_prison_project_page_reads_its_dates_from_the_extract(monkeypat
     moved.loc[is_exeter, "started_on"] = dt.date(2018, 3, 5)
     moved.loc[is_exeter, "ended_on"] = dt.date(2019, 2, 20)
     write(sample_copy, moved)
-    at = open_page(start(monkeypatch, data_dir=sample_copy), GPP_PAGE)
+    at = open_page(start(monkeypatch, data_dir=sample_copy, query_params={"section": "Safety"}), GPP_PAGE)
     caption = " ".join(c.value for c in at.caption)
     assert "from March 2018 to February 2019" in caption and "from September 2016 to October 2017" in caption
     (safety,) = [d.value for d in at.dataframe if "Ratio, during" in d.value.columns]
@@ -77,7 +77,7 @@ def test_the_good_prison_project_page_reads_its_dates_from_the_extract(monkeypat
 
 def test_without_the_extract_the_page_says_what_the_comparison_needs(monkeypatch, sample_copy):
     (sample_copy / "programme_sites.parquet").unlink()
-    at = open_page(start(monkeypatch, data_dir=sample_copy), GPP_PAGE)
+    at = open_page(start(monkeypatch, data_dir=sample_copy, query_params={"section": "Safety"}), GPP_PAGE)
     assert any("programme_sites" in c.value for c in at.caption)
     assert any("coordinator period from the `programme_sites` extract" in i.value for i in at.info)
     assert not [d for d in at.dataframe if "Ratio, during" in d.value.columns]

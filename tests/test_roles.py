@@ -26,6 +26,8 @@ TITLES = {"": "Overview", "wing-trends": "Wing trends", "prison-comparison": "Pr
 PAGE_TABS = {  # a page's lazy tabs: the key that holds the open one, and its tabs
     "cohorts": ("tab", ["Delivery", "Attendance", "Survey outcomes"]),
     "wing-trends": ("section", ["Wings at a glance", "The programme's effect", "Statistical process control"]),
+    "prison-comparison": ("section", ["Against prisons of its kind", "Programme prisons over time"]),
+    "good-prison-project": ("section", ["Services and gaps", "Referrals", "Events", "Safety"]),
 }
 ROLES = {"admin": "admin", "governor": "governor:WSI", "sdm": "sdm:Priya S.", "funder": "funder"}
 K = disclosure.DEFAULT_THRESHOLD
