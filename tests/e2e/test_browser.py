@@ -186,14 +186,19 @@ def test_every_page_as_every_role_loads_and_draws(server, browser, role):
         context.close()
 
 
-def test_a_tab_is_drawn_when_opened_and_its_link_reopens_it(server, browser):
-    context, page = open_app(browser, f"{server}/cohorts?prison=PVI")
+@pytest.mark.parametrize("link, heading, tab, in_link, only_in_tab", [
+    ("cohorts?prison=PVI", "Cohorts of The Conversation", "Survey outcomes", "tab=Survey", "Largest paired change"),
+    ("wing-trends?prison=WSI", "Wing trends", "Statistical process control", "section=Statistical", "Is it more than noise?"),
+])
+def test_a_tab_is_drawn_when_opened_and_its_link_reopens_it(server, browser, link, heading, tab, in_link, only_in_tab):
+    context, page = open_app(browser, f"{server}/{link}")
     try:
-        page.get_by_role("heading", name="Cohorts of The Conversation", level=1).wait_for()
-        assert page.get_by_text("Largest paired change").count() == 0  # the survey tab is not computed yet
-        page.get_by_role("tab", name="Survey outcomes").click()
-        page.wait_for_function("() => location.search.includes('tab=Survey')", timeout=30_000)
-        page.get_by_text("Largest paired change").first.wait_for(timeout=30_000)
+        page.get_by_role("heading", name=heading, level=1).wait_for()
+        wait_for_idle(page)
+        assert page.get_by_text(only_in_tab).count() == 0  # the tab is not computed yet
+        page.get_by_role("tab", name=tab).click()
+        page.wait_for_function("wanted => location.search.includes(wanted)", arg=in_link, timeout=30_000)
+        page.get_by_text(only_in_tab).first.wait_for(timeout=30_000)
         wait_for_idle(page)
         assert page.locator("[data-testid=stException]").count() == 0
         shared = page.url
@@ -201,7 +206,7 @@ def test_a_tab_is_drawn_when_opened_and_its_link_reopens_it(server, browser):
         context.close()
     context, page = open_app(browser, shared)
     try:
-        page.get_by_text("Largest paired change").first.wait_for(timeout=30_000)
-        assert page.get_by_role("tab", name="Survey outcomes").get_attribute("aria-selected") == "true"
+        page.get_by_text(only_in_tab).first.wait_for(timeout=30_000)
+        assert page.get_by_role("tab", name=tab).get_attribute("aria-selected") == "true"
     finally:
         context.close()
