@@ -53,6 +53,25 @@ def open_page(at: AppTest, page: str) -> AppTest:
     return check(at.run())
 
 
+# Pages drawn in lazy tabs (filters.page_tabs): the link key that holds the open tab, and the tabs in order.
+PAGE_TABS = {
+    "app_pages/cohorts.py": ("tab", ["Delivery", "Attendance", "Survey outcomes"]),
+    "app_pages/wing_trends.py": ("section", ["Wings at a glance", "The programme's effect", "Statistical process control"]),
+    "app_pages/prison_comparison.py": ("section", ["Against prisons of its kind", "Programme prisons over time"]),
+    "app_pages/good_prison_project.py": ("section", ["Services and gaps", "Referrals", "Events", "Safety"]),
+}
+
+
+def each_tab(at: AppTest, page: str):
+    """The page just opened, then each of its later tabs in turn (a lazy tab is drawn only when
+    opened): (tab label or "", the AppTest drawn with it)."""
+    key, tabs = PAGE_TABS.get(page, ("", [""]))
+    yield tabs[0], at
+    for tab in tabs[1:]:
+        at.session_state[key] = tab
+        yield tab, rerun(at)
+
+
 def open_section(at: AppTest, label: str) -> AppTest:
     """Open a tab of a page drawn in tabs (`filters.page_tabs`, link key `section`), as a click on it
     does: it chooses the tab and writes it into the link."""

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from dashboard import disclosure
-from tests.apptest import APP, DEFAULT_PAGE, check, open_page, rerun, start, warnings_shown
+from tests.apptest import APP, DEFAULT_PAGE, check, each_tab, open_page, open_section, start, warnings_shown
 
 PAGE_FILES = {
     "": DEFAULT_PAGE,
@@ -23,12 +23,6 @@ PAGE_FILES = {
 TITLES = {"": "Overview", "wing-trends": "Wing trends", "prison-comparison": "Prison comparison",
           "cohorts": "Cohorts of The Conversation", "campaign": "Campaign impact",
           "good-prison-project": "Good Prison Project", "data": "Data"}
-PAGE_TABS = {  # a page's lazy tabs: the key that holds the open one, and its tabs
-    "cohorts": ("tab", ["Delivery", "Attendance", "Survey outcomes"]),
-    "wing-trends": ("section", ["Wings at a glance", "The programme's effect", "Statistical process control"]),
-    "prison-comparison": ("section", ["Against prisons of its kind", "Programme prisons over time"]),
-    "good-prison-project": ("section", ["Services and gaps", "Referrals", "Events", "Safety"]),
-}
 ROLES = {"admin": "admin", "governor": "governor:WSI", "sdm": "sdm:Priya S.", "funder": "funder"}
 K = disclosure.DEFAULT_THRESHOLD
 # Columns whose cells count people or incidents: a funder never sees 1 to K-1 in them.
@@ -90,11 +84,8 @@ def test_every_page_as_every_role(monkeypatch, role, ids):
             continue
         at = open_page(at, PAGE_FILES[path])
         assert TITLES[path] in [t.value for t in at.title], (role, path)
-        check_nothing_forbidden(at, role, path, ids)
-        key, tabs = PAGE_TABS.get(path, ("", []))
-        for tab in tabs[1:]:  # a lazy tab draws only when opened
-            at.session_state[key] = tab
-            check_nothing_forbidden(rerun(at), role, f"{path} ({tab})", ids)
+        for tab, drawn in each_tab(at, PAGE_FILES[path]):
+            check_nothing_forbidden(drawn, role, f"{path} ({tab})" if tab else path, ids)
 
 
 def check_nothing_forbidden(at, role: str, path: str, ids: dict) -> None:
@@ -129,9 +120,7 @@ def test_a_governor_sees_wing_detail_only_for_their_prison(monkeypatch, raw):
     assert "PVI-" not in json.dumps([json.loads(c.proto.spec) for c in at.get("plotly_chart")])
     at = open_page(as_role(monkeypatch, "governor"), PAGE_FILES["wing-trends"])  # no prison in the link: their own
     assert at.multiselect(key="f_prisons").value == ["WSI"]
-    key, tabs = PAGE_TABS["wing-trends"]
-    at.session_state[key] = tabs[-1]  # the XmR chart, whose wing choices name wings by code
-    at = rerun(at)
+    at = open_section(at, "Statistical process control")  # the XmR chart, whose wing choices name wings by code
     drawn = json.dumps([json.loads(c.proto.spec) for c in at.get("plotly_chart")]) + str(at.selectbox(key="spc_wing").options)
     assert "WSI-" in drawn and "PVI-" not in drawn
 

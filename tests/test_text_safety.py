@@ -13,7 +13,7 @@ from markdown_it import MarkdownIt
 
 from dashboard.contract import MODELS, column_specs
 from dashboard.text import ZERO_WIDTH_SPACE, label, md
-from tests.apptest import open_page, page_files, start
+from tests.apptest import each_tab, open_page, page_files, start
 
 PARSER = MarkdownIt("gfm-like")
 MARKER = "injected.example"  # every link or image a payload carries points here
@@ -143,8 +143,8 @@ def test_no_page_renders_markup_from_an_extract_or_a_link(monkeypatch, tmp_path_
         at = start(monkeypatch, data_dir=folder, query_params=link, session_state={"view_as": role})
         findings += page_findings(at, f"{role} overview")
         for page in page_files(role)[1:]:  # the first, the Overview, is open already
-            at = open_page(at, page)
-            findings += page_findings(at, f"{role} {page}")
+            for tab, drawn in each_tab(open_page(at, page), page):  # a lazy tab is drawn only when opened
+                findings += page_findings(drawn, f"{role} {page} {tab}")
     assert not findings, sorted(set(findings))
 
 
