@@ -24,6 +24,15 @@ sites = ui.query("programme_sites")
 periods = analysis.coordinator_periods(sites)
 st.caption(analysis.coordinator_sentence(sites))
 
+def rows_of(table: str, query: str) -> pd.DataFrame:
+    """An optional extract's rows through its named query; empty, with a note saying so, when the
+    extract is missing or has no rows."""
+    rows = ui.query(query) if db.report.tables[table].available else pd.DataFrame()
+    if rows.empty:
+        st.info(f"No {table} in the extracts.")
+    return rows
+
+
 def show_services():
     st.subheader("Services mapped and gaps")
     st.markdown(analysis.services_sentence(services))
@@ -38,9 +47,8 @@ def show_services():
 
 def show_referrals():
     st.subheader("Referrals and their outcomes")
-    referrals = ui.query("gpp_referrals_monthly") if db.report.tables["referrals"].available else pd.DataFrame()
+    referrals = rows_of("referrals", "gpp_referrals_monthly")
     if referrals.empty:
-        st.info("No referrals in the extracts.")
         return
     outcomes, sentence = analysis.referral_outcomes(referrals, k, protected)
     st.markdown(sentence)
@@ -55,9 +63,8 @@ def show_referrals():
 
 def show_events():
     st.subheader("Outside In and other events")
-    events = ui.query("gpp_events") if db.report.tables["events"].available else pd.DataFrame()
+    events = rows_of("events", "gpp_events")
     if events.empty:
-        st.info("No events in the extracts.")
         return
     totals = {}
     if protected:  # the headline totals are on screen, so hide down each column with secondary suppression
