@@ -123,4 +123,5 @@ def show_survey_outcomes():
         st.caption("All pre and post answers of these cohorts, paired or not.")
 
 
-filters.page_tabs({"Delivery": show_delivery, "Attendance": show_attendance, "Survey outcomes": show_survey_outcomes}, "tab")
+# A tab each (labels and order: dashboard/pages.py), only the open one computed; the link keeps it
+filters.page_tabs(show_delivery, show_attendance, show_survey_outcomes)

@@ -107,6 +107,6 @@ def show_safety():
     ui.download_csv(analysis.gpp_safety_download(safety), f"gpp_safety_{measure.key}.csv", "Download with counts and prisoner-years (CSV)")
 
 
-# A tab for each part of the project, only the open one computed; the link keeps it as ?section=…
-filters.page_tabs({"Services and gaps": show_services, "Referrals": show_referrals, "Events": show_events,
-                   "Safety": show_safety}, "section")
+# A tab for each part of the project (labels and order: dashboard/pages.py), only the open one computed;
+# the link keeps it
+filters.page_tabs(show_services, show_referrals, show_events, show_safety)

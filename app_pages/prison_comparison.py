@@ -93,5 +93,5 @@ def show_programme_prisons():
                     "Download the panels' data (CSV)")
 
 
-# Two questions, a tab each, only the open one computed; the link keeps it as ?section=…
-filters.page_tabs({"Against prisons of its kind": show_funnel, "Programme prisons over time": show_programme_prisons}, "section")
+# Two questions, a tab each (labels and order: dashboard/pages.py), only the open one computed; the link keeps it
+filters.page_tabs(show_funnel, show_programme_prisons)

@@ -151,8 +151,5 @@ def show_spc():
     ui.download_csv(analysis.spc_download(series), f"spc_{wing_id}_{measure.key}.csv", "Download the chart's data (CSV)")
 
 
-# Each question in a tab of its own, the link keeping the open one as ?section=…: the wings first, as
-# every prison with wings has them (the programme's answer needs cohorts in the period, and the
-# Overview gives a governor that answer too)
-filters.page_tabs({"Wings at a glance": show_wings, "The programme's effect": show_programme_answer,
-                   "Statistical process control": show_spc}, "section")
+# Each question in a tab of its own (labels and order: dashboard/pages.py), the link keeping the open one
+filters.page_tabs(show_wings, show_programme_answer, show_spc)

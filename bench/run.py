@@ -35,11 +35,8 @@ TASKS = ("load", "cold_start", "restart", "queries", "pages", "served", "pandas"
 # Each measured page script and its URL path and query, from the page table; a tab after a page's first
 # is its own render (only the open tab is computed), keyed by the link's ?key=label. The Import page
 # reads no extracts until a file arrives.
-LATER_TABS = {  # url path: the link key that opens a tab, and the tabs after the first
-    "cohorts": ("tab", ("Attendance", "Survey outcomes")),
-    "wing-trends": ("section", ("The programme's effect", "Statistical process control")),
-    "prison-comparison": ("section", ("Programme prisons over time",)),
-    "good-prison-project": ("section", ("Referrals", "Events", "Safety")),
+LATER_TABS = {  # url path: the link key that opens a tab, and the tabs after the first (timed as renders of their own)
+    p.url_path: (p.tabs.key, p.tabs.labels[1:]) for p in PAGE_TABLE if p.tabs
 }
 NOT_MEASURED = {"import", "methods", "accessibility"}  # forms and fixed text: no figures to time
 PAGES: dict[str, str] = {}

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import ui
+from dashboard.pages import BY_PATH
 from dashboard.text import md, month_label
 
 PROGRAMMES = {
@@ -274,14 +275,19 @@ def page_choice(label: str, options: list, key: str, default, format_func=str, h
     return value
 
 
-def page_tabs(sections: dict, key: str) -> None:
-    """A page's sections as tabs, only the open one drawn and computed: each is a few queries at
-    national scale, and what is not drawn costs a shared link nothing before its first chart. The open
-    tab is kept in the link as ?`key`=label; a label the page does not have is refused with a message."""
-    labels = list(sections)
+def page_tabs(*shows) -> None:
+    """The page's sections as tabs, only the open one drawn and computed: each is a few queries at
+    national scale, and what is not drawn costs a shared link nothing before its first chart. The
+    labels and link key are the page table's (`dashboard/pages.py`), one `show` per label, in order.
+    The open tab is kept in the link as ?key=label; a label the page does not have is refused with a
+    message."""
+    tabs = BY_PATH[ui.page_path()].tabs
+    if tabs is None or len(tabs.labels) != len(shows):
+        raise ValueError(f"the page table declares {tabs} for this page, not {len(shows)} tabs")
+    key, labels = tabs.key, list(tabs.labels)
     if key not in st.session_state and st.query_params.get(key, labels[0]) not in labels:
         refuse_link_values([f"{key}={st.query_params[key]}"])
-    for tab, (label, show) in zip(st.tabs(labels, key=key, bind="query-params"), sections.items()):
+    for tab, label, show in zip(st.tabs(labels, key=key, bind="query-params"), labels, shows):
         if tab.open:
             ui.note_open_tab(key, label)
             with tab:

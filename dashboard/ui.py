@@ -178,6 +178,12 @@ def set_page(path: str) -> None:
     st.session_state[_PAGE_PATH] = path or "overview"
 
 
+def page_path() -> str:
+    """The url path of the page this run draws ("" for the Overview, as in the page table)."""
+    path = st.session_state.get(_PAGE_PATH, "overview")
+    return "" if path == "overview" else path
+
+
 def audited(data, event: str = "download", **what):
     """A download button's data, written to the audit trail when the file is made. Streamlit makes a
     callable's file on its own thread when the button is clicked, with no rerun (the buttons use

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
+from dashboard.pages import PAGE_TABLE
 from dashboard.ui import FAILURE_MESSAGE
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -18,8 +19,6 @@ TIMEOUT = 120
 def page_files(role: str = "admin") -> list[str]:
     """The page scripts `role` may open, in navigation order, read from app.py's page map and the
     access rules (so a test never keeps its own list of pages)."""
-    from dashboard.pages import PAGE_TABLE
-
     return [p.script for p in PAGE_TABLE if role in p.roles]
 
 
@@ -54,12 +53,7 @@ def open_page(at: AppTest, page: str) -> AppTest:
 
 
 # Pages drawn in lazy tabs (filters.page_tabs): the link key that holds the open tab, and the tabs in order.
-PAGE_TABS = {
-    "app_pages/cohorts.py": ("tab", ["Delivery", "Attendance", "Survey outcomes"]),
-    "app_pages/wing_trends.py": ("section", ["Wings at a glance", "The programme's effect", "Statistical process control"]),
-    "app_pages/prison_comparison.py": ("section", ["Against prisons of its kind", "Programme prisons over time"]),
-    "app_pages/good_prison_project.py": ("section", ["Services and gaps", "Referrals", "Events", "Safety"]),
-}
+PAGE_TABS = {p.script: (p.tabs.key, list(p.tabs.labels)) for p in PAGE_TABLE if p.tabs}  # the pages drawn in tabs
 
 
 def each_tab(at: AppTest, page: str):
