@@ -94,7 +94,11 @@ if reoffending is None or reoffending.empty:
             "participants can be matched and followed for a year after release.")
 else:
     st.markdown(analysis.reoffending_sentence(reoffending))
-    ui.table(analysis.reoffending_table(reoffending), "reoffending")
+    for heading, shown in analysis.reoffending_by_analysis(reoffending):
+        if heading:
+            st.caption(heading)
+        ui.table(shown, "reoffending_summary")
+    ui.download_csv(analysis.reoffending_table(reoffending), "reoffending.csv", "Download the published results, with group sizes and p-values (CSV)")
     st.caption(analysis.reoffending_detectable(reoffending))
 
 st.subheader("In their words")

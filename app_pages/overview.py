@@ -94,7 +94,11 @@ else:
         st.info("No reoffending analysis of The Conversation has been published yet.")
     else:
         st.markdown(analysis.reoffending_sentence(results))
-        ui.table(analysis.reoffending_table(results), "reoffending")
+        for heading, shown in analysis.reoffending_by_analysis(results):
+            if heading:
+                st.caption(heading)
+            ui.table(shown, "reoffending_summary")
+        ui.download_csv(analysis.reoffending_table(results), "reoffending.csv", "Download the published results, with group sizes and p-values (CSV)")
         st.caption(analysis.reoffending_detectable(results))
 
 # --- Survey change ------------------------------------------------------------------------

@@ -1066,15 +1066,24 @@ def staff_mix(sessions: pd.DataFrame) -> pd.DataFrame:
 NOT_PROOF = "not proof the programme had no effect"
 
 
+def _jdl_direction(low: float, high: float) -> str | None:
+    """"reduction" or "increase" only when the 95% interval of the difference excludes no difference."""
+    return "reduction" if high < 0 else "increase" if low > 0 else None
+
+
 def jdl_verdict(measure: str, low: float, high: float, short: bool = False) -> str:
     """The Justice Data Lab's kind of wording, generated from the 95% interval of the difference: a
     significant reduction or increase only when the interval excludes no difference."""
     words = code_label("reoffending_measure", measure).split(" (")[0].lower()
-    if high < 0:
-        return f"a significant reduction in {words}"
-    if low > 0:
-        return f"a significant increase in {words}"
+    if (direction := _jdl_direction(low, high)):
+        return f"a significant {direction} in {words}"
     return f"no significant difference in {words}" + ("" if short else f" ({NOT_PROOF})")
+
+
+def jdl_result(low: float, high: float) -> str:
+    """The same verdict in a table row that already names its measure (the caveat is in the sentence above)."""
+    direction = _jdl_direction(low, high)
+    return f"Significant {direction}" if direction else "No significant difference"
 
 
 def reoffending_table(results: pd.DataFrame) -> pd.DataFrame:
@@ -1089,6 +1098,28 @@ def reoffending_table(results: pd.DataFrame) -> pd.DataFrame:
         "treatment_n": results["treatment_n"], "comparison_n": results["comparison_n"], "p_value": results["p_value"],
         "analysis": results["title"], "published_on": results["published_on"],
     })
+
+
+def reoffending_by_analysis(results: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """What a page shows of the published results: a table per analysis, latest first, narrow enough
+    for the page (the verdict, both groups' values, the difference with its interval), under a line
+    naming the analysis and its group sizes when there is more than one (the sentence above names the
+    latest). The whole published table, p-values included, is `reoffending_table`, the download."""
+    shown = []
+    analyses = results.drop_duplicates("analysis_id")
+    for analysis in analyses.itertuples():
+        rows = measure_order(results[results["analysis_id"] == analysis.analysis_id])
+        heading = (f"{md(analysis.title, limit=None)}, published {pd.Timestamp(analysis.published_on):%d %B %Y}: "
+                   f"{fmt('treatment_n', analysis.treatment_n)} participants and {fmt('comparison_n', analysis.comparison_n)} "
+                   "matched people." if len(analyses) > 1 else "")
+        shown.append((heading, pd.DataFrame({
+            "reoffending_measure": rows["measure"],
+            "jdl_verdict": [jdl_result(r.difference_low, r.difference_high) for r in rows.itertuples()],
+            "treatment_value": rows["treatment_value"], "comparison_value": rows["comparison_value"],
+            "reoffending_difference": rows["difference"], "difference_low": rows["difference_low"],
+            "difference_high": rows["difference_high"],
+        })))
+    return shown
 
 
 def reoffending_sentence(results: pd.DataFrame) -> str:

@@ -10,6 +10,7 @@ import pytest
 from dashboard import analysis, funding, report
 from dashboard.access import Viewer
 from dashboard.database import open_database
+from dashboard.text import md
 from tests.apptest import open_page, rendered, start
 
 FUNDER = Viewer(role="funder")
@@ -55,13 +56,32 @@ def test_a_group_under_60_and_an_interval_that_misses_its_difference_are_rejecte
 
 
 @pytest.mark.parametrize("role", ["funder", "governor:WSI"])
-def test_the_overview_shows_each_measure_with_its_interval_and_group_sizes(monkeypatch, role):
+def test_the_overview_shows_each_measure_with_its_interval_and_group_sizes(monkeypatch, raw, role):
     at = start(monkeypatch, session_state={"view_as": role})
     (table,) = [d.value for d in at.dataframe if "Matched comparison" in d.value.columns]
-    assert len(table) == 4 and {"95% CI low", "95% CI high", "Participants analysed", "Comparison group", "Published"} <= set(table.columns)
+    assert len(table) == 4 and {"Result", "Difference", "95% CI low", "95% CI high"} <= set(table.columns)
+    assert len(table.columns) <= 7  # fits the page at 1,440 px without scrolling sideways; the download has the rest
+    published = raw("reoffending").set_index("measure")
+    proven = table.set_index("Measure").loc["Proven reoffending (% of people)"]
+    assert proven["Result"] == "Significant reduction"
+    assert proven["95% CI low"] == published.loc["proven_reoffending_rate", "difference_low"]
     said = next(rendered(m.value) for m in at.markdown if "published reoffending analysis" in m.value)
     assert "28 September 2023" in said and "a significant reduction in proven reoffending" in said
+    sizes = published.iloc[0]
+    assert f"{sizes['treatment_n']:,} participants with {sizes['comparison_n']:,} similar people" in said
     assert "not a randomised trial" in said and "caused" not in said
+    assert any(b.label.startswith("Download the published results, with group sizes") for b in at.get("download_button"))
+
+
+def test_each_analysis_gets_its_own_table_under_its_name_and_group_sizes(sample_db):
+    results = sample_db.query("reoffending", viewer=FUNDER, programme="the_conversation")
+    earlier = results.assign(analysis_id="earlier", title="Released *2017* to 2018", published_on=pd.Timestamp("2021-03-01"),
+                             treatment_n=90, comparison_n=4000)
+    shown = analysis.reoffending_by_analysis(pd.concat([results, earlier], ignore_index=True))
+    assert [len(t) for _, t in shown] == [4, 4]
+    assert shown[1][0] == f"{md('Released *2017* to 2018')}, published 01 March 2021: 90 participants and 4,000 matched people."
+    assert "published 28 September 2023" in shown[0][0]
+    assert set(shown[1][1]["jdl_verdict"]) <= {"Significant reduction", "Significant increase", "No significant difference"}
 
 
 def test_without_the_extract_the_overview_says_so(monkeypatch, sample_copy):
