@@ -20,7 +20,7 @@ replica that answered is read from the balancer's X-Dashboard-Replica header. Wi
 one server runs alone, pinned to one core, and this process to the other. Every server logs each
 run's own time (PRISON_DASHBOARD_RENDER_LOG). For each number of readers it reports page views,
 response-time median and p95 (overall and per replica, with the readers each replica held), the
-server-side run time (and each page's, slowest first: what sets the tail), and the CPU each server
+server-side run time (and each page's, a tabbed page's each tab apart, slowest first: what sets the tail), and the CPU each server
 and the load generator used; the largest number whose response p95 stays under 300 ms, divided by the
 replicas, is the readers per replica at that think time. Before the levels, the fewest readers meet
 the servers' empty query caches for `--cold-seconds`: reported apart, as what the first readers after

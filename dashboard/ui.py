@@ -18,6 +18,7 @@ from dashboard.access import ADMIN, Viewer
 from dashboard.contract import MODELS_BY_TABLE
 from dashboard.database import Database, configured_data_dir, extracts_fingerprint, open_database
 from dashboard.loader import SHRANK
+from dashboard.pages import BY_PATH
 from dashboard.queries import query_parameters, query_sql, query_tables
 from dashboard.text import md
 
@@ -49,6 +50,7 @@ def start_run() -> None:
     digest = hashlib.sha1(repr(extracts_fingerprint(data_dir)).encode()).hexdigest()
     st.session_state[_RUN_EXTRACTS] = (str(data_dir), digest)
     st.session_state.pop(_RUN_TABLES, None)
+    st.session_state.pop(_PAGE_TAB, None)  # this run's open tab only (a run stopped before its page names none)
 
 
 def record_inputs() -> None:
@@ -210,11 +212,15 @@ def audit_page_view(page: str, place_filters: dict | None) -> None:
 
 def log_render(page: str, seconds: float) -> None:
     """Append one page run's server-side time to the file named by PRISON_DASHBOARD_RENDER_LOG, if
-    set (for sizing a replica: bench/sessions.py reads it)."""
+    set (for sizing a replica: bench/sessions.py reads it), naming the page as its link does, with the
+    open tab of a page drawn in tabs (each tab is its own computation: which one sets the tail?)."""
     path = os.environ.get(RENDER_LOG_VARIABLE)
     if path:
+        name = page or "overview"
+        if (tab := st.session_state.get(_PAGE_TAB)) and (spec := BY_PATH.get(page)) and (tabs := spec.tabs):
+            name += f"?{tabs.key}={tab}"
         with open(path, "a") as log:
-            log.write(f"{time.time():.3f}\t{page or 'overview'}\t{seconds * 1000:.1f}\n")
+            log.write(f"{time.time():.3f}\t{name}\t{seconds * 1000:.1f}\n")
 
 
 def synthetic_banner(db: Database) -> None:

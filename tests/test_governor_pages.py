@@ -66,6 +66,16 @@ def test_the_open_tab_is_in_the_audit_trail_and_names_the_data_download(monkeypa
     assert "Download this tab's data, Statistical process control (ZIP of CSVs with a README)" in labels
 
 
+def test_the_render_log_names_the_open_tab(monkeypatch, tmp_path):
+    """Each tab is its own computation, so the log a replica is sized from names it (as its link does)."""
+    log = tmp_path / "renders.tsv"
+    monkeypatch.setenv("PRISON_DASHBOARD_RENDER_LOG", str(log))
+    open_section(open_page(start(monkeypatch, query_params={"prison": "WSI"}), WING_TRENDS), "Statistical process control")
+    pages = [line.split("\t")[1] for line in log.read_text().splitlines()]
+    assert pages[0] == "overview" and pages[-1] == "wing-trends?section=Statistical process control"
+    assert "wing-trends?section=Wings at a glance" in pages
+
+
 def spc_figure(at) -> dict:
     (figure,) = [f for f in plotly_figures(at) if any(t.get("name") == "Mean" for t in f["data"])]
     return figure
