@@ -951,7 +951,9 @@ def cohort_headline(cohorts: pd.DataFrame) -> dict[str, str]:
     """The Cohorts page's tiles and their captions, written as shown."""
     planned, delivered = int(cohorts["sessions_planned"].sum()), int(cohorts["sessions_delivered"].sum())
     complete = int((cohorts["sessions_delivered"] >= 3).sum())
-    days = cohorts["days_first_to_last"].dropna()
+    # a cohort that has not delivered all three sessions has not run its course: its days so far say
+    # nothing about the 9-week plan (one delivered workshop is 0 days), so it is left out, as in the chart
+    days = cohorts.loc[cohorts["sessions_delivered"] >= 3, "days_first_to_last"].dropna()
     over = int((days > PLANNED_DAYS_FIRST_TO_LAST + OVER_PLAN_GRACE_DAYS).sum())
     return {
         "cohorts": fmt("cohorts", len(cohorts)),

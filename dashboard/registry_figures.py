@@ -173,7 +173,7 @@ FIGURES: dict[str, tuple] = {
     "cohorts_complete": ("Completed all three sessions", "text", "cohorts with three delivered sessions, of the cohorts", "cohorts",
                          ("cohort_summary",), "", NONE),
     "median_days_first_to_last": ("Median days, first to last workshop", "days", "median over cohorts of the days from the first delivered "
-                                  "workshop to the last", "cohorts with a delivered workshop", ("cohort_summary",),
+                                  "workshop to the last", "cohorts that delivered all three sessions", ("cohort_summary",),
                                   "The plan is three workshops across 9 weeks (63 days).", NONE),
     "cohorts_over_plan": ("Cohorts over plan by more than a week", "count", "cohorts whose first to last workshop took more than the "
                           "plan (63 days) plus 7 days", "", ("cohort_summary",), "", NONE),

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from dashboard import analysis
-from tests.apptest import metric, open_page, plotly_figures, rerun, start, trace_values, warnings_shown
+from tests.apptest import metric, open_page, plotly_figures, rendered, rerun, start, trace_values, warnings_shown
 
 COHORTS = "app_pages/cohorts.py"
 
@@ -142,3 +142,17 @@ def test_an_unknown_tab_in_a_link_is_refused_with_a_message(monkeypatch):
     at = open_page(start(monkeypatch, query_params={"tab": "Secrets"}), COHORTS)
     assert any("tab=Secrets" in w for w in warnings_shown(at))
     assert plotly_figures(at)  # the first tab instead
+
+
+def test_the_median_days_tile_and_the_chart_count_the_same_cohorts(monkeypatch, raw):
+    """Both are over cohorts that delivered all three sessions (a cohort part way through has not run
+    its course), so the tile and the chart's sentence give one median, pandas's."""
+    at = open_page(start(monkeypatch), COHORTS)
+    workshops = raw("workshops").query("status == 'delivered'")
+    delivered = workshops.assign(on=pd.to_datetime(workshops["delivered_on"])).groupby("cohort_id").agg(
+        sessions=("session_number", "nunique"), first=("on", "min"), last=("on", "max"))
+    complete = delivered[delivered["sessions"] >= 3]
+    median = (complete["last"] - complete["first"]).dt.days.median()
+    assert metric(at, "Median days, first to last workshop") == f"{median:.0f}"
+    said = next(rendered(c.value) for c in at.caption if rendered(c.value).startswith("Days from first to last workshop"))
+    assert f"median {median:.0f}," in said
