@@ -20,8 +20,10 @@ _ASCII_PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
 # GitHub's autolinking runs on the decoded text after parsing (remark-gfm's find-and-replace over
 # text nodes), so no escape can hide `https://`, `www.` or `name@domain.org` from it; a zero-width
 # space before the `:`, `.` or `@` that follows a letter or digit breaks every pattern it looks
-# for, and shows as nothing.
-_LINKABLE = re.compile(r"(?<=\w)(?=[:.@])")
+# for, and shows as nothing. Only where a pattern can start: a `:` or `.` after a letter (a scheme such
+# as `https:` or `mailto:`, `www.`), an `@` after any word character. Not inside a number such as 0.45,
+# which a reader copies into a spreadsheet: no autolink begins with a digit followed by `.` or `:`.
+_LINKABLE = re.compile(r"(?<=[^\W\d])(?=[:.])|(?<=\w)(?=@)")
 ZERO_WIDTH_SPACE = "\u200b"
 _WHITESPACE = re.compile(r"\s+")
 MESSAGE_LIMIT = 60  # characters of an outside value quoted in a message

@@ -66,6 +66,14 @@ def test_an_escaped_value_renders_as_exactly_its_text(value, before):
         assert read_back == expected
 
 
+def test_numbers_carry_no_hidden_character_into_a_copy():
+    """A reader copies 0.45 or 1,350 into a spreadsheet: md() marks only where an autolink can begin."""
+    for number in ("0.45 points", "-11.00 to -2.80", "1,350", "10:30", "+0.74"):
+        assert ZERO_WIDTH_SPACE not in md(number)
+    for linkable in ("https://x.org", "www.x.org", "mailto:a@b.org", "name1@x.org"):
+        assert ZERO_WIDTH_SPACE in md(linkable)
+
+
 @given(value=st.text(min_size=61))
 def test_a_long_value_is_cut_in_messages(value):
     collapsed = " ".join(value.split())
