@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard.metrics import CODE_LABELS, INCIDENT_TYPE_LABELS
-from dashboard.text import count_of, label
+from dashboard.text import count_of, label, most_often
 
 # The Government Analysis Function's accessible categorical palette, in its order. Series are also told
 # apart by line dash, marker symbol or fill pattern, never by colour alone.
@@ -551,7 +551,7 @@ def cancellation_reasons(cancelled: pd.DataFrame) -> go.Figure:
     _layout(figure, title, "Workshops cancelled", "Quarter")
     reasons = cancelled["cancellation_reason"].value_counts()
     return _summarised(figure, f"{title}: {len(cancelled)} workshops cancelled from {_month(frame['quarter'].min())} to "
-                               f"{_month(frame['quarter'].max())}, most often for {reasons.index[0]} ({reasons.iloc[0]}).")
+                               f"{_month(frame['quarter'].max())}, {most_often(reasons, quote=str)}.")
 
 
 @escaped

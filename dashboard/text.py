@@ -47,13 +47,14 @@ def count_of(n: int, singular: str, plural: str | None = None) -> str:
     return f"{n:,} {singular if n == 1 else plural or singular + 's'}"
 
 
-def most_often(counts) -> str:
+def most_often(counts, quote=md) -> str:
     """The most frequent of `counts` (a Series of counts by label, largest first), saying so when
-    several are equally frequent instead of naming one of them as the most frequent."""
-    top = counts[counts == counts.iloc[0]]
+    several are equally frequent instead of naming one of them as the most frequent. `quote` makes a
+    label safe where the sentence goes (Markdown by default; a chart's sentence is escaped whole)."""
+    top = sorted(counts[counts == counts.iloc[0]].index, key=str)  # ties in one order wherever they are named
     if len(top) == 1:
-        return f"most often for {md(top.index[0])} ({counts.iloc[0]:,})"
-    return f"equally often for {', '.join(md(label) for label in top.index[:-1])} and {md(top.index[-1])} ({counts.iloc[0]:,} each)"
+        return f"most often for {quote(top[0])} ({counts.iloc[0]:,})"
+    return f"equally often for {', '.join(quote(label) for label in top[:-1])} and {quote(top[-1])} ({counts.iloc[0]:,} each)"
 
 
 def month_label(month) -> str:

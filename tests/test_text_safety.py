@@ -167,5 +167,17 @@ def test_counts_take_the_right_number_and_ties_are_named_as_ties():
     assert count_of(1, "workshop") == "1 workshop" and count_of(3, "workshop") == "3 workshops"
     assert count_of(1204, "cohort") == "1,204 cohorts" and count_of(0, "event") == "0 events"
     assert most_often(pd.Series({"staff shortage": 3, "lockdown": 1})) == "most often for staff shortage (3)"
-    tied = most_often(pd.Series({"lockdown": 2, "staff shortage": 2, "other": 1}))
+    tied = most_often(pd.Series({"staff shortage": 2, "lockdown": 2, "other": 1}))
     assert tied.startswith("equally often for lockdown and staff shortage (2 each)")
+
+
+def test_a_chart_names_tied_reasons_as_the_page_does():
+    """The cancelled workshops' sentence above the chart and the chart's own text alternative agree."""
+    from dashboard import charts
+    from dashboard.text import most_often
+
+    cancelled = pd.DataFrame({"scheduled_on": pd.to_datetime(["2024-01-10", "2024-02-10", "2024-05-01", "2024-06-01", "2024-07-01"]),
+                              "cancellation_reason": ["staff shortage", "regime lockdown", "staff shortage", "regime lockdown", "illness"]})
+    said = charts.describe(charts.cancellation_reasons(cancelled))
+    assert "equally often for regime lockdown and staff shortage (2 each)" in said
+    assert most_often(cancelled["cancellation_reason"].value_counts()) in said
