@@ -24,7 +24,7 @@ if protected:
 # --- Better or worse? ----------------------------------------------------------------------
 if ui.require_tables(db, "incidents"):
     st.subheader("Better or worse?")
-    if (note := summary.published_only_note(ui.query("prisons"), current.prison_ids)):
+    if (note := summary.published_only_note(ui.query("prisons"), current.prison_ids, chosen=bool(current.chosen_prisons))):
         st.caption(note)
     changes = summary.better_or_worse(ui.query, params, protected, k)
     if changes.table.empty:
@@ -48,7 +48,7 @@ if helped_at and ui.require_tables(db, "cohorts", "workshops", "wing_population"
     if not view.compared.empty:
         ui.chart(charts.forest_plot(view.compared, view.pooled, f"Each cohort's ratio of changes: {help_measure.label.lower()}"),
                  analysis.before_after_table(view.compared), "cohorts_compared")
-    st.page_link("app_pages/wing_trends.py", label="Other measures, windows and month by month: Wing trends", icon="📈")
+    st.page_link("app_pages/wing_trends.py", label="Other measures, windows and month by month: Wing trends", icon=":material/show_chart:")
 
 # --- Reach and delivery -------------------------------------------------------------------
 st.subheader("Reach and delivery of The Conversation")

@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard import analysis, charts, filters, ui
 from dashboard.metrics import MEASURES
+from dashboard.text import count_of
 
 MAX_PANELS = 12
 
@@ -71,7 +72,7 @@ def show_programme_prisons():
     # with the most cohorts.
     prisons_by_cohorts = ui.query("prisons").set_index("prison_id")["cohorts"]
     panels = quarterly.drop_duplicates("panel")[["panel", "prison_id"]]
-    chosen = panels[panels["prison_id"].isin(current.chosen_prisons)]
+    chosen = in_sidebar = panels[panels["prison_id"].isin(current.chosen_prisons)]
     if chosen.empty and len(panels) > MAX_PANELS:
         busiest = prisons_by_cohorts.loc[prisons_by_cohorts.index.isin(panels["prison_id"])].nlargest(MAX_PANELS).index
         chosen = panels[panels["prison_id"].isin(busiest)]
@@ -85,7 +86,9 @@ def show_programme_prisons():
     if (note := analysis.comparison_sources_note(by_quarter)):
         st.caption(note)
     if len(chosen) < len(panels):
-        st.caption(f"Showing {len(chosen)} of {len(panels)} programme prisons (those with the most cohorts); choose prisons "
+        st.caption(f"Showing the {count_of(len(chosen), 'programme prison')} chosen in the sidebar, of {len(panels)}; the "
+                   "download has them all." if not in_sidebar.empty else
+                   f"Showing {len(chosen)} of {len(panels)} programme prisons (those with the most cohorts); choose prisons "
                    "in the sidebar to see others. The download has them all.")
     quarterly_shown = quarterly[quarterly["panel"].isin(chosen["panel"])]
     ui.chart(charts.trend_small_multiples(quarterly_shown, unit), analysis.quarterly_download(quarterly_shown), "programme_prisons_shown")

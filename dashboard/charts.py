@@ -470,7 +470,8 @@ def _panel_grid(titles: list[str], columns: int, panel_height: int, gap_px: int 
 def trend_small_multiples(quarterly: pd.DataFrame, unit: str) -> go.Figure:
     """Each programme prison's quarterly rate against its comparison group, one panel each."""
     panels = list(dict.fromkeys(quarterly["panel"]))
-    layout, references = _panel_grid(panels, columns=3, panel_height=300)
+    # up to three a row; fewer panels share the width rather than leave it empty
+    layout, references = _panel_grid(panels, columns=min(3, len(panels)), panel_height=300)
     colours = {"This prison": (PROGRAMME_COLOUR, "solid"), "Comparison group": (DARK_GREY, "dash")}
     parts = dict(iter(quarterly.groupby(["panel", "series"], sort=False)))
     traces = []

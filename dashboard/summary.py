@@ -165,15 +165,17 @@ def better_or_worse(query: Query, params: dict, protected: bool, k: int) -> Bett
     return BetterOrWorse(pd.DataFrame(rows), (day(latest_start), day(months[-1])), (day(previous_start), day(months[-COMPARED_MONTHS - 1])))
 
 
-def published_only_note(prisons: pd.DataFrame, chosen: list[str]) -> str:
-    """The chosen prisons known only from published figures (no wings): the Overview's figures are from
-    recorded incidents, so it says which prisons they leave out and where those are compared."""
-    published = prisons[prisons["prison_id"].isin(chosen) & (prisons["wings"] == 0)]
+def published_only_note(prisons: pd.DataFrame, shown: list[str], chosen: bool) -> str:
+    """The prisons shown (`chosen` in the sidebar, or all of them) known only from published figures (no
+    wings): the Overview's figures are from recorded incidents, so it says which prisons they leave out
+    and where those are compared."""
+    published = prisons[prisons["prison_id"].isin(shown) & (prisons["wings"] == 0)]
     if published.empty:
         return ""
     names = ", ".join(md(n) for n in published["name"])
-    return (f"The figures here are from recorded incidents and wing populations; {count_of(len(published), 'chosen prison')} "
-            f"known only from published figures ({names}) {'is' if len(published) == 1 else 'are'} compared on Prison comparison.")
+    return (f"The figures here are from recorded incidents and wing populations; "
+            f"{count_of(len(published), 'chosen prison' if chosen else 'prison')} known only from published figures ({names}) "
+            f"{'is' if len(published) == 1 else 'are'} compared on Prison comparison.")
 
 
 def _verdict(ratio) -> str:

@@ -288,6 +288,18 @@ def test_the_overview_names_the_chosen_prisons_its_recorded_figures_leave_out(mo
     published_only = sorted(set(prisons.index) - set(raw("wings")["prison_id"]))
     at = start(monkeypatch)  # every prison
     note = next(rendered(c.value) for c in at.caption if "known only from published figures" in c.value)
-    assert all(prisons.at[p, "name"] in note for p in published_only) and "3 chosen prisons" in note
+    assert all(prisons.at[p, "name"] in note for p in published_only)
+    assert f"{len(published_only)} prisons known only" in note and "chosen" not in note  # none is chosen
+    at = start(monkeypatch, query_params={"prison": ["WSI", published_only[0]]})
+    note = next(rendered(c.value) for c in at.caption if "known only from published figures" in c.value)
+    assert f"1 chosen prison known only from published figures ({prisons.at[published_only[0], 'name']}) is" in note
     at = start(monkeypatch, query_params={"prison": "WSI"})
     assert not any("known only from published figures" in c.value for c in at.caption)
+
+
+def test_programme_prisons_chosen_in_the_sidebar_are_said_to_be_and_fill_the_width(monkeypatch):
+    at = open_page(start(monkeypatch, query_params={"prison": "WSI", "section": "Programme prisons over time"}), COMPARISON)
+    caption = " ".join(rendered(c.value) for c in at.caption)
+    assert "Showing the 1 programme prison chosen in the sidebar, of" in caption and "most cohorts" not in caption
+    figure = figures_titled(at, "Quarterly rate")
+    assert figure["layout"]["xaxis"]["domain"][1] - figure["layout"]["xaxis"]["domain"][0] > 0.9  # one panel, the whole width
