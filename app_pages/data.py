@@ -42,7 +42,7 @@ summary = pd.DataFrame(
 kept = [t for t in report.tables.values() if t.state == "kept last good"]
 for t in kept:
     st.warning(f"**{t.table}**: the current file could not be used, so the app still serves the version loaded "
-               f"{t.loaded_at:%d %b %Y %H:%M} UTC ({t.rows_loaded:,} rows). Its problems are listed below.", icon="♻️")
+               f"{t.loaded_at:%d %b %Y %H:%M} UTC ({t.rows_loaded:,} rows). Its problems are listed below.", icon=":material/autorenew:")
 problem_tables = [t for t in report.tables.values() if t.problems]
 errors = sum(1 for p in report.problems if p.severity == "error")
 if not report.problems:

@@ -232,7 +232,7 @@ def _fit_period_to(months: list[date]) -> None:
             st.info(
                 f"The data now covers {month_label(months[0])} to {month_label(months[-1])}, so the period "
                 f"{month_label(first)} to {month_label(last)} became {month_label(fitted[0])} to {month_label(fitted[1])}.",
-                icon="📅",
+                icon=":material/calendar_month:",
             )
 
 
@@ -241,7 +241,7 @@ def refuse_link_values(refused: list[str]) -> None:
     if refused:
         st.warning(
             f"This link asks for {', '.join(md(r, limit=40) for r in refused)}, which you cannot see or which matches nothing in the data; "
-            "it was left out.", icon="🚫",
+            "it was left out.", icon=":material/block:",
         )
 
 
@@ -303,9 +303,9 @@ def one_prison(current: Filters, prisons: pd.DataFrame, allowed=lambda prison_id
     options = [p for p in current.prison_ids if p in names and allowed(p)]
     refused = [p for p in current.chosen_prisons if not allowed(p)]
     if refused:
-        st.info(f"This page's detail is not available to you for {', '.join(md(p) for p in refused)}.", icon="🔒")
+        st.info(f"This page's detail is not available to you for {', '.join(md(p) for p in refused)}.", icon=":material/lock:")
     if not options:
-        st.info("No prison in the sidebar's filter is one this page can show you.", icon="🔒")
+        st.info("No prison in the sidebar's filter is one this page can show you.", icon=":material/lock:")
         st.stop()
     cohorts = prisons.set_index("prison_id")["cohorts"]
     default = max(options, key=lambda p: cohorts.get(p, 0))  # the prison with the most cohorts

@@ -52,7 +52,7 @@ def _signed_in_viewer() -> Viewer | None:
         # the reason names the file's path and other people's entries: for the server's log only
         logging.getLogger("prison_dashboard").error("access file refused: %s", error)
         st.error("The dashboard's access settings could not be read, so nothing can be shown. The reason is in the "
-                 "server's log for the dashboard's administrators.", icon="🚫")
+                 "server's log for the dashboard's administrators.", icon=":material/block:")
         return None
     viewer = access.viewer_for(email, entries)
     _audit_sign_in(email, viewer)

@@ -150,7 +150,7 @@ def show_failure(error: Exception) -> None:
         f"**{FAILURE_MESSAGE}** Something unexpected went wrong; it has been logged for the dashboard's "
         "administrators. The other pages still work, and the figures everywhere come from the last extracts "
         "that loaded: the Data page says which.",
-        icon="🚧",
+        icon=":material/construction:",
     )
 
 
@@ -228,7 +228,7 @@ def synthetic_banner(db: Database) -> None:
         st.warning(
             "**Synthetic sample data.** Every prison figure on this page is made up by the sample "
             "generator to exercise the dashboard: it describes no real prison, person or gift.",
-            icon="⚠️",
+            icon=":material/warning:",
         )
 
 
@@ -287,7 +287,7 @@ def inputs_notice(db: Database) -> None:
             lines.append(f"**{table}** has far fewer rows than at the last load ({load.rows_loaded:,}): it may be incomplete.")
     if lines:
         st.warning("**Some figures on this page rest on incomplete data.** " + " ".join(lines)
-                   + " The Data page lists every problem.", icon="⚠️")
+                   + " The Data page lists every problem.", icon=":material/warning:")
 
 
 def require_one_of(db: Database, *alternatives: tuple[str, ...]) -> bool:
@@ -297,7 +297,7 @@ def require_one_of(db: Database, *alternatives: tuple[str, ...]) -> bool:
     if any(not db.report.unavailable(*tables) for tables in alternatives):
         return True
     either = " or ".join(f"the {', '.join(t)} extracts" for t in alternatives)
-    st.error(f"This section needs {either}, which could not be loaded. See the Data page for what is wrong.", icon="🚫")
+    st.error(f"This section needs {either}, which could not be loaded. See the Data page for what is wrong.", icon=":material/block:")
     return False
 
 
@@ -309,7 +309,7 @@ def require_tables(db: Database, *tables: str) -> bool:
         st.error(
             f"This section needs the {', '.join(missing)} extract{'s' if len(missing) > 1 else ''}, "
             "which could not be loaded. See the Data page for what is wrong.",
-            icon="🚫",
+            icon=":material/block:",
         )
     return not missing
 
