@@ -511,7 +511,9 @@ def cohort_timeline(delivery: pd.DataFrame) -> go.Figure:
     frame = delivery.dropna(subset=["first_scheduled"]).sort_values("first_scheduled").copy()
     start = pd.to_datetime(frame["first_scheduled"])
     end = pd.to_datetime(frame["last_delivered"]).fillna(start)
-    end = end.where(end > start, start + pd.Timedelta(days=3))
+    # a cohort with one workshop delivered (or none) spans no days; drawn three weeks wide, it shows
+    # as a mark rather than a hairline on an axis of years (its hover text gives the real days)
+    end = end.where(end > start, start + pd.Timedelta(days=21))
     frame["duration_ms"] = (end - start).dt.total_seconds() * 1000
     frame["delivery"] = frame["sessions_delivered"].map(lambda n: "all three sessions" if n >= 3 else f"{n} of 3 sessions")
     figure = go.Figure()

@@ -156,3 +156,15 @@ def test_the_median_days_tile_and_the_chart_count_the_same_cohorts(monkeypatch, 
     assert metric(at, "Median days, first to last workshop") == f"{median:.0f}"
     said = next(rendered(c.value) for c in at.caption if rendered(c.value).startswith("Days from first to last workshop"))
     assert f"median {median:.0f}," in said
+
+
+def test_a_cohort_with_one_workshop_shows_as_a_mark_not_a_hairline():
+    from dashboard import charts
+
+    delivery = pd.DataFrame({"cohort_id": ["C-1", "C-2"], "prison_id": ["WSI", "WSI"], "wing_id": ["WSI-A", "WSI-B"], "sdm": ["A", "B"],
+                             "first_scheduled": pd.to_datetime(["2020-01-06", "2021-03-01"]),
+                             "last_delivered": pd.to_datetime(["2020-03-09", "2021-03-01"]), "sessions_delivered": [3, 1],
+                             "days_first_to_last": [63, 0]})
+    figure = charts.cohort_timeline(delivery)
+    widths = {trace.y[0]: trace.x[0] / 86_400_000 for trace in figure.data}
+    assert widths == {"C-1": 63, "C-2": 21}
