@@ -348,6 +348,18 @@ def _note_table(frame: pd.DataFrame, name: str, as_extracted: bool = False) -> N
     tables.setdefault(name, frame)  # a name drawn twice in one run (a loop) keeps its first table
 
 
+# The grid sizes a column to its header or its longest value: about 6 px a character and 20 px of padding
+# at the app's font (measured in Chromium), against about 980 px for a page's main column at 1,440 px, sidebar open.
+_PX_PER_CHARACTER, _CELL_PADDING_PX, _PAGE_WIDTH_PX = 6, 20, 980
+
+
+def _wider_than_page(shown: pd.DataFrame) -> bool:
+    """Whether a table will scroll sideways on a laptop screen (an estimate: it only decides whether its
+    first column is pinned, so a wrong guess costs nothing but the pin)."""
+    widths = (max([len(str(column)), *shown[column].head(200).astype(str).str.len()]) for column in shown.columns)
+    return sum(w * _PX_PER_CHARACTER + _CELL_PADDING_PX for w in widths) > _PAGE_WIDTH_PX
+
+
 def table(frame: pd.DataFrame, name: str, as_extracted: bool = False, **options):
     """Every table on every page: columns are registry keys, shown with the registry's labels, number
     formats and method notes, codes as words, no index, the page's width, and a dash, never "None" or
@@ -355,6 +367,9 @@ def table(frame: pd.DataFrame, name: str, as_extracted: bool = False, **options)
     `as_extracted`: rows as an extract holds them (rejected rows), under the contract's column names."""
     _note_table(frame, name, as_extracted)
     shown, config = metrics.display(frame)
+    if _wider_than_page(shown):  # the row's name (a measure, a prison, a cohort) stays in view as it scrolls sideways
+        first = shown.columns[0]
+        config[first] = {**config.get(first, {}), "pinned": True}
     options.setdefault("hide_index", True)
     options.setdefault("width", "stretch")
     options["column_config"] = config | options.get("column_config", {})

@@ -207,3 +207,18 @@ def test_a_short_period_says_better_or_worse_needs_24_months(monkeypatch):
     at = start(monkeypatch, query_params={"from": "2024-01", "to": "2024-12"})
     assert not [d for d in at.dataframe if "Rate ratio" in d.value.columns]
     assert any("needs a period of at least 24 months" in i.value for i in at.info)
+
+
+def test_a_table_wider_than_the_page_keeps_its_row_names_in_view(monkeypatch):
+    """Better or worse? (ten columns) scrolls sideways at 1,440 px: its incident types are pinned. The
+    narrower tables are not (a pinned column's names are drawn fainter)."""
+    import json
+
+    at = start(monkeypatch)
+    def pinned(column: str) -> list[str]:
+        (table,) = [d for d in at.dataframe if column in d.value.columns]
+        return [k for k, v in json.loads(table.proto.columns or "{}").items() if v.get("pinned")]
+
+    assert len(next(d.value for d in at.dataframe if "Better or worse?" in d.value.columns).columns) == 10
+    assert pinned("Better or worse?") == ["Incident type"]
+    assert pinned("of which serious") == pinned("Matched comparison") == pinned("Pairs") == []
