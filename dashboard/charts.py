@@ -385,6 +385,22 @@ def event_study_chart(study: pd.DataFrame, title: str) -> go.Figure:
                                f"first workshop and {span(after)} from its month on (1 means no difference).")
 
 
+def _label_positions(x: pd.Series, y: pd.Series, x_span: float, y_span: float) -> list[str]:
+    """Each named point's label above it, or below when the label of a point just to its left sits above
+    and close by (within an eighth of each axis's span): neighbours' names would print over each other."""
+    order = np.argsort(x.to_numpy(), kind="stable")
+    xs, ys = x.to_numpy()[order], y.to_numpy()[order]
+    positions = [""] * len(xs)
+    for i in range(len(xs)):
+        crowded = any(positions[j] == "top center" and abs(xs[i] - xs[j]) < x_span / 8 and abs(ys[i] - ys[j]) < y_span / 8
+                      for j in range(i))
+        positions[i] = "bottom center" if crowded else "top center"
+    placed = [""] * len(xs)
+    for rank, index in enumerate(order):
+        placed[index] = positions[rank]
+    return placed
+
+
 @escaped
 def funnel_plot(result, title: str, unit: str, highlight=(), show_unadjusted: bool = False) -> go.Figure:
     """Funnel of rate against prisoner-years with 95% and 99.8% limits around the reference rate
@@ -411,6 +427,9 @@ def funnel_plot(result, title: str, unit: str, highlight=(), show_unadjusted: bo
                        line={"color": "#231f20", "width": 1.2}, name=f"Reference {result.reference_rate:,.0f}",
                        hovertemplate=f"reference rate {result.reference_rate:,.0f}<extra></extra>"))
     mine = prisons["prison_id"].isin(list(highlight))
+    named = prisons[prisons["programme"] | mine]
+    span = lambda column: prisons[column].max() - prisons[column].min()  # noqa: E731
+    placed = dict(zip(named["prison_id"], _label_positions(named["prisoner_years"], named["rate"], span("prisoner_years"), span("rate"))))
     groups = (
         (~prisons["programme"] & ~mine, "#707070", 8, "Other prisons", False),
         (prisons["programme"] & ~mine, PROGRAMME_COLOUR, 10, "Programme prisons", True),
@@ -423,7 +442,9 @@ def funnel_plot(result, title: str, unit: str, highlight=(), show_unadjusted: bo
         traces.append(dict(
             type="scatter", x=points["prisoner_years"].to_numpy(), y=points["rate"].to_numpy(),
             mode="markers+text" if labelled else "markers",
-            text=points["name"].to_numpy() if labelled else None, textposition="top center",
+            text=points["name"].to_numpy() if labelled else None,
+            textposition=[placed.get(p, "top center") for p in points["prison_id"]],
+            textfont={"shadow": "auto"},  # a halo: a name crossing a limit line stays legible
             marker={"color": colour, "size": size, "line": {"width": 1.5 if labelled else 1, "color": "white"},
                     # a diamond: a prison known from published counts, not recorded incidents
                     "symbol": ["star" if name == "Your prisons" else "diamond" if source == "published" else "circle"

@@ -303,3 +303,13 @@ def test_programme_prisons_chosen_in_the_sidebar_are_said_to_be_and_fill_the_wid
     assert "Showing the 1 programme prison chosen in the sidebar, of" in caption and "most cohorts" not in caption
     figure = figures_titled(at, "Quarterly rate")
     assert figure["layout"]["xaxis"]["domain"][1] - figure["layout"]["xaxis"]["domain"][0] > 0.9  # one panel, the whole width
+
+
+def test_neighbouring_names_on_the_funnel_are_placed_apart():
+    """Two named prisons close together: the second's name goes below its point, not over the first's."""
+    import pandas as pd
+
+    from dashboard.charts import _label_positions
+
+    x, y = pd.Series([4300.0, 5400.0, 13000.0, 4200.0]), pd.Series([380.0, 390.0, 870.0, 710.0])
+    assert _label_positions(x, y, 10_000, 700) == ["top center", "bottom center", "top center", "top center"]
