@@ -89,15 +89,20 @@ def test_a_filter_change_updates_the_url_and_a_fresh_browser_restores_it(server,
 def test_a_download_button_produces_a_file(server, browser, tmp_path):
     context, page = open_app(browser, server)
     try:
-        # the button under "Better or worse?", pressed from the keyboard: a mouse click lands where the button
-        # was a moment before, and on a busy machine the tables above it are still taking their height (CI
-        # twice got the incidents table's file, the next button down)
+        # Under load a page's elements keep mounting after its run has finished, and for a moment the first
+        # "Download CSV" in the page can be the incidents table's (a locator resolved then clicked it: CI
+        # twice, and 2 to 5 in 8 tries here with two busy cores). So wait until the first one sits under
+        # "Better or worse?", then click that very element (10 in 10 right, same load).
         page.get_by_role("heading", name="Survey change after The Conversation").wait_for()
         wait_for_idle(page)
-        button = page.locator("xpath=//h3[contains(., 'Better or worse?')]/following::button[contains(., 'Download CSV')][1]")
-        button.wait_for()
+        page.wait_for_function("""() => {
+            const button = [...document.querySelectorAll('button')].find(b => b.innerText.includes('Download CSV'));
+            const above = button ? [...document.querySelectorAll('h3')].filter(h => h.compareDocumentPosition(button) & Node.DOCUMENT_POSITION_FOLLOWING) : [];
+            return above.length > 0 && above[above.length - 1].innerText.includes('Better or worse?');
+        }""", timeout=30_000)
+        button = page.get_by_role("button", name="Download CSV").first.element_handle()
         with page.expect_download() as download:
-            button.press("Enter")
+            button.click()
         saved = tmp_path / download.value.suggested_filename
         download.value.save_as(saved)
         text = saved.read_text()
