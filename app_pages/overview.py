@@ -32,6 +32,8 @@ if ui.require_tables(db, "incidents"):
     else:
         st.markdown(changes.sentence())
         ui.table(changes.table, "better_or_worse")
+        if (note := changes.methods_note()):
+            st.caption(note)
         ui.download_csv(changes.table, "better_or_worse.csv")
 
 # --- Did The Conversation help? (a governor: her own prisons' wings; others use Wing trends) ----

@@ -104,6 +104,8 @@ def show_wings():
     )
     table = analysis.wing_table(wing_summary, cohorts)
     ui.table(table, "wings")
+    if (note := analysis.wing_methods_note(wing_summary)):
+        st.caption(note)
     ui.download_csv(table, f"wings_{prison_id}_{measure.key}.csv")
 
     ui.chart(charts.wing_rate_heatmap(rates_shown, unit), analysis.wing_monthly_download(rates_shown), "wing_monthly")
@@ -142,9 +144,8 @@ def show_spc():
     ui.chart(charts.spc_chart(series, wing_cohorts, workshops, f"{label(wing_names[wing_id])}: {unit}", unit), analysis.spc_download(series),
              f"spc_{wing_id}")
     st.caption(
-        "XmR chart (NHS Making Data Count): limits at the mean ± 2.66 × the mean moving range. Special cause: a point "
-        "outside the limits, 7 in a row on one side of the mean, 7 in a row rising or falling, or 2 of 3 beyond "
-        "two-thirds of the way to a limit. Shaded spans run from a cohort's first to last workshop; ticks mark workshops."
+        "XmR chart (NHS Making Data Count): limits at the mean ± 2.66 × the mean moving range. Special cause: "
+        f"{analysis.SPC_RULES}. Shaded spans run from a cohort's first to last workshop; ticks mark workshops."
     )
     with st.expander("How to read this chart"):
         st.markdown(analysis.SPC_HOW_TO_READ)

@@ -65,6 +65,27 @@ SPC_HOW_TO_READ = (
     "workshops caused it: rebasing the limits at a first workshop asks whether the wing has settled at a new level."
 )
 
+SPC_RULES = ("a point outside the limits, 7 in a row on one side of the mean, 7 in a row rising or falling, or 2 of 3 "
+             "beyond two-thirds of the way to a limit")
+
+
+def signal_disagrees(direction: str, signal: str) -> bool:
+    """Whether an SPC signal reads against a year-on-year comparison's direction ("lower", "higher" or
+    "none"), lower being better: a signal with no change found, or a signal against the change."""
+    return (signal == "improvement" and direction != "lower") or (signal == "concern" and direction != "higher")
+
+
+def methods_differ_note(differences: list[str], signal_reads: str) -> str:
+    """Why an SPC signal beside a 12-month comparison can seem to contradict it, naming where it does
+    (`differences`, already in words); empty when nothing does. `signal_reads` says which months the
+    signal is about, as the table beside it takes it."""
+    if not differences:
+        return ""
+    return (f"**Why the SPC signal and the 12-month comparison can differ** ({'; '.join(differences)}). They ask different "
+            "questions: the comparison, whether the last 12 months' rate differs from the 12 months before; the SPC "
+            f"signal, whether {signal_reads} stands out against the whole period's own month-to-month variation. A recent "
+            "run can show before a year's rate moves, and one month can stand out in a year whose rate fell.")
+
 
 def cohort_windows(delivered: pd.DataFrame) -> pd.DataFrame:
     """First and last delivered workshop of each cohort (the `delivered_workshops` query)."""
@@ -617,6 +638,16 @@ def wing_summary(wing_rates: pd.DataFrame) -> pd.DataFrame:
         })
     return pd.DataFrame(rows)
 
+
+def wing_methods_note(summary: pd.DataFrame) -> str:
+    """Where a wing's SPC signal in the last 12 months reads against its change on the 12 before, why."""
+    differences = []
+    for row in summary.itertuples():
+        direction = "none" if pd.isna(row.change) or row.change == 0 else "lower" if row.change < 0 else "higher"
+        if signal_disagrees(direction, row.spc_signal):
+            moved = "no 12 months before to compare" if pd.isna(row.change) else f"rate {fmt('change', row.change)} on the 12 months before"
+            differences.append(f"{md(row.wing_name)}: {code_label('spc_signal', row.spc_signal).lower()}, {moved}")
+    return methods_differ_note(differences, "a month in the last 12")
 
 FEW_INCIDENTS_FOR_A_CHANGE = 10  # under this many in either year, a percentage change is mostly chance
 

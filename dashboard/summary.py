@@ -118,6 +118,19 @@ class BetterOrWorse:
         return (f"**{span(self.latest)} against {span(self.previous)}: " + "; ".join(parts) + ".** "
                 "A change is called only when its 95% interval excludes no change.")
 
+    def methods_note(self) -> str:
+        """Where an incident type's SPC signal (its latest month) reads against its 12-month verdict, why."""
+        if self.table.empty or "spc_signal" not in self.table:
+            return ""
+        direction = {"better (lower)": "lower", "worse (higher)": "higher"}
+        differences = [
+            f"{metrics.INCIDENT_TYPE_LABELS[row.incident_type].lower()}: {metrics.code_label('spc_signal', row.spc_signal).lower()} "
+            f"against {row.verdict}"
+            for row in self.table.itertuples()
+            if analysis.signal_disagrees(direction.get(row.verdict, "none"), row.spc_signal)
+        ]
+        return analysis.methods_differ_note(differences, "the latest month")
+
 
 def better_or_worse(query: Query, params: dict, protected: bool, k: int) -> BetterOrWorse:
     """Per incident type: the last 12 months of the period against the 12 before (counts,

@@ -164,6 +164,28 @@ def test_wing_summary_matches_pandas(sample_db, raw):
     assert summary.loc["PVI-B", "rate_latest_12_months"] == pytest.approx(len(recent) / years * 1000)
 
 
+
+@pytest.mark.parametrize("direction, signal, differs", [
+    ("lower", "improvement", False), ("higher", "concern", False), ("none", "common cause", False),
+    ("lower", "common cause", False), ("higher", "common cause", False),
+    ("none", "improvement", True), ("higher", "improvement", True), ("none", "concern", True), ("lower", "concern", True),
+])
+def test_an_spc_signal_differs_from_a_comparison_only_when_it_reads_the_other_way(direction, signal, differs):
+    assert analysis.signal_disagrees(direction, signal) is differs
+
+
+def test_the_wing_table_says_why_a_signal_reads_against_the_change_only_where_it_does():
+    summary = pd.DataFrame({
+        "wing_name": ["A Wing", "B Wing", "C Wing", "D Wing"],
+        "change": [-0.03, 0.10, float("nan"), -0.2],
+        "spc_signal": ["concern", "concern", "improvement", "improvement"],
+    })
+    note = analysis.wing_methods_note(summary)
+    assert "A Wing: concern, rate -3% on the 12 months before" in note
+    assert "C Wing: improvement, no 12 months before to compare" in note
+    assert "B Wing" not in note and "D Wing" not in note
+    assert analysis.wing_methods_note(summary.iloc[[1, 3]]) == ""
+
 # --- The staggered roll-out on the whole programme --------------------------------------------------
 
 

@@ -194,6 +194,14 @@ def test_overview_says_better_or_worse_from_the_last_12_months_against_the_12_be
         assert row["Better or worse?"] == verdict
         assert row["SPC signal"] in ("Improvement", "Concern", "Common cause")
         assert label.lower() in answer
+    # where a type's SPC signal reads against its verdict, a caption names it and says why; no other type
+    reads_against = {label.lower() for label, row in table.iterrows()
+                     if (row["SPC signal"] == "Improvement" and row["Better or worse?"] != "better (lower)")
+                     or (row["SPC signal"] == "Concern" and row["Better or worse?"] != "worse (higher)")}
+    notes = [c.value for c in at.caption if "can differ" in c.value]
+    assert len(notes) == (1 if reads_against else 0)
+    named = {label.lower() for label in table.index if f"{label.lower()}: " in "".join(notes)}
+    assert named == reads_against
 
 
 def test_a_funder_sees_better_or_worse_from_rounded_counts_and_no_monthly_signal(monkeypatch):

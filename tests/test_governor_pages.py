@@ -31,6 +31,12 @@ def test_wing_trends_for_a_prison_from_the_url(monkeypatch, raw):
     recent = incidents[pd.to_datetime(incidents["occurred_on"]) >= "2024-01-01"]
     assert wings.loc["A Wing", "Incidents, last 12 months"] == len(recent)
     assert len(wings) == int((raw("wings")["prison_id"] == "PVI").sum())
+    # a wing whose SPC signal reads against its change is named under the table, and only such a wing
+    against = {w for w, row in wings.iterrows() if (row["SPC signal"] == "Concern" and not row["Change"] > 0)
+               or (row["SPC signal"] == "Improvement" and not row["Change"] < 0)}
+    assert against == {"H Wing"}  # the sample's: H Wing's concern in a year whose rate fell 1%
+    notes = "".join(c.value for c in at.caption if "can differ" in c.value)
+    assert {w for w in wings.index if f"{w}: " in notes} == against
 
     heatmap = figures_titled(at, "Monthly rate by wing")
     assert heatmap["data"][0]["type"] == "heatmap"
