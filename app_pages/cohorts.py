@@ -21,7 +21,9 @@ if cohort_list.empty:
     st.stop()
 
 controls = st.columns(3)
-sdm = filters.page_choice("Service Delivery Manager", ["all", *sorted(cohort_list["sdm"].unique())], "sdm", "all",
+sdms = sorted(cohort_list["sdm"].unique())
+sdm_options = ["all", *sdms] if len(sdms) > 1 else sdms  # one SDM (an SDM's own view): her name, not "all SDMs"
+sdm = filters.page_choice("Service Delivery Manager", sdm_options, "sdm", sdm_options[0],
                           format_func=lambda s: "all SDMs" if s == "all" else s, container=controls[0])
 in_sdm = cohort_list if sdm == "all" else cohort_list[cohort_list["sdm"] == sdm]
 cohort_id = filters.page_choice("Cohort", ["all", *in_sdm["cohort_id"]], "cohort", "all",

@@ -138,6 +138,7 @@ def test_tampered_links_are_refused_and_change_nothing(monkeypatch):
     cohorts = open_page(cohorts, PAGE_FILES["cohorts"])
     assert any("cohort=C-PVI-2017-01" in w for w in warnings_shown(cohorts))
     assert cohorts.selectbox(key="cohort").value == "all"
+    assert cohorts.selectbox(key="sdm").options == ["Priya S."]  # her own cohorts: no "all SDMs" to choose
 
 
 # --- Sign-in ----------------------------------------------------------------------------------
