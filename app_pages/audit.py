@@ -4,7 +4,7 @@ filters, and what they downloaded, read from the trail every session appends to.
 import streamlit as st
 
 from dashboard import audit, metrics, ui
-from dashboard.text import count_of, md
+from dashboard.text import count_of, day_label, md
 
 st.title("Audit trail")
 events, unreadable = audit.read()
@@ -26,7 +26,7 @@ kinds = choices[2].multiselect("What", list(audit.EVENTS), key="audit_event", pl
 # a slider over the days in the trail (the date picker's day and month fields are under WCAG's 24 px target size)
 days = sorted(events["time"].dt.date.unique())
 first, last = choices[3].select_slider("Between", days, value=(days[0], days[-1]), key="audit_days",
-                                       format_func=lambda d: f"{d:%d %b %Y}") if len(days) > 1 else (days[0], days[0])
+                                       format_func=day_label) if len(days) > 1 else (days[0], days[0])
 shown = audit.chosen(events, users, roles, kinds, first, last)
 st.markdown(audit.sentence(shown))
 ui.table(shown, "audit_trail")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import analysis, charts, disclosure, filters, funding, metrics, report, ui
-from dashboard.text import md
+from dashboard.text import day_label, md
 
 st.title("Campaign impact")
 db = ui.database()
@@ -59,7 +59,7 @@ else:
     st.markdown(funding.targets_sentence(progress, data_end))
     ui.table(progress, "targets")
 
-st.subheader(f"What the programme delivered, {impact.period[0]:%d %b %Y} to {impact.period[1]:%d %b %Y}")
+st.subheader(f"What the programme delivered, {day_label(impact.period[0])} to {day_label(impact.period[1])}")
 if not conversation:
     st.info("This campaign funded the Good Prison Project: its services, referrals and events are on the Good Prison Project page.")
 else:

@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard import analysis, ui
 from dashboard.contract import MODELS_BY_TABLE
 from dashboard.template import template_bytes
-from dashboard.text import md
+from dashboard.text import md, moment_label
 
 REJECTED_ROWS_SHOWN = 1000
 
@@ -42,7 +42,7 @@ summary = pd.DataFrame(
 kept = [t for t in report.tables.values() if t.state == "kept last good"]
 for t in kept:
     st.warning(f"**{t.table}**: the current file could not be used, so the app still serves the version loaded "
-               f"{t.loaded_at:%d %b %Y %H:%M} UTC ({t.rows_loaded:,} rows). Its problems are listed below.", icon=":material/autorenew:")
+               f"{moment_label(t.loaded_at)} UTC ({t.rows_loaded:,} rows). Its problems are listed below.", icon=":material/autorenew:")
 problem_tables = [t for t in report.tables.values() if t.problems]
 errors = sum(1 for p in report.problems if p.severity == "error")
 if not report.problems:

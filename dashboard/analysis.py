@@ -15,7 +15,7 @@ import pandas as pd
 from dashboard import disclosure, stats
 from dashboard.contract import REOFFENDING_MEASURES
 from dashboard.metrics import INCIDENT_TYPE_LABELS, ROLE_LABELS, Measure, code_label, fmt, incident_rate, share
-from dashboard.text import count_of, md
+from dashboard.text import count_of, long_day_label, md
 
 
 def wing_measure(wing_counts: pd.DataFrame, measure: Measure) -> pd.DataFrame:
@@ -1142,7 +1142,7 @@ def reoffending_by_analysis(results: pd.DataFrame) -> list[tuple[str, pd.DataFra
     analyses = results.drop_duplicates("analysis_id")
     for analysis in analyses.itertuples():
         rows = measure_order(results[results["analysis_id"] == analysis.analysis_id])
-        heading = (f"{md(analysis.title, limit=None)}, published {pd.Timestamp(analysis.published_on):%d %B %Y}: "
+        heading = (f"{md(analysis.title, limit=None)}, published {long_day_label(pd.Timestamp(analysis.published_on))}: "
                    f"{fmt('treatment_n', analysis.treatment_n)} participants and {fmt('comparison_n', analysis.comparison_n)} "
                    "matched people." if len(analyses) > 1 else "")
         shown.append((heading, pd.DataFrame({
@@ -1161,7 +1161,7 @@ def reoffending_sentence(results: pd.DataFrame) -> str:
         return ""
     analyses = results.drop_duplicates("analysis_id")
     latest = analyses.iloc[0]
-    listed = "; ".join(f"{md(a.title, limit=None)}, published {pd.Timestamp(a.published_on):%d %B %Y}" for a in analyses.itertuples())
+    listed = "; ".join(f"{md(a.title, limit=None)}, published {long_day_label(pd.Timestamp(a.published_on))}" for a in analyses.itertuples())
     mine = measure_order(results[results["analysis_id"] == latest["analysis_id"]])
     found = "; ".join(
         f"{jdl_verdict(r.measure, r.difference_low, r.difference_high, short=True)} ({fmt('treatment_value', r.treatment_value)} against "

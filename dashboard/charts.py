@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard.metrics import CODE_LABELS, INCIDENT_TYPE_LABELS
-from dashboard.text import count_of, label, most_often
+from dashboard.text import count_of, day_label, label, most_often
 
 # The Government Analysis Function's accessible categorical palette, in its order. Series are also told
 # apart by line dash, marker symbol or fill pattern, never by colour alone.
@@ -274,7 +274,7 @@ def spc_chart(series: pd.DataFrame, cohorts: pd.DataFrame, workshops: pd.DataFra
             x=workshops["delivered_on"], y=[0] * len(workshops), mode="markers", name="Workshop delivered",
             marker={"symbol": "triangle-up", "size": 10, "color": DARK_PINK},
             text=workshops["cohort_id"] + " · session " + workshops["session_number"].astype(str),
-            hovertemplate="%{x|%d %b %Y}: %{text}<extra></extra>",
+            hovertemplate="%{x|%-d %b %Y}: %{text}<extra></extra>",
         ))
     _layout(figure, title, f"Rate ({unit}, annualised)")
     if series.empty:
@@ -546,7 +546,7 @@ def cohort_timeline(delivery: pd.DataFrame) -> go.Figure:
             y=part["cohort_id"], x=part["duration_ms"], base=pd.to_datetime(part["first_scheduled"]), orientation="h",
             name=delivery_label, marker_color=colour, marker_pattern_shape=pattern,
             customdata=np.stack([part["prison_id"], part["wing_id"], part["sdm"], part["days_first_to_last"].fillna(-1)], axis=-1),
-            hovertemplate="%{y}: %{customdata[0]} %{customdata[1]}, %{customdata[2]}<br>%{base|%d %b %Y}, %{customdata[3]} days first to last<extra>" + delivery_label + "</extra>",
+            hovertemplate="%{y}: %{customdata[0]} %{customdata[1]}, %{customdata[2]}<br>%{base|%-d %b %Y}, %{customdata[3]} days first to last<extra>" + delivery_label + "</extra>",
         ))
     figure.update_xaxes(type="date")
     figure.update_yaxes(categoryorder="array", categoryarray=list(frame["cohort_id"]), autorange="reversed", title_text="")
@@ -554,7 +554,7 @@ def cohort_timeline(delivery: pd.DataFrame) -> go.Figure:
     title = "Cohorts from first scheduled to last delivered workshop"
     _layout(figure, title, "", "Date")
     delivered = frame["delivery"].value_counts()
-    return _summarised(figure, f"{title}: {len(frame)} cohorts first scheduled from {start.min():%d %b %Y} to {start.max():%d %b %Y}; "
+    return _summarised(figure, f"{title}: {len(frame)} cohorts first scheduled from {day_label(start.min())} to {day_label(start.max())}; "
                                + ", ".join(f"{delivered[d]} delivered {d}" for d in DELIVERY_COLOURS if d in delivered) + ".")
 
 
@@ -660,10 +660,10 @@ def cumulative_giving(cumulative: pd.DataFrame, target: float, opens_at, closes_
     figure = go.Figure()
     figure.add_trace(go.Scatter(x=cumulative["day"], y=cumulative["cumulative_total_gbp"], mode="lines", name="Gifts + match",
                                 line={"color": DARK_BLUE, "width": 2.5, "shape": "hv"},
-                                hovertemplate="by the end of %{x|%d %b}: £%{y:,.0f} with match<extra></extra>"))
+                                hovertemplate="by the end of %{x|%-d %b}: £%{y:,.0f} with match<extra></extra>"))
     figure.add_trace(go.Scatter(x=cumulative["day"], y=cumulative["cumulative_raised_gbp"], mode="lines", name="Gifts only",
                                 line={"color": DARK_PINK, "width": 2, "dash": "dot", "shape": "hv"},
-                                hovertemplate="by the end of %{x|%d %b}: £%{y:,.0f} from gifts<extra></extra>"))
+                                hovertemplate="by the end of %{x|%-d %b}: £%{y:,.0f} from gifts<extra></extra>"))
     figure.add_hline(y=target, line={"color": "#231f20", "dash": "dash"}, annotation_text=f"target £{target:,.0f}", annotation_position="top left")
     figure.update_xaxes(range=[opens_at, closes_at])
     figure.update_yaxes(tickprefix="£", rangemode="tozero")
@@ -673,4 +673,4 @@ def cumulative_giving(cumulative: pd.DataFrame, target: float, opens_at, closes_
         return _summarised(figure, f"{title}: no gifts.")
     last = cumulative.iloc[-1]
     return _summarised(figure, f"{title}: £{last['cumulative_total_gbp']:,.0f} with the match (£{last['cumulative_raised_gbp']:,.0f} from "
-                               f"gifts) by {pd.Timestamp(last['day']):%d %b %Y}, against a target of £{target:,.0f}.")
+                               f"gifts) by {day_label(pd.Timestamp(last['day']))}, against a target of £{target:,.0f}.")

@@ -11,7 +11,7 @@ import pandas as pd
 
 from dashboard import analysis, disclosure, metrics, stats, summary
 from dashboard.contract import INCIDENT_TYPES
-from dashboard.text import count_of, md
+from dashboard.text import count_of, day_label, long_day_label, md, moment_label
 
 
 def match_funder(campaign: dict) -> str | None:
@@ -162,7 +162,7 @@ def target_progress(query, targets: pd.DataFrame, data_end: date, threshold: int
             status = "within rounding of " + ("the target" if elapsed >= 1 or high >= t.target_value else "the expected pace")
         rows.append({"indicator": t.indicator, "target_value": t.target_value, "target_actual": shown,
                      "elapsed_share": elapsed, "pro_rata": round(expected), "target_status": status,
-                     "period": f"{start:%d %b %Y} to {end:%d %b %Y}", "funder": t.funder})
+                     "period": f"{day_label(start)} to {day_label(end)}", "funder": t.funder})
     return pd.DataFrame(rows, columns=["indicator", "target_value", "target_actual", "elapsed_share", "pro_rata", "target_status",
                                        "period", "funder"])
 
@@ -180,7 +180,7 @@ def targets_sentence(progress: pd.DataFrame, data_end: date) -> str:
     counts = progress["target_status"].value_counts()
     parts = [f"{n} {status}" for status, n in counts.items()]
     return (f"**{len(progress)} target{'s' if len(progress) != 1 else ''} agreed: {', '.join(parts)}**, with the data to "
-            f"{data_end:%d %B %Y}. Expected by now assumes an even pace through each target's period.")
+            f"{long_day_label(data_end)}. Expected by now assumes an even pace through each target's period.")
 
 
 def headline(impact: CampaignImpact) -> str:
@@ -190,7 +190,7 @@ def headline(impact: CampaignImpact) -> str:
             f"{metrics.fmt('share_of_target', impact.total_with_match / c['target_gbp'])} of its {money(c['target_gbp'])} target**, "
             f"from {disclosure.shown_count(int(t['gifts']), impact.threshold)} gifts and {money(t['matched_gbp'])} released by "
             f"{md(match_funder(c) or 'no match funder')} · {md(c['platform'])}, "
-            f"{pd.Timestamp(c['opens_at']):%d %b %Y %H:%M} to {pd.Timestamp(c['closes_at']):%d %b %Y %H:%M} UTC.")
+            f"{moment_label(pd.Timestamp(c['opens_at']))} to {moment_label(pd.Timestamp(c['closes_at']))} UTC.")
 
 
 # What the funder report compares on the programme's wings: the governors' three culture measures,
@@ -283,7 +283,7 @@ def at_a_glance(impact: CampaignImpact, progress: pd.DataFrame | None, safety: l
                      + ". Expected by now assumes an even pace through each target's period.")
     elif conversation:
         rows = dict(impact.delivery_rows())
-        delivered = (f"No delivery target is loaded. From {start:%d %b %Y} to {end:%d %b %Y}: {rows['cohorts_started']} cohorts "
+        delivered = (f"No delivery target is loaded. From {day_label(start)} to {day_label(end)}: {rows['cohorts_started']} cohorts "
                      f"started, reaching {rows['participants_reached']} people.")
     else:
         delivered = "No delivery target is loaded; the Good Prison Project's services and events are on its page."
@@ -297,7 +297,7 @@ def at_a_glance(impact: CampaignImpact, progress: pd.DataFrame | None, safety: l
     if reoffending is not None and not reoffending.empty:
         latest = reoffending[reoffending["analysis_id"] == reoffending["analysis_id"].iloc[0]]  # the latest is first
         headline = analysis.measure_order(latest).iloc[0]
-        changed.append(f"Reoffending (Justice Data Lab, published {pd.Timestamp(headline['published_on']):%d %B %Y}): "
+        changed.append(f"Reoffending (Justice Data Lab, published {long_day_label(pd.Timestamp(headline['published_on']))}): "
                        f"{analysis.jdl_verdict(headline['measure'], headline['difference_low'], headline['difference_high'])}.")
     if not changed:
         changed.append("No outcome of this programme is loaded yet.")

@@ -19,6 +19,7 @@ import pandas as pd
 
 from dashboard.disclosure import configured_threshold
 from dashboard.registry_figures import CODE_LABELS, FIGURES
+from dashboard.text import DAY
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ KINDS: dict[str, Kind] = {
     "published": Kind("{:,.2f}", "%,.2f", 2),  # a published result, to the two decimals publishers give
     "days": Kind("{:,.0f}", "%,.0f", 0),
     "per_ten": Kind("{:.1f}", "%.1f", 1),
-    "date": Kind("{:%d %b %Y}", None),
+    "date": Kind(DAY, None),
     "month": Kind("{:%b %Y}", None),
     "text": Kind("{}", None),
     "code": Kind("{}", None),

@@ -17,6 +17,7 @@ import plotly.io as pio
 
 from dashboard import analysis, charts, disclosure, funding, metrics
 from dashboard.funding import CampaignImpact, WingSafety, labelled, match_funder
+from dashboard.text import day_label, long_day_label, moment_label
 
 STYLE = """
 body { font-family: 'DejaVu Sans', system-ui, -apple-system, 'Segoe UI', sans-serif; max-width: 60rem; margin: 2rem auto;
@@ -55,7 +56,7 @@ def _reoffending_section(results: pd.DataFrame | None) -> str:
         return ("<p>No reoffending analysis of the programme is loaded. The Justice Data Lab publishes one when at least 60 "
                 "participants can be matched and followed for a year after release.</p>")
     analyses = results.drop_duplicates("analysis_id")
-    listed = "; ".join(f"{html.escape(a.title)}, published {pd.Timestamp(a.published_on):%d %B %Y}" for a in analyses.itertuples())
+    listed = "; ".join(f"{html.escape(a.title)}, published {long_day_label(pd.Timestamp(a.published_on))}" for a in analyses.itertuples())
     return (f"<p>{len(analyses)} published analysis{'es' if len(analyses) > 1 else ''}: {listed}. The latest, one year from "
             "release, against a matched comparison group (not a randomised trial; no significant difference is not proof the "
             f"programme had no effect):</p>{_table(analysis.reoffending_report_rows(results), 'reoffending')}"
@@ -153,8 +154,8 @@ def _document(impact: CampaignImpact, data_source: str, synthetic: bool, generat
 <html lang="en"><head><meta charset="utf-8"><title>Funder report: {html.escape(c['name'])}</title><style>{STYLE}</style></head>
 <body>
 <h1>{html.escape(c['name'])}</h1>
-<p class="meta">Funder report generated {generated:%d %B %Y %H:%M} UTC · {html.escape(c['platform'])}
- · open {c['opens_at']:%d %b %Y %H:%M} to {c['closes_at']:%d %b %Y %H:%M} UTC
+<p class="meta">Funder report generated {long_day_label(generated)} {generated:%H:%M} UTC · {html.escape(c['platform'])}
+ · open {moment_label(c['opens_at'])} to {moment_label(c['closes_at'])} UTC
  · match funder: {html.escape(match_funder(c) or 'none')}</p>
 <p class="meta" id="data-date">{html.escape(data_source)}</p>
 {warning}
@@ -164,7 +165,7 @@ def _document(impact: CampaignImpact, data_source: str, synthetic: bool, generat
 {drawn.get('cumulative-giving', '<p>No gifts recorded for this campaign.</p>')}
 <h2>Delivery against what was agreed</h2>
 {_targets_section(targets)}
-<h2>What the programme delivered, {start:%d %b %Y} to {end:%d %b %Y}</h2>
+<h2>What the programme delivered, {day_label(start)} to {day_label(end)}</h2>
 {f'''<p>Cohorts that started in the period after the campaign closed. Gifts are not earmarked to cohorts, so this is
 what the programme delivered while the campaign's money was being spent, not what it alone paid for.
 {html.escape(disclosure.rule_statement(impact.threshold))}</p>

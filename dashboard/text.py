@@ -60,3 +60,22 @@ def most_often(counts, quote=md) -> str:
 def month_label(month) -> str:
     """A month as people write it: "Mar 2024"."""
     return month.strftime("%b %Y")
+
+
+# A day, and a moment, as people write them, in sentences, tables and reports alike: "9 Mar 2024" (no
+# leading zero, as the grids' dates are drawn), "9 March 2024" for a publication, "9 Mar 2024 14:05".
+DAY = "{0.day} {0:%b %Y}"
+LONG_DAY = "{0.day} {0:%B %Y}"
+MOMENT = "{0.day} {0:%b %Y %H:%M}"
+
+
+def day_label(day) -> str:
+    return DAY.format(day)
+
+
+def long_day_label(day) -> str:
+    return LONG_DAY.format(day)
+
+
+def moment_label(moment) -> str:
+    return MOMENT.format(moment)

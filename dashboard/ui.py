@@ -20,7 +20,7 @@ from dashboard.database import Database, configured_data_dir, extracts_fingerpri
 from dashboard.loader import SHRANK
 from dashboard.pages import BY_PATH
 from dashboard.queries import query_parameters, query_sql, query_tables
-from dashboard.text import md
+from dashboard.text import md, moment_label
 
 VIEWER = "_viewer"  # set by dashboard.identity at the top of every run
 
@@ -236,7 +236,7 @@ def data_source(db: Database) -> str:
     """The data's origin as a reader may see it (never the server's folder)."""
     loaded = max((t.loaded_at for t in db.report.tables.values() if t.available and t.loaded_at), default=None)
     kind = "synthetic sample" if db.synthetic else "extracts"
-    return f"{kind} loaded {loaded:%d %b %Y %H:%M} UTC" if loaded else kind
+    return f"{kind} loaded {moment_label(loaded)} UTC" if loaded else kind
 
 
 def _latest(db: Database, tables) -> tuple[pd.Timestamp, bool] | None:
@@ -278,7 +278,7 @@ def inputs_notice(db: Database) -> None:
             continue
         if load.state == "kept last good":
             lines.append(f"**{table}**: the newest extract could not be used, so these figures use the version loaded "
-                         f"{load.loaded_at:%d %b %Y %H:%M} UTC.")
+                         f"{moment_label(load.loaded_at)} UTC.")
         elif load.rows_rejected:
             lines.append(f"**{table}**: {load.rows_rejected:,} of {load.rows_read:,} rows "
                          f"({load.rows_rejected / load.rows_read:.0%}) were rejected and are left out, so "

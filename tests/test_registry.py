@@ -40,6 +40,18 @@ def test_one_format_per_kind():
     assert metrics.fmt("incidents", "<5") == "<5"  # a suppressed count stays as shown
 
 
+def test_a_day_is_written_one_way_in_sentences_tables_and_reports():
+    """No leading zero, as the grid draws a date column (D MMM YYYY): "9 Jan 2017", never "09 Jan 2017"."""
+    from datetime import date, datetime
+
+    from dashboard import text
+
+    assert metrics.fmt("first_workshop", date(2017, 1, 9)) == text.day_label(pd.Timestamp("2017-01-09")) == "9 Jan 2017"
+    assert text.long_day_label(date(2023, 9, 8)) == "8 September 2023"
+    assert text.moment_label(datetime(2024, 3, 9, 7, 5)) == "9 Mar 2024 07:05"
+    assert metrics.figure("first_workshop").column_config()["type_config"]["format"] == "D MMM YYYY"
+
+
 def test_downloads_have_readable_headers_words_for_codes_and_numbers_as_numbers():
     frame = pd.DataFrame({"incident_type": ["self_harm", "use_of_force"], "incidents": ["1,335", "<5"],
                           "rate": [1234.5678, None], "attendance_rate": [0.45678, 1.0], "month": pd.to_datetime(["2024-01-01"] * 2)})
