@@ -87,7 +87,8 @@ def show_delivery():
     else:
         reasons = cancelled["cancellation_reason"].value_counts()
         st.markdown(f"**{count_of(len(cancelled), 'workshop')} cancelled; {most_often(reasons)}.**")
-        ui.chart(charts.cancellation_reasons(cancelled), cancelled, "cancelled_workshops")
+        ui.chart(charts.cancellation_reasons(cancelled, list(ui.query("cancellation_reasons")["cancellation_reason"])), cancelled,
+                 "cancelled_workshops")
         ui.download_csv(cancelled, "cancelled_workshops.csv", "Download cancelled workshops (CSV)")
 
 def show_attendance():

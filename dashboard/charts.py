@@ -559,15 +559,19 @@ def cohort_timeline(delivery: pd.DataFrame) -> go.Figure:
 
 
 @escaped
-def cancellation_reasons(cancelled: pd.DataFrame) -> go.Figure:
+def cancellation_reasons(cancelled: pd.DataFrame, every_reason: list[str]) -> go.Figure:
+    """Cancelled workshops by quarter, stacked by reason. A reason's colour and pattern follow its place in
+    `every_reason` (all the viewer's reasons, most frequent first), so it keeps them whatever the filters."""
     frame = cancelled.assign(quarter=pd.to_datetime(cancelled["scheduled_on"]).dt.to_period("Q").dt.to_timestamp())
     counts = frame.groupby(["quarter", "cancellation_reason"], as_index=False).size()
+    order = list(every_reason) + sorted(set(counts["cancellation_reason"]) - set(every_reason))
     figure = go.Figure([
         go.Bar(x=part["quarter"], y=part["size"], name=reason, marker_color=PALETTE[i % len(PALETTE)],
-               marker_pattern_shape=PATTERNS[i % len(PATTERNS)],
+               marker_pattern_shape=PATTERNS[(i + i // len(PALETTE)) % len(PATTERNS)],  # past the colours, a new pairing
                width=1000 * 60 * 60 * 24 * 80, offset=0,  # a quarter wide (ms), whatever the span shown
                hovertemplate="%{x|%b %Y} quarter: %{y} cancelled<extra>" + template_text(reason) + "</extra>")
-        for i, (reason, part) in enumerate(counts.groupby("cancellation_reason"))
+        for i, reason in enumerate(order)
+        if not (part := counts[counts["cancellation_reason"] == reason]).empty
     ])
     figure.update_layout(barmode="stack")
     figure.update_yaxes(dtick=1)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from dashboard import analysis
-from dashboard.access import ADMIN
+from dashboard.access import ADMIN, Viewer
 from dashboard.contract import INCIDENT_TYPES
 from dashboard.queries import query_names, query_parameters
 from tests.independent import in_period, published_figures
@@ -323,6 +323,17 @@ def test_cancelled_workshops(sample_db, raw, params):
     expected = workshops[workshops["cohort_id"].isin(chosen_cohorts(raw, params)["cohort_id"]) & (workshops["status"] == "cancelled")]
     assert sorted(got["workshop_id"]) == sorted(expected["workshop_id"])
     assert got["cancellation_reason"].notna().all()
+
+
+def test_cancellation_reasons(sample_db, raw):
+    """Every reason the viewer may see, most frequent first (ties by name): an SDM, his cohorts' only."""
+    daniel = Viewer(role="sdm", sdm="Daniel R.")  # his reasons come in another order than the programme's
+    workshops = raw("workshops").merge(raw("cohorts")[["cohort_id", "sdm"]], on="cohort_id")
+    for viewer, shown in ((ADMIN, workshops), (daniel, workshops[workshops["sdm"] == "Daniel R."])):
+        counts = shown[shown["status"] == "cancelled"]["cancellation_reason"].value_counts()
+        expected = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        got = sample_db.query("cancellation_reasons", viewer=viewer)
+        assert list(zip(got["cancellation_reason"], got["workshops"])) == expected
 
 
 @pytest.mark.parametrize("role", [None, "staff"])

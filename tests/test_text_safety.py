@@ -178,6 +178,14 @@ def test_a_chart_names_tied_reasons_as_the_page_does():
 
     cancelled = pd.DataFrame({"scheduled_on": pd.to_datetime(["2024-01-10", "2024-02-10", "2024-05-01", "2024-06-01", "2024-07-01"]),
                               "cancellation_reason": ["staff shortage", "regime lockdown", "staff shortage", "regime lockdown", "illness"]})
-    said = charts.describe(charts.cancellation_reasons(cancelled))
+    figure = charts.cancellation_reasons(cancelled, ["regime lockdown", "staff shortage", "illness"])
+    said = charts.describe(figure)
     assert "equally often for regime lockdown and staff shortage (2 each)" in said
     assert most_often(cancelled["cancellation_reason"].value_counts()) in said
+
+    # a reason keeps its colour and pattern when the view holds fewer reasons
+    def look(fig):
+        return {bar.name: (bar.marker.color, bar.marker.pattern.shape) for bar in fig.data}
+
+    fewer = charts.cancellation_reasons(cancelled[cancelled["cancellation_reason"] == "illness"], ["regime lockdown", "staff shortage", "illness"])
+    assert look(fewer)["illness"] == look(figure)["illness"] and len(set(look(figure).values())) == 3
