@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.disclosure import configured_threshold
+from dashboard.pages import OVERVIEW, PAGE_TABLE
 from dashboard.registry_figures import CODE_LABELS, FIGURES
 from dashboard.text import DAY
 
@@ -128,6 +129,7 @@ def _metric(key: str, row: tuple) -> Metric:
 
 REGISTRY: dict[str, Metric] = {key: _metric(key, row) for key, row in FIGURES.items()}
 CODE_LABELS["figure"] = {key: metric.label for key, metric in REGISTRY.items()}  # a figure-and-value table's rows
+CODE_LABELS["page"] = {page.url_path or OVERVIEW: page.title for page in PAGE_TABLE}  # the pages the audit trail names
 LABELS: frozenset[str] = frozenset({m.label for m in REGISTRY.values()} | {m.csv_label for m in REGISTRY.values()})
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 EVERYONE = ("admin", "governor", "sdm", "funder")
+OVERVIEW = "overview"  # the Overview's name where a page's path cannot be empty: the audit trail, the render log
 
 
 @dataclass(frozen=True)

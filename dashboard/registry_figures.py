@@ -330,7 +330,7 @@ FIGURES: dict[str, tuple] = {
     "audit_user": ("Who", "text", "the signed-in address (or development mode, where no sign-in is configured)", "", (), "", NONE),
     "audit_role": ("Role", "code", "the role the access file gives them", "", (), "", NONE, "viewer_role"),
     "audit_event": ("What", "code", "sign-in, refused sign-in, page view, download or funder report", "", (), "", NONE, "audit_event"),
-    "audit_page": ("Page", "text", "the page they were on", "", (), "", NONE),
+    "audit_page": ("Page", "code", "the page they were on", "", (), "", NONE, "page"),
     "audit_file": ("File", "text", "the file downloaded", "", (), "", NONE),
     "audit_filters": ("Filters and choices", "text", "everything the page's link held: prisons, wings, months and the page's own "
                       "choices", "", (), "", NONE),

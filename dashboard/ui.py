@@ -18,7 +18,7 @@ from dashboard.access import ADMIN, Viewer
 from dashboard.contract import MODELS_BY_TABLE
 from dashboard.database import Database, configured_data_dir, extracts_fingerprint, open_database
 from dashboard.loader import SHRANK
-from dashboard.pages import BY_PATH
+from dashboard.pages import BY_PATH, OVERVIEW
 from dashboard.queries import query_parameters, query_sql, query_tables
 from dashboard.text import md, moment_label
 
@@ -177,13 +177,13 @@ _PAGE_PATH = "_page_path"  # the page this run draws (for the audit lines of its
 
 
 def set_page(path: str) -> None:
-    st.session_state[_PAGE_PATH] = path or "overview"
+    st.session_state[_PAGE_PATH] = path or OVERVIEW
 
 
 def page_path() -> str:
     """The url path of the page this run draws ("" for the Overview, as in the page table)."""
-    path = st.session_state.get(_PAGE_PATH, "overview")
-    return "" if path == "overview" else path
+    path = st.session_state.get(_PAGE_PATH, OVERVIEW)
+    return "" if path == OVERVIEW else path
 
 
 def audited(data, event: str = "download", **what):
@@ -191,7 +191,7 @@ def audited(data, event: str = "download", **what):
     callable's file on its own thread when the button is clicked, with no rerun (the buttons use
     on_click="ignore": a rerun racing the file request could hand out another button's file), so who
     and where are taken now, while the page is drawn."""
-    who, page = st.session_state.get(VIEWER), st.session_state.get(_PAGE_PATH, "overview")
+    who, page = st.session_state.get(VIEWER), st.session_state.get(_PAGE_PATH, OVERVIEW)
 
     def made():
         audit(event, viewer=who, user=None if who is not None else "unknown", page=page, **what)
@@ -207,7 +207,7 @@ def audit_page_view(page: str, place_filters: dict | None) -> None:
     view = (page, repr(sorted(chosen.items())))
     if st.session_state.get(_AUDITED_VIEW) != view:
         st.session_state[_AUDITED_VIEW] = view
-        audit("page_view", page=page or "overview", filters=chosen)
+        audit("page_view", page=page or OVERVIEW, filters=chosen)
 
 
 def log_render(page: str, seconds: float) -> None:
@@ -216,7 +216,7 @@ def log_render(page: str, seconds: float) -> None:
     open tab of a page drawn in tabs (each tab is its own computation: which one sets the tail?)."""
     path = os.environ.get(RENDER_LOG_VARIABLE)
     if path:
-        name = page or "overview"
+        name = page or OVERVIEW
         if (tab := st.session_state.get(_PAGE_TAB)) and (spec := BY_PATH.get(page)) and (tabs := spec.tabs):
             name += f"?{tabs.key}={tab}"
         with open(path, "a") as log:

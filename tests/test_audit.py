@@ -108,16 +108,19 @@ def test_the_audit_page_reads_the_trail_with_filters_for_administrators_only(mon
     audit.record("sign_in", "ann@example.org", "governor", path, scope={"prisons": ["WSI"]})
     audit.record("download", "ann@example.org", "governor", path, page="overview", file="incidents_last_12_months.csv")
     audit.record("refused_sign_in", "stranger@example.org", None, path)
+    audit.record("page_view", "ann@example.org", "governor", path, page="wing-trends", filters={})
     with path.open("a") as trail:
         trail.write('{"time": "2026')
     at = open_page(start(monkeypatch), "app_pages/audit.py")
     table = next(d.value for d in at.dataframe if "Who" in d.value.columns)
     assert "stranger@example.org" in set(table["Who"]) and "Downloaded" in set(table["What"])
+    assert "Wing trends" in set(table["Page"]) and "wing-trends" not in set(table["Page"])
     assert any("1 line of the trail could not be read" in w.value for w in at.warning)
     at.multiselect(key="audit_event").set_value(["download"])
     rerun(at)
     table = next(d.value for d in at.dataframe if "Who" in d.value.columns)
     assert list(table["File"]) == ["incidents_last_12_months.csv"]
+    assert list(table["Page"]) == ["Overview"]  # the page's name in the navigation, not its path
     # a funder's navigation has no Audit page: its link opens the Overview
     funder = start(monkeypatch, session_state={"view_as": "funder"}, query_params={})
     funder.run()
