@@ -15,7 +15,7 @@ import pandas as pd
 from dashboard import disclosure, stats
 from dashboard.contract import REOFFENDING_MEASURES
 from dashboard.metrics import INCIDENT_TYPE_LABELS, ROLE_LABELS, Measure, code_label, fmt, incident_rate, share
-from dashboard.text import count_of, long_day_label, md
+from dashboard.text import count_of, first_upper, long_day_label, md
 
 
 def wing_measure(wing_counts: pd.DataFrame, measure: Measure) -> pd.DataFrame:
@@ -1023,8 +1023,10 @@ def services_sentence(services: pd.DataFrame) -> str:
 
 
 def services_table(services: pd.DataFrame, by: str = "category") -> pd.DataFrame:
-    """Services available and gaps per prison and `by` (category, or protected characteristic)."""
-    counts = services.assign(available=services["status"] == "available", gap=services["status"] == "gap")
+    """Services available and gaps per prison and `by` (category, or protected characteristic: free text
+    from the extract, its first letter capitalised so "veterans" and "Veterans" are one group)."""
+    groups = services[by] if by == "category" else services[by].map(first_upper)
+    counts = services.assign(available=services["status"] == "available", gap=services["status"] == "gap", **{by: groups})
     table = counts.groupby(["prison", by], as_index=False)[["available", "gap"]].sum()
     return table.rename(columns={"available": "services_available", "gap": "services_gap"})[
         [by, "prison", "services_available", "services_gap"]].sort_values([by, "prison"], ignore_index=True)

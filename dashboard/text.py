@@ -57,6 +57,12 @@ def most_often(counts, quote=md) -> str:
     return f"equally often for {', '.join(quote(label) for label in top[:-1])} and {quote(top[-1])} ({counts.iloc[0]:,} each)"
 
 
+def first_upper(words: str) -> str:
+    """Free text from an extract as a table's row name: its first letter a capital, the rest as written
+    ("older prisoners" -> "Older prisoners", "LGBT+" unchanged)."""
+    return words[:1].upper() + words[1:]
+
+
 def month_label(month) -> str:
     """A month as people write it: "Mar 2024"."""
     return month.strftime("%b %Y")

@@ -209,6 +209,15 @@ def test_gpp_page(monkeypatch, raw):
     services = raw("services")
     assert any(f"{len(services):,} services mapped" in m.value for m in at.markdown)
     assert [f["layout"]["title"]["text"] for f in plotly_figures(at)] == ["Provision and gaps by category, prison by prison"]  # open tab only
+    # services for protected groups, counted in pandas: one row a group and prison, the group's name capitalised
+    (groups,) = [d.value for d in at.dataframe if "Group" in d.value.columns]
+    named = services.dropna(subset=["protected_characteristic"]).merge(raw("prisons")[["prison_id", "name"]], on="prison_id")
+    expected = named.assign(group=named["protected_characteristic"].str[:1].str.upper() + named["protected_characteristic"].str[1:])
+    expected = expected.groupby(["group", "name"])["status"].value_counts().unstack(fill_value=0)
+    got = groups.set_index(["Group", "Prison"])
+    assert sorted(got.index) == sorted(expected.index) and {"Older prisoners", "LGBT+"} <= set(groups["Group"])
+    for key, row in expected.iterrows():
+        assert (got.loc[key, "Available"], got.loc[key, "Gaps"]) == (row.get("available", 0), row.get("gap", 0))
     assert len(plotly_figures(open_section(at, "Referrals"))) == 1
     (safety,) = [d.value for d in open_section(at, "Safety").dataframe if "Ratio, during" in d.value.columns]
     assert len(safety) == services["prison_id"].nunique()
