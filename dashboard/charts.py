@@ -270,8 +270,11 @@ def spc_chart(series: pd.DataFrame, cohorts: pd.DataFrame, workshops: pd.DataFra
         figure.add_trace(go.Scatter(x=series["month"], y=series[column], mode="lines", name=name,
                                     line={"color": "#231f20" if column == "mean" else "#7b7d7d", "dash": dash, "width": 1.2}))
     if not workshops.empty:
+        # workshops in a strip of their own below zero, clear of a lower limit that sits at 0
+        top = float(np.nanmax([series["rate"].max(), series["upper"].max(), 1.0])) * 1.05 if not series.empty else 1.0
+        figure.update_yaxes(range=[-0.12 * top, top])
         figure.add_trace(go.Scatter(
-            x=workshops["delivered_on"], y=[0] * len(workshops), mode="markers", name="Workshop delivered",
+            x=workshops["delivered_on"], y=[-0.06 * top] * len(workshops), mode="markers", name="Workshop delivered",
             marker={"symbol": "triangle-up", "size": 10, "color": DARK_PINK},
             text=workshops["cohort_id"] + " · session " + workshops["session_number"].astype(str),
             hovertemplate="%{x|%-d %b %Y}: %{text}<extra></extra>",
