@@ -210,13 +210,14 @@ def referrals_by_quarter(quarterly: pd.DataFrame, coordinator_period: tuple | No
                hovertemplate="quarter from %{x|%b %Y}: %{y} " + CODE_LABELS["outcome"].get(outcome, outcome).lower() + "<extra></extra>")
         for (outcome, part), colour, pattern in zip(quarterly.groupby("outcome"), PALETTE, PATTERNS)
     ])
+    per_quarter = quarterly.groupby("quarter")["referrals"].sum()
     if coordinator_period is not None:
         figure.add_vrect(x0=coordinator_period[0], x1=coordinator_period[1], fillcolor=SPAN_COLOUR, opacity=0.08, line_width=0,
-                         annotation_text="coordinator period")
+                         annotation_text="coordinator period", annotation_position="top left")
+        figure.update_yaxes(range=[0, max(per_quarter.max(), 1) * 1.18])  # room for the span's label above the tallest bar
     figure.update_layout(barmode="stack")
     title = "Referrals per quarter by outcome"
     _layout(figure, title, "Referrals", "Quarter")
-    per_quarter = quarterly.groupby("quarter")["referrals"].sum()
     outcomes = quarterly.groupby("outcome")["referrals"].sum().sort_values()
     return _summarised(figure, f"{title}: {per_quarter.sum():,} referrals from {_month(per_quarter.index.min())} to "
                                f"{_month(per_quarter.index.max())}, most in the quarter from {_month(per_quarter.idxmax())} "
