@@ -79,7 +79,7 @@ def test_each_analysis_gets_its_own_table_under_its_name_and_group_sizes(sample_
                              treatment_n=90, comparison_n=4000)
     shown = analysis.reoffending_by_analysis(pd.concat([results, earlier], ignore_index=True))
     assert [len(t) for _, t in shown] == [4, 4]
-    assert shown[1][0] == f"{md('Released *2017* to 2018')}, published 01 March 2021: 90 participants and 4,000 matched people."
+    assert shown[1][0] == f"{md('Released *2017* to 2018')}, published 1 March 2021: 90 participants and 4,000 matched people."
     assert "published 28 September 2023" in shown[0][0]
     assert set(shown[1][1]["jdl_verdict"]) <= {"Significant reduction", "Significant increase", "No significant difference"}
 
