@@ -126,7 +126,7 @@ def task_queries(data_dir: str, runs: int) -> dict:
 def task_pages(data_dir: str, runs: int) -> dict:
     from streamlit.testing.v1 import AppTest
 
-    from bench.run import PAGES, summary
+    from bench.run import PAGES, summary, tab_params
     from dashboard.database import open_database
 
     prisons = list(open_database(data_dir).query("prisons", viewer=ADMIN).sort_values("cohorts", ascending=False)["prison_id"])
@@ -134,12 +134,11 @@ def task_pages(data_dir: str, runs: int) -> dict:
     warm.run()  # load the data once: later sessions share it, as on a server
     results = {}
     for page in PAGES:
-        script, _, tab = page.partition("?")
+        script = page.partition("?")[0]
         times = []
         for i in range(runs):
             at = AppTest.from_file(str(PROJECT / "app.py"), default_timeout=600)
-            if tab:  # key=label
-                key, _, label = tab.partition("=")
+            for key, label in tab_params(page).items():
                 at.query_params[key] = label
             at.query_params["prison"] = prisons[i % min(len(prisons), 5)] if i % 3 else []
             at.query_params["from"] = f"{2016 + i % 5}-{1 + i % 12:02d}"
@@ -228,9 +227,8 @@ def task_served(data_dir: str, runs: int) -> dict:
     sessions opened from varied links, each first showing the Overview (as a link opens) and then the page."""
     import asyncio
     import os
-    from urllib.parse import quote
 
-    from bench.run import PAGES, summary
+    from bench.run import PAGES, link_suffix, summary, tab_params
     from bench.sessions import connect, links_for, view
     from tests.e2e.conftest import start_server
 
@@ -241,9 +239,8 @@ def task_served(data_dir: str, runs: int) -> dict:
         times = {page: [] for page in PAGES}
         for i in range(-1, runs):  # the first session (-1) loads the extracts and is not counted
             for page in PAGES:  # a session per page view, so a tab is read from its link like a shared URL
-                path, _, tab = PAGES[page].partition("?")
-                key, _, label = tab.partition("=")
-                link = links[max(i, 0)] + (f"&{key}={quote(label)}" if tab else "")
+                path = PAGES[page].partition("?")[0]
+                link = links[max(i, 0)] + link_suffix(tab_params(PAGES[page]))
                 async with connect(url, open_timeout=900) as ws:
                     await view(ws, link, "")
                     seconds = await view(ws, link, path)

@@ -47,6 +47,21 @@ for _page in PAGE_TABLE:
         PAGES |= {f"{_page.script}?{_key}={tab}": f"{_page.url_path}?{_key}={tab}" for tab in _tabs}
 
 
+def tab_params(page: str) -> dict[str, str]:
+    """The link parameters that open a measured page's tab, from its "?key=label" in PAGES ({} on a
+    page's first tab or a page without tabs)."""
+    _, _, tab = page.partition("?")
+    key, _, label = tab.partition("=")
+    return {key: label} if tab else {}
+
+
+def link_suffix(params: dict[str, str]) -> str:
+    """Parameters added to a shared link that already has a query: "&key=value", values quoted."""
+    from urllib.parse import quote
+
+    return "".join(f"&{key}={quote(value)}" for key, value in params.items())
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     k = (len(ordered) - 1) * p

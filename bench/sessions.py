@@ -39,9 +39,8 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import quote
 
-from bench.run import LATER_TABS
+from bench.run import LATER_TABS, link_suffix
 from tests.e2e.conftest import PAGES as E2E_PAGES
 from tests.e2e.conftest import start_server
 
@@ -121,7 +120,7 @@ def open_tab(page: str, rng: random.Random) -> str:
     addition that opens it, empty for the first tab or a page without tabs."""
     key, later = LATER_TABS.get(page, ("", ()))
     tab = rng.choice([None, *later])
-    return f"&{key}={quote(tab)}" if tab else ""
+    return link_suffix({key: tab} if tab else {})
 
 
 def links_for(data_dir: Path, count: int = 40, seed: int = 7) -> list[str]:
