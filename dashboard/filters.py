@@ -29,10 +29,6 @@ _URL_WINGS = "_wings_from_url"
 # single-value slider), and that value must stay the same all session or the widget resets.
 _INITIAL_PERIOD = "_initial_period"
 CURRENT = "_current_filters"
-# Streamlit forgets a widget's value after any run that ends without drawing it: one stopped or failed
-# before the sidebar (while extracts are being replaced, say). The next page's link need not carry the
-# filters (a navigation's link is the new page's), so the choice is kept for the whole session instead.
-KEEP = "session"
 
 
 @dataclass(frozen=True)
@@ -162,7 +158,7 @@ def sidebar_filters(applies: bool = True) -> Filters | None:
         sidebar.info("**These filters do not apply to this page**: it shows what its own controls choose. They are "
                      "kept for the other pages.", icon=":material/filter_alt_off:")
     programme = sidebar.selectbox(
-        "Programme", list(PROGRAMMES), format_func=PROGRAMMES.get, key="f_programme", persist_state=KEEP,
+        "Programme", list(PROGRAMMES), format_func=PROGRAMMES.get, key="f_programme", persist_state=ui.KEEP,
         help="Narrows the prisons to those where the programme ran (according to the extracts).",
     )
     in_programme = {
@@ -173,7 +169,7 @@ def sidebar_filters(applies: bool = True) -> Filters | None:
     names = dict(zip(in_programme["prison_id"], in_programme["name"]))
     st.session_state["f_prisons"] = [p for p in st.session_state.get("f_prisons", []) if p in names]
     chosen_prisons = sidebar.multiselect(
-        "Prisons", list(names), format_func=lambda p: f"{names[p]} ({p})", key="f_prisons", persist_state=KEEP,
+        "Prisons", list(names), format_func=lambda p: f"{names[p]} ({p})", key="f_prisons", persist_state=ui.KEEP,
         placeholder=f"All {len(names)} prisons",
     )
     prison_ids = tuple(chosen_prisons) or tuple(names)
@@ -184,7 +180,7 @@ def sidebar_filters(applies: bool = True) -> Filters | None:
     st.session_state["f_wings"] = [w for w in st.session_state.get("f_wings", []) if w in wing_options]
     if wing_options:
         chosen_wings = sidebar.multiselect(
-            "Wings", wing_options, key="f_wings", persist_state=KEEP, placeholder="All wings",
+            "Wings", wing_options, key="f_wings", persist_state=ui.KEEP, placeholder="All wings",
             format_func=lambda w: f"{w} · {int(wings.set_index('wing_id').at[w, 'cohorts'])} cohorts",
             help="With no wing chosen, incidents off the wings count too.",
         )
@@ -194,7 +190,7 @@ def sidebar_filters(applies: bool = True) -> Filters | None:
                                          else "no wing detail for your role at the chosen prisons."))
     _fit_period_to(months)
     first, last = sidebar.select_slider(
-        "Period", options=months, key="f_period", persist_state=KEEP, format_func=month_label,
+        "Period", options=months, key="f_period", persist_state=ui.KEEP, format_func=month_label,
         value=st.session_state.setdefault(_INITIAL_PERIOD, (months[0], months[-1])),
         help="Cohorts count when they started in the period; incidents when they occurred in it.",
     )

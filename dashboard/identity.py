@@ -100,7 +100,7 @@ def _development_viewer() -> Viewer:
     if st.session_state.get(VIEW_AS) not in choices:
         st.session_state[VIEW_AS] = "admin"
     key = st.sidebar.selectbox(
-        "View as", list(choices), key=VIEW_AS, persist_state="session",  # kept through a run that did not draw it (as filters.KEEP)
+        "View as", list(choices), key=VIEW_AS, persist_state=ui.KEEP,
         format_func=lambda k: choices[k].describe() + (f" — {choices[k].name}" if choices[k].role == "governor" else ""),
         help="Development mode only: with sign-in configured, each user's role comes from the access file.",
     )

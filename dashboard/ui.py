@@ -180,6 +180,12 @@ def set_page(path: str) -> None:
     st.session_state[_PAGE_PATH] = path or OVERVIEW
 
 
+# Streamlit forgets a widget's value after any run that ends without drawing it: one stopped or failed
+# before the sidebar (while extracts are being replaced, say). The next page's link need not carry the
+# filters (a navigation's link is the new page's), so the sidebar's choices (filters, the role a
+# developer views as) are kept for the whole session instead.
+KEEP = "session"
+
 def page_path() -> str:
     """The url path of the page this run draws ("" for the Overview, as in the page table)."""
     path = st.session_state.get(_PAGE_PATH, OVERVIEW)
