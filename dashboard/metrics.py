@@ -44,7 +44,8 @@ KINDS: dict[str, Kind] = {
     "money": Kind("£{:,.0f}", "£%,.0f", 0),
     "score_change": Kind("{:+.2f}", "%+.2f", 2),
     "ratio": Kind("{:.2f}", "%.2f", 2),
-    "published": Kind("{:,.2f}", "%,.2f", 2),  # a published result, to the two decimals publishers give
+    # a published result as published: up to the two decimals publishers give, no zeros added ("38.2", "172", "1.21")
+    "published": Kind("{:,g}", "localized", 2),
     "days": Kind("{:,.0f}", "%,.0f", 0),
     "per_ten": Kind("{:.1f}", "%.1f", 1),
     "date": Kind(DAY, None),

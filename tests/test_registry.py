@@ -38,6 +38,8 @@ def test_one_format_per_kind():
     assert metrics.fmt("raised_gbp", 12345.6) == "£12,346" and metrics.fmt("mean_change", 0.234) == "+0.23"
     assert metrics.fmt("change", 1.86) == "+186%" and metrics.fmt("rate", None) == metrics.MISSING
     assert metrics.fmt("incidents", "<5") == "<5"  # a suppressed count stays as shown
+    # a published result as published, no zeros added: a rate of 38.2%, 172 days, 1.21 reoffences
+    assert [metrics.fmt("treatment_value", v) for v in (38.2, 172.0, 1.21, -11.0)] == ["38.2", "172", "1.21", "-11"]
 
 
 def test_a_day_is_written_one_way_in_sentences_tables_and_reports():
