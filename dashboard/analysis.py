@@ -682,10 +682,11 @@ def spc_download(series: pd.DataFrame) -> pd.DataFrame:
 
 
 def before_after_table(table: pd.DataFrame) -> pd.DataFrame:
-    """Each cohort's comparison, the ratio of changes and its interval first."""
+    """Each cohort's comparison, the ratio of changes and its interval first, then the four rates behind
+    it; the note (why a cohort is left out: long, and on only some rows) last, so the figures sit together."""
     return table.rename(columns={"cohort_label": "cohort", "ratio": "ratio_of_changes"})[
-        ["cohort", "ratio_of_changes", "ratio_low", "ratio_high", "note", "wing_before_rate", "wing_after_rate",
-         "others_before_rate", "others_after_rate", "comparison_wings", "first_workshop", "last_workshop"]]
+        ["cohort", "ratio_of_changes", "ratio_low", "ratio_high", "wing_before_rate", "wing_after_rate",
+         "others_before_rate", "others_after_rate", "comparison_wings", "first_workshop", "last_workshop", "note"]]
 
 
 def before_after_download(table: pd.DataFrame) -> pd.DataFrame:
