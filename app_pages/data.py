@@ -5,8 +5,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from dashboard import analysis, ui
-from dashboard.contract import MODELS_BY_TABLE
+from dashboard import analysis, disclosure, summary, ui
 from dashboard.template import template_bytes
 from dashboard.text import md, moment_label
 
@@ -22,55 +21,23 @@ st.markdown(
     + f". Loaded and validated in {report.seconds:.1f} s."
 )
 
-summary = pd.DataFrame(
-    [
-        {
-            "extract": t.table,
-            "load_status": t.state,
-            "rows_loaded": t.rows_loaded,
-            "rows_rejected": t.rows_rejected,
-            "date_from": t.date_min,
-            "date_to": t.date_max,
-            "files": ", ".join(f.rsplit("/", 1)[-1] for f in t.files) if len(t.files) < 4 else f"{len(t.files)} files",
-            "size_kb": t.bytes / 1024,
-            "modified": t.modified.strftime("%Y-%m-%d %H:%M") if t.modified else None,
-            "holds": MODELS_BY_TABLE[t.table].description,
-        }
-        for t in report.tables.values()
-    ]
-)
+protected = ui.viewer().suppresses_small_counts  # rows are counts: shown as counts are on every other page
+k = disclosure.configured_threshold()
+extracts = summary.extracts_table(report, protected, k)
 kept = [t for t in report.tables.values() if t.state == "kept last good"]
 for t in kept:
     st.warning(f"**{t.table}**: the current file could not be used, so the app still serves the version loaded "
-               f"{moment_label(t.loaded_at)} UTC ({t.rows_loaded:,} rows). Its problems are listed below.", icon=":material/autorenew:")
-problem_tables = [t for t in report.tables.values() if t.problems]
-errors = sum(1 for p in report.problems if p.severity == "error")
+               f"{moment_label(t.loaded_at)} UTC ({disclosure.shown_count(t.rows_loaded, k, protected)} rows). Its problems are listed below.", icon=":material/autorenew:")
 if not report.problems:
-    st.success(f"All {len(summary)} extracts loaded with no problems.")
+    st.success(f"All {len(extracts)} extracts loaded with no problems.")
 else:
-    st.warning(
-        f"{sum(t.rows_rejected for t in report.tables.values()):,} rows rejected and kept aside; "
-        f"{len(report.problems)} problems in {len(problem_tables)} extracts "
-        f"({errors} that reject rows). Rows that pass still count everywhere."
-    )
-ui.table(summary, "extracts")
-ui.download_csv(summary, "extracts.csv")
+    st.warning(summary.problems_sentence(report, protected, k))
+ui.table(extracts, "extracts")
+ui.download_csv(extracts, "extracts.csv")
 
 st.subheader("Problems found")
 if report.problems:
-    problems = pd.DataFrame(
-        [
-            {
-                "extract": p.table,
-                "column": p.column or "(whole table)",
-                "severity": p.severity,
-                "problem": p.message,
-                "rows": p.rows,
-                **({"example_values": ", ".join(p.examples), "example_rows": "; ".join(p.sample_rows)} if is_admin else {}),
-            }
-            for p in report.problems
-        ]
-    )
+    problems = summary.problems_table(report, is_admin, protected, k)
     ui.table(problems, "problems")
     ui.download_csv(problems, "problems.csv")
 else:

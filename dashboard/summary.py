@@ -1,5 +1,6 @@
-"""The Overview's figures as a given viewer may see them: plain Python over named queries, no
-Streamlit, so the page only draws them and a test can ask for every view a funder could choose.
+"""The Overview's figures (and the Data page's counts of rows) as a given viewer may see them: plain
+Python over named queries, no Streamlit, so the page only draws them and a test can ask for every view
+a funder could choose.
 
 For a viewer who may not see small counts, every count goes through `disclosure.shown_count`, and
 every rate and interval is computed from the rounded count (see `dashboard.disclosure`)."""
@@ -14,7 +15,7 @@ import pandas as pd
 
 from dashboard import analysis, disclosure, metrics, stats
 from dashboard.contract import INCIDENT_TYPES
-from dashboard.text import count_of, md, month_label
+from dashboard.text import count_of, md, moment_label, month_label
 
 Query = Callable[..., pd.DataFrame]  # query(name, **params): a named query in the viewer's scope
 
@@ -258,3 +259,52 @@ def _count(n: int, k: int, protected: bool) -> int | str:
 def _round(value: float | None, digits: int) -> float | None:
     """Rounded to what is shown: the browser receives no more precision than the reader sees."""
     return None if value is None or pd.isna(value) else round(float(value), digits)
+
+
+def extracts_table(report, protected: bool, k: int) -> pd.DataFrame:
+    """The Data page's table of extracts: each one's state, rows, dates, files and what it holds. Rows
+    loaded and rejected are counts like any other (cohorts, referrals, survey responses): a protected
+    viewer sees them as every other page shows counts, or the exact row count beside a rounded figure
+    elsewhere would give the figure back."""
+    from dashboard.contract import MODELS_BY_TABLE
+
+    return pd.DataFrame([
+        {
+            "extract": t.table,
+            "load_status": t.state,
+            "rows_loaded": _count(t.rows_loaded, k, protected),
+            "rows_rejected": _count(t.rows_rejected, k, protected),
+            "date_from": t.date_min,
+            "date_to": t.date_max,
+            "files": ", ".join(f.rsplit("/", 1)[-1] for f in t.files) if len(t.files) < 4 else f"{len(t.files)} files",
+            "size_kb": t.bytes / 1024,
+            "modified": moment_label(t.modified) if t.modified else None,
+            "holds": MODELS_BY_TABLE[t.table].description,
+        }
+        for t in report.tables.values()
+    ])
+
+
+def problems_sentence(report, protected: bool, k: int) -> str:
+    """Over the Data page's table: rows rejected (a count, shown as counts are) and problems found."""
+    errors = sum(1 for p in report.problems if p.severity == "error")
+    tables = sum(1 for t in report.tables.values() if t.problems)
+    rejected = disclosure.shown_count(sum(t.rows_rejected for t in report.tables.values()), k, protected)
+    return (f"{rejected} rows rejected and kept aside; {len(report.problems)} problems in {tables} extracts "
+            f"({errors} that reject rows). Rows that pass still count everywhere.")
+
+
+def problems_table(report, detail: bool, protected: bool, k: int) -> pd.DataFrame:
+    """Each problem found: its extract, column, severity and rows affected (as counts are shown); with
+    `detail` (administrators), example values and rows."""
+    return pd.DataFrame([
+        {
+            "extract": p.table,
+            "column": p.column or "(whole table)",
+            "severity": p.severity,
+            "problem": p.message,
+            "rows": _count(p.rows, k, protected),
+            **({"example_values": ", ".join(p.examples), "example_rows": "; ".join(p.sample_rows)} if detail else {}),
+        }
+        for p in report.problems
+    ])

@@ -225,6 +225,21 @@ def test_gpp_page(monkeypatch, raw):
     assert len(safety) == services["prison_id"].nunique()
 
 
+@pytest.mark.parametrize("role", ["funder", "admin"])
+def test_the_data_page_counts_rows_as_every_other_page_counts(monkeypatch, raw, role):
+    """An extract's rows are cohorts, referrals, gifts: a funder sees them rounded as the Overview's
+    "Cohorts 80" is, or the Data page's exact 78 beside it would give the rounded figure back."""
+    at = open_page(start(monkeypatch, session_state={"view_as": role}), "app_pages/data.py")
+    table = next(d.value for d in at.dataframe if "Rows loaded" in d.value.columns).set_index("Extract")
+    for extract in ("cohorts", "referrals", "donations", "campaigns"):
+        rows = len(raw(extract))
+        expected = disclosure.shown_count(rows) if role == "funder" else rows
+        assert str(table.loc[extract, "Rows loaded"]).replace(",", "") == str(expected).replace(",", ""), extract
+    if role == "funder":
+        assert table.loc["cohorts", "Rows loaded"] != str(len(raw("cohorts")))  # the sample's 78: shown as 80
+    assert not table["Modified (UTC)"].str.match(r"\d{4}-\d{2}").any()  # written as dates are everywhere
+
+
 def test_the_delivery_caption_says_why_a_share_is_missing():
     """Under Workshops delivered: the share of planned sessions, or in words why there is none, never a
     bare dash ("– of planned sessions" read as a figure)."""
