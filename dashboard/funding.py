@@ -162,9 +162,11 @@ def target_progress(query, targets: pd.DataFrame, data_end: date, threshold: int
             status = "within rounding of " + ("the target" if elapsed >= 1 or high >= t.target_value else "the expected pace")
         rows.append({"indicator": t.indicator, "target_value": t.target_value, "target_actual": shown,
                      "elapsed_share": elapsed, "pro_rata": round(expected), "target_status": status,
-                     "period": f"{day_label(start)} to {day_label(end)}", "funder": t.funder})
+                     "period": f"{day_label(start)} to {day_label(end)}",
+                     "agreed_for": "this campaign" if isinstance(t.campaign_id, str) else "the programme as a whole",
+                     "funder": t.funder})
     return pd.DataFrame(rows, columns=["indicator", "target_value", "target_actual", "elapsed_share", "pro_rata", "target_status",
-                                       "period", "funder"])
+                                       "period", "agreed_for", "funder"])
 
 
 def _could_be(exact: int, threshold: int) -> tuple[float, float]:

@@ -244,6 +244,8 @@ FIGURES: dict[str, tuple] = {
     "paired_surveys": ("Paired surveys", "count", "participants of those cohorts with both a pre and a post survey", "",
                        ("funded_outcomes",), "", ROUNDED),
     "funder": ("Funder", "text", "who the target was agreed with", "", ("targets",), "", NONE),
+    "agreed_for": ("Agreed for", "text", "this campaign, or the programme as a whole (a target with no campaign, shown under every "
+                   "campaign of its programme)", "", ("targets",), "", NONE),
     "indicator": ("Target", "code", "the figure the target is set on", "", ("targets",), "", NONE, "figure"),
     "target_value": ("Agreed", "count", "the target agreed for the whole period", "", ("targets",), "", NONE),
     "target_actual": ("Delivered so far", "count", "the figure over the period so far, from the same named queries as the page",

@@ -77,6 +77,9 @@ def test_the_campaign_page_and_report_show_targets_and_a_campaign_without_any_sa
     at = open_page(start(monkeypatch, session_state={"view_as": "funder"}), "app_pages/campaign.py")
     (table,) = [d.value for d in at.dataframe if "Expected by now" in d.value.columns]
     assert len(table) == 3 and set(table["Target"]) == {"Cohorts started", "Workshops delivered"}
+    # a target agreed for the whole programme is shown under every campaign, and says so
+    targets = pd.read_parquet(sample_db.report.data_dir / "targets.parquet").sort_values(["period_start", "target_id"])
+    assert list(table["Agreed for"]) == ["this campaign" if isinstance(c, str) else "the programme as a whole" for c in targets["campaign_id"]]
     assert any("3 targets agreed" in rendered(m.value) for m in at.markdown)
     _, shown = progress(sample_db, FUNDER, protected=True)
     campaign = sample_db.query("campaigns", viewer=FUNDER).set_index("campaign_id").loc["CAMP-2019-XMAS"].to_dict()
