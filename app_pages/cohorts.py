@@ -42,7 +42,7 @@ threshold = disclosure.configured_threshold()
 cohorts = ui.query("cohort_summary", **scope)
 
 # --- Headline ------------------------------------------------------------------------------
-headline = analysis.cohort_headline(cohorts)
+headline = analysis.cohort_headline(cohorts, ui.latest_date(db, ("workshops",)))
 cells = st.columns(4)
 ui.metric("cohorts", headline["cohorts"], cells[0])
 ui.metric("sessions_delivered", headline["sessions_delivered"], cells[1])

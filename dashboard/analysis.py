@@ -979,10 +979,21 @@ def survey_change(items: pd.DataFrame, threshold: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def cohort_headline(cohorts: pd.DataFrame) -> dict[str, str]:
-    """The Cohorts page's tiles and their captions, written as shown."""
+def still_running(cohorts: pd.DataFrame, data_end) -> pd.Series:
+    """Cohorts short of three delivered sessions whose planned nine weeks (and the grace week) had not
+    ended by `data_end`, the day the workshop data runs to: not yet complete, rather than incomplete."""
+    if data_end is None:
+        return pd.Series(False, index=cohorts.index)
+    course_ends = pd.to_datetime(cohorts["start_date"]) + pd.Timedelta(days=PLANNED_DAYS_FIRST_TO_LAST + OVER_PLAN_GRACE_DAYS)
+    return (cohorts["sessions_delivered"] < 3) & (course_ends > pd.Timestamp(data_end))
+
+
+def cohort_headline(cohorts: pd.DataFrame, data_end=None) -> dict[str, str]:
+    """The Cohorts page's tiles and their captions, written as shown; cohorts still in their planned
+    weeks at `data_end` are said to be running, not counted as falling short."""
     planned, delivered = int(cohorts["sessions_planned"].sum()), int(cohorts["sessions_delivered"].sum())
     complete = int((cohorts["sessions_delivered"] >= 3).sum())
+    running = int(still_running(cohorts, data_end).sum())
     # a cohort that has not delivered all three sessions has not run its course: its days so far say
     # nothing about the 9-week plan (one delivered workshop is 0 days), so it is left out, as in the chart
     days = cohorts.loc[cohorts["sessions_delivered"] >= 3, "days_first_to_last"].dropna()
@@ -992,7 +1003,8 @@ def cohort_headline(cohorts: pd.DataFrame) -> dict[str, str]:
         "sessions_delivered": f"{fmt('cohorts', delivered)} of {fmt('cohorts', planned)}",
         "sessions_delivered_caption": f"{fmt('sessions_delivered_share', share(delivered, planned))} of planned sessions",
         "cohorts_complete": f"{fmt('cohorts', complete)} of {fmt('cohorts', len(cohorts))}",
-        "cohorts_complete_caption": f"{fmt('sessions_delivered_share', share(complete, len(cohorts)))} of cohorts" if len(cohorts) else "",
+        "cohorts_complete_caption": (f"{fmt('sessions_delivered_share', share(complete, len(cohorts)))} of cohorts"
+                                     + (f" · {count_of(running, 'cohort')} still running" if running else "")) if len(cohorts) else "",
         "median_days_first_to_last": fmt("median_days_first_to_last", days.median() if len(days) else None),
         "median_days_caption": f"plan {PLANNED_DAYS_FIRST_TO_LAST} days · {count_of(over, 'cohort')} ran over by more than a week",
     }

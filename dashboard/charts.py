@@ -536,9 +536,9 @@ def cohort_timeline(delivery: pd.DataFrame) -> go.Figure:
     frame = delivery.dropna(subset=["first_scheduled"]).sort_values("first_scheduled").copy()
     start = pd.to_datetime(frame["first_scheduled"])
     end = pd.to_datetime(frame["last_delivered"]).fillna(start)
-    # a cohort with one workshop delivered (or none) spans no days; drawn three weeks wide, it shows
-    # as a mark rather than a hairline on an axis of years (its hover text gives the real days)
-    end = end.where(end > start, start + pd.Timedelta(days=21))
+    # a cohort with one workshop delivered (or none) spans no days; drawn six weeks wide, it shows as a
+    # mark rather than a hairline on an axis of years (its hover text gives the real days)
+    end = end.where(end > start, start + pd.Timedelta(days=42))
     frame["duration_ms"] = (end - start).dt.total_seconds() * 1000
     frame["delivery"] = frame["sessions_delivered"].map(lambda n: "all three sessions" if n >= 3 else f"{n} of 3 sessions")
     figure = go.Figure()
@@ -548,7 +548,8 @@ def cohort_timeline(delivery: pd.DataFrame) -> go.Figure:
             continue
         figure.add_trace(go.Bar(
             y=part["cohort_id"], x=part["duration_ms"], base=pd.to_datetime(part["first_scheduled"]), orientation="h",
-            name=delivery_label, marker_color=colour, marker_pattern_shape=pattern,
+            # the pattern drawn over the colour, not instead of it: a short bar of dots alone was nearly blank
+            name=delivery_label, marker_color=colour, marker_pattern={"shape": pattern, "fillmode": "overlay", "fgcolor": "white"},
             customdata=np.stack([part["prison_id"], part["wing_id"], part["sdm"], part["days_first_to_last"].fillna(-1)], axis=-1),
             hovertemplate="%{y}: %{customdata[0]} %{customdata[1]}, %{customdata[2]}<br>%{base|%-d %b %Y}, %{customdata[3]} days first to last<extra>" + delivery_label + "</extra>",
         ))

@@ -48,6 +48,21 @@ def test_headline_and_cohort_table_match_pandas(monkeypatch, raw):
     assert table.loc[one, "Attendance"] == round(attendance["attended"].mean() * 100)
 
 
+def test_a_cohort_still_in_its_nine_weeks_when_the_data_ends_is_said_to_be_running(monkeypatch, raw):
+    """WSI's last cohort had delivered two sessions by the data's end, within its planned weeks: the tile
+    still counts completed cohorts, and its caption says how many are still running."""
+    at = open_page(start(monkeypatch, query_params={"prison": "WSI"}), COHORTS)
+    cohorts = raw("cohorts").query("prison_id == 'WSI'")
+    workshops = raw("workshops")
+    data_end = pd.to_datetime(workshops["scheduled_on"]).max()
+    delivered = workshops[workshops["status"] == "delivered"].groupby("cohort_id")["session_number"].nunique()
+    short = cohorts[cohorts["cohort_id"].map(delivered).fillna(0) < 3]
+    running = short[pd.to_datetime(short["start_date"]) + pd.Timedelta(days=70) > data_end]
+    assert len(running) == 1  # the sample's C-WSI-2024-24
+    caption = next(c.value for c in at.caption if "of cohorts" in c.value)
+    assert caption.endswith("· 1 cohort still running")
+
+
 def test_survey_change_by_item_and_role_matches_pandas(monkeypatch, raw):
     at = open_page(start(monkeypatch, query_params={"tab": "Survey outcomes"}), COHORTS)
     (post, follow_up) = [d.value for d in at.dataframe if "Cohen's d (paired)" in d.value.columns]
@@ -167,4 +182,7 @@ def test_a_cohort_with_one_workshop_shows_as_a_mark_not_a_hairline():
                              "days_first_to_last": [63, 0]})
     figure = charts.cohort_timeline(delivery)
     widths = {trace.y[0]: trace.x[0] / 86_400_000 for trace in figure.data}
-    assert widths == {"C-1": 63, "C-2": 21}
+    assert widths == {"C-1": 63, "C-2": 42}
+    # the one-workshop cohort's pattern is drawn over its colour, so a short bar is not left nearly blank
+    short = next(trace for trace in figure.data if trace.y[0] == "C-2")
+    assert short.marker.pattern.shape and short.marker.pattern.fillmode == "overlay" and short.marker.color
