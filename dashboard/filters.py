@@ -248,20 +248,28 @@ def current_filters() -> Filters | None:
 def page_choice(label: str, options: list, key: str, default, format_func=str, help: str | None = None, container=st):
     """A page-level selectbox mirrored in the URL under `key` and kept when the user leaves the page.
 
-    Streamlit drops a widget's state when a run does not draw it, so the last value is also kept
-    under a plain key and restored on return; a URL value that is not an option is ignored.
+    Streamlit drops a widget's state when a run does not draw it, so a value the user chose (or a link
+    gave) is also kept under a plain key and restored on return, on any page that offers the same key
+    (a measure chosen on Wing trends is the Good Prison Project's too). A page's own default is never
+    kept: a page the user made no choice on opens on its default, not on another page's. A URL value
+    that is not an option is ignored.
     """
-    kept = f"_kept_{key}"
-    if key not in st.session_state:
+    kept, drawn_on = f"_kept_{key}", f"_drawn_{key}"
+    # a widget is its page's own: one drawn under the same key on another page leaves a value in the
+    # session that this page's widget would not take up, so a page arriving sets its value afresh
+    if key not in st.session_state or st.session_state.get(drawn_on) != ui.page_path():
         asked = st.query_params.get(key)
         from_url = [o for o in options if str(o) == asked]
         if asked is not None and not from_url:
             refuse_link_values([f"{key}={asked}"])
+        if from_url:
+            st.session_state[kept] = from_url[0]
         st.session_state[key] = from_url[0] if from_url else st.session_state.get(kept, default)
     if st.session_state[key] not in options:
         st.session_state[key] = default
-    value = container.selectbox(label, options, key=key, format_func=format_func, help=help)
-    st.session_state[kept] = value
+    value = container.selectbox(label, options, key=key, format_func=format_func, help=help,
+                                on_change=_keep_choice, args=(key, kept))
+    st.session_state[drawn_on] = ui.page_path()
     ui.note_choice(key, value)
     if value == default:
         if key in st.query_params:
@@ -269,6 +277,10 @@ def page_choice(label: str, options: list, key: str, default, format_func=str, h
     elif st.query_params.get(key) != str(value):
         st.query_params[key] = str(value)
     return value
+
+
+def _keep_choice(key: str, kept: str) -> None:
+    st.session_state[kept] = st.session_state[key]
 
 
 def page_tabs(*shows) -> None:

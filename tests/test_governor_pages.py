@@ -321,3 +321,21 @@ def test_neighbouring_names_on_the_funnel_are_placed_apart():
 
     x, y = pd.Series([4300.0, 5400.0, 13000.0, 4200.0]), pd.Series([380.0, 390.0, 870.0, 710.0])
     assert _label_positions(x, y, 10_000, 700) == ["top center", "bottom center", "top center", "top center"]
+
+
+def test_a_measure_the_user_chose_follows_them_and_a_page_default_does_not(monkeypatch):
+    """Wing trends opens on all assaults and the Good Prison Project's safety on self-harm (its
+    coordinator's aim): passing through one page's default leaves the other's alone; a measure the
+    user picks is kept on every page that offers it, and on the way back."""
+    gpp = "app_pages/good_prison_project.py"
+    at = open_page(start(monkeypatch, query_params={"prison": "WSI"}), WING_TRENDS)
+    assert at.selectbox(key="measure").value == "all_assaults"
+    at = open_section(open_page(at, gpp), "Safety")
+    assert at.selectbox(key="measure").value == "self_harm"
+    at.selectbox(key="measure").set_value("use_of_force")
+    at = rerun(at)
+    at.query_params.pop("section", None)
+    at = open_page(at, WING_TRENDS)
+    assert at.selectbox(key="measure").value == "use_of_force"
+    at = open_section(open_page(at, gpp), "Safety")
+    assert at.selectbox(key="measure").value == "use_of_force"
