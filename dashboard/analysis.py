@@ -842,7 +842,7 @@ def funnel_answer(result: Funnel, group_label: str, period: str, unit: str, your
         method = (f" The prisons differ no more than chance allows (over-dispersion test {p_value}), so the limits are exact "
                   "Poisson limits." if od.n >= 2 else " Too few prisons to test how much they differ; the limits are exact Poisson limits.")
     mine = table[table["prison_id"].isin(list(yours))] if yours else table[table["programme"]]
-    who = "Your prisons" if yours else "Programme prisons"
+    who = ("Your prison" if len(mine) == 1 else "Your prisons") if yours else "Programme prisons"
     places = ("; ".join(f"{md(r.name)} {r.rate:,.0f} ({r.position})" for r in mine.itertuples()) if not mine.empty
               else "none in this group")
     borderline = table[table["note"] != ""]
@@ -1264,8 +1264,13 @@ def retention_sentence(kept: pd.DataFrame) -> str:
 
 def staff_mix_sentence(mix: pd.DataFrame) -> str:
     return (f"**Staff in the room:** median {fmt('staff_per_10_prisoners', mix['staff_per_10_prisoners'].median())} staff per 10 "
-            f"prisoners at a session; {int((mix['staff'] == 0).sum())} sessions had no staff and "
-            f"{int((mix['prisoner'] == 0).sum())} no prisoners. The programme depends on both being there.")
+            f"prisoners at a session; {_sessions_without(mix['staff'], 'staff')} and "
+            f"{_sessions_without(mix['prisoner'], 'prisoners')}. The programme depends on both being there.")
+
+
+def _sessions_without(people: pd.Series, who: str) -> str:
+    missing = int((people == 0).sum())
+    return f"{count_of(missing, 'session')} had no {who}" if missing else f"every session had {who}"
 
 
 def survey_change_table(change: pd.DataFrame) -> pd.DataFrame:

@@ -68,9 +68,9 @@ def escaped(build):
 
 def _number(value) -> str:
     value = float(value)
-    if value == int(value) or abs(value) >= 100:
+    if value == int(value) or abs(value) >= 10:  # "between 93 and 184", not "93.0 and 184"
         return f"{value:,.0f}"
-    return f"{value:,.1f}" if abs(value) >= 10 else f"{value:.2f}"
+    return f"{value:.2f}"
 
 
 def _point(value) -> str:
@@ -122,6 +122,12 @@ def _summarised(figure: go.Figure, sentence: str) -> go.Figure:
 
 def _month(value) -> str:
     return pd.Timestamp(value).strftime("%b %Y")
+
+
+def _quarter_end(value) -> str:
+    """The last month of the quarter starting at `value`: a span of quarters runs to its end ("to Dec 2024",
+    not to the last quarter's first month, which read as if October's data were the last)."""
+    return _month(pd.Timestamp(value) + pd.DateOffset(months=2))
 
 
 MAX_SERIES_DESCRIBED = 4  # a one-sentence alternative: the chart's data table has the rest
@@ -220,7 +226,7 @@ def referrals_by_quarter(quarterly: pd.DataFrame, coordinator_period: tuple | No
     _layout(figure, title, "Referrals", "Quarter")
     outcomes = quarterly.groupby("outcome")["referrals"].sum().sort_values()
     return _summarised(figure, f"{title}: {per_quarter.sum():,} referrals from {_month(per_quarter.index.min())} to "
-                               f"{_month(per_quarter.index.max())}, most in the quarter from {_month(per_quarter.idxmax())} "
+                               f"{_quarter_end(per_quarter.index.max())}, most in the quarter from {_month(per_quarter.idxmax())} "
                                f"({per_quarter.max():,}); most often {CODE_LABELS['outcome'].get(outcomes.index[-1], outcomes.index[-1]).lower()}.")
 
 
@@ -437,7 +443,7 @@ def funnel_plot(result, title: str, unit: str, highlight=(), show_unadjusted: bo
     groups = (
         (~prisons["programme"] & ~mine, "#707070", 8, "Other prisons", False),
         (prisons["programme"] & ~mine, PROGRAMME_COLOUR, 10, "Programme prisons", True),
-        (mine, DARK_BLUE, 14, "Your prisons", True),
+        (mine, DARK_BLUE, 14, "Your prison" if mine.sum() == 1 else "Your prisons", True),
     )
     for chosen, colour, size, name, labelled in groups:
         points = prisons[chosen]
@@ -451,7 +457,7 @@ def funnel_plot(result, title: str, unit: str, highlight=(), show_unadjusted: bo
             textfont={"shadow": "auto"},  # a halo: a name crossing a limit line stays legible
             marker={"color": colour, "size": size, "line": {"width": 1.5 if labelled else 1, "color": "white"},
                     # a diamond: a prison known from published counts, not recorded incidents
-                    "symbol": ["star" if name == "Your prisons" else "diamond" if source == "published" else "circle"
+                    "symbol": ["star" if name.startswith("Your prison") else "diamond" if source == "published" else "circle"
                                for source in points.get("source", pd.Series("recorded", index=points.index))]},
             name=name, customdata=np.stack([
                 points["name"], points["incidents"],
@@ -521,7 +527,7 @@ def trend_small_multiples(quarterly: pd.DataFrame, unit: str) -> go.Figure:
     latest = {p for p, _ in rates}
     above = sum(1 for p in latest if rates.get((p, "This prison"), 0) > rates.get((p, "Comparison group"), float("inf")))
     return _summarised(figure, f"Quarterly rates ({unit}) of {count_of(len(panels), 'programme prison')} against their comparison "
-                               f"groups, {_month(quarterly['quarter'].min())} to {_month(quarterly['quarter'].max())}: in the latest "
+                               f"groups, {_month(quarterly['quarter'].min())} to {_quarter_end(quarterly['quarter'].max())}: in the latest "
                                f"quarter, {above} of {len(latest)} above their comparison group.")
 
 
@@ -584,7 +590,7 @@ def cancellation_reasons(cancelled: pd.DataFrame, every_reason: list[str]) -> go
     _layout(figure, title, "Workshops cancelled", "Quarter")
     reasons = cancelled["cancellation_reason"].value_counts()
     return _summarised(figure, f"{title}: {len(cancelled)} workshops cancelled from {_month(frame['quarter'].min())} to "
-                               f"{_month(frame['quarter'].max())}, {most_often(reasons, quote=str)}.")
+                               f"{_quarter_end(frame['quarter'].max())}, {most_often(reasons, quote=str)}.")
 
 
 @escaped

@@ -186,3 +186,13 @@ def test_a_cohort_with_one_workshop_shows_as_a_mark_not_a_hairline():
     # the one-workshop cohort's pattern is drawn over its colour, so a short bar is not left nearly blank
     short = next(trace for trace in figure.data if trace.y[0] == "C-2")
     assert short.marker.pattern.shape and short.marker.pattern.fillmode == "overlay" and short.marker.color
+
+
+def test_the_staff_sentence_counts_sessions_in_words_and_a_span_of_quarters_runs_to_its_end():
+    from dashboard import charts
+
+    mix = pd.DataFrame({"staff": [0, 2, 3], "prisoner": [8, 7, 9], "staff_per_10_prisoners": [0.0, 2.9, 3.3]})
+    said = analysis.staff_mix_sentence(mix)
+    assert "1 session had no staff and every session had prisoners." in said
+    cancelled = pd.DataFrame({"scheduled_on": pd.to_datetime(["2017-01-10", "2024-11-02"]), "cancellation_reason": ["illness", "illness"]})
+    assert "cancelled from Jan 2017 to Dec 2024" in charts.describe(charts.cancellation_reasons(cancelled, ["illness"]))

@@ -224,10 +224,10 @@ def test_a_governor_sees_her_prison_named_and_highlighted_on_the_funnel(monkeypa
     at = open_page(at, COMPARISON)
     (funnel,) = plotly_figures(at)
     name = raw("prisons").set_index("prison_id").at["WSI", "name"]
-    (yours,) = [t for t in funnel["data"] if t.get("name") == "Your prisons"]
+    (yours,) = [t for t in funnel["data"] if t.get("name") == "Your prison"]  # one prison: singular
     assert list(yours["text"]) == [name]
     answer = next(m.value for m in at.markdown if "against the reference rate of" in m.value)
-    assert "Your prisons: " in answer and name.split()[-1] in answer
+    assert "Your prison: " in answer and name.split()[-1] in answer
     assert not any(code in answer for code in ("(WSI)", " WSI "))
 
 
