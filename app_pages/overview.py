@@ -77,7 +77,8 @@ if ui.require_tables(db, "incidents"):
     ui.download_csv(table, "incidents_last_12_months.csv")
 
     if protected:
-        st.caption(f"Monthly rates are not shown here: a month's count is often under {k}.")
+        st.caption(f"Monthly rates are not shown to funders: for one prison, or one type of incident, a month's count is often "
+                   f"under {k}, and months beside the yearly totals could give such a count back.")
     else:
         monthly = summary.monthly_rates(ui.query, params)
         if monthly.empty:
