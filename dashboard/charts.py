@@ -465,6 +465,9 @@ def funnel_plot(result, title: str, unit: str, highlight=(), show_unadjusted: bo
             ], axis=-1) if len(points) else None,
             hovertemplate="%{customdata[0]}<br>%{customdata[1]} incidents (%{customdata[2]}) / %{x:,.0f} prisoner-years<br>%{y:.0f} " + unit + "<extra></extra>",
         ))
+    if "source" in prisons and (prisons["source"] == "published").any():  # the diamond explained in the legend
+        traces.append(dict(type="scatter", x=[None], y=[None], mode="markers", name="From published counts",
+                           marker={"color": "#707070", "size": 9, "symbol": "diamond"}, hoverinfo="skip"))
     figure = _layout(go.Figure(traces), title, f"Rate ({unit})", "Prisoner-years (exposure)")
     positions = prisons["position"].value_counts()
     outside = "; ".join(f"{n} {p}" for p, n in positions.items() if p != "within limits") or "none outside the 95% limits"

@@ -187,9 +187,11 @@ def published_only_note(prisons: pd.DataFrame, shown: list[str], chosen: bool) -
     if published.empty:
         return ""
     names = ", ".join(md(n) for n in published["name"])
-    return (f"The figures here are from recorded incidents and wing populations; "
+    return (f"The figures here are from recorded incidents and wing populations, so "
             f"{count_of(len(published), 'chosen prison' if chosen else 'prison')} known only from published figures ({names}) "
-            f"{'is' if len(published) == 1 else 'are'} compared on Prison comparison.")
+            f"{'is' if len(published) == 1 else 'are'} left out; Prison comparison compares "
+            f"{'it' if len(published) == 1 else 'them'} over the months {'its' if len(published) == 1 else 'their'} "
+            "published figures cover.")
 
 
 def _verdict(ratio) -> str:

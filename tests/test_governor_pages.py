@@ -225,6 +225,9 @@ def test_a_governor_sees_her_prison_named_and_highlighted_on_the_funnel(monkeypa
     (funnel,) = plotly_figures(at)
     name = raw("prisons").set_index("prison_id").at["WSI", "name"]
     (yours,) = [t for t in funnel["data"] if t.get("name") == "Your prison"]  # one prison: singular
+    diamonds = [t for t in funnel["data"] if "diamond" in str(t.get("marker", {}).get("symbol", ""))]
+    assert not diamonds or any(t.get("name") == "From published counts" for t in diamonds)  # the legend says what a diamond is
+    assert len(diamonds) >= 2  # the sample's HMP Bedford, from published counts, and the legend's key
     assert list(yours["text"]) == [name]
     answer = next(m.value for m in at.markdown if "against the reference rate of" in m.value)
     assert "Your prison: " in answer and name.split()[-1] in answer
@@ -300,7 +303,8 @@ def test_the_overview_names_the_chosen_prisons_its_recorded_figures_leave_out(mo
     assert f"{len(published_only)} prisons known only" in note and "chosen" not in note  # none is chosen
     at = start(monkeypatch, query_params={"prison": ["WSI", published_only[0]]})
     note = next(rendered(c.value) for c in at.caption if "known only from published figures" in c.value)
-    assert f"1 chosen prison known only from published figures ({prisons.at[published_only[0], 'name']}) is" in note
+    assert f"1 chosen prison known only from published figures ({prisons.at[published_only[0], 'name']}) is left out" in note
+    assert "over the months its published figures cover" in note  # not every one is on Prison comparison for every period
     at = start(monkeypatch, query_params={"prison": "WSI"})
     assert not any("known only from published figures" in c.value for c in at.caption)
 
