@@ -372,7 +372,10 @@ def table(frame: pd.DataFrame, name: str, as_extracted: bool = False, **options)
     "nan", where a figure is missing. The table goes into the page's data download as `name`.csv.
     `as_extracted`: rows as an extract holds them (rejected rows), under the contract's column names."""
     _note_table(frame, name, as_extracted)
-    shown, config = metrics.display(frame)
+    # a Note column blank in every row says nothing on screen (the downloads keep it)
+    blank_notes = [c for c in ("note",) if not as_extracted and c in frame.columns
+                   and frame[c].fillna("").astype(str).str.strip().eq("").all()]
+    shown, config = metrics.display(frame.drop(columns=blank_notes))
     if _wider_than_page(shown):  # the row's name (a measure, a prison, a cohort) stays in view as it scrolls sideways
         first = shown.columns[0]
         config[first] = {**config.get(first, {}), "pinned": True}

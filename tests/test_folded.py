@@ -47,3 +47,20 @@ def test_a_charts_data_and_the_pages_sql_are_drawn_only_when_opened(monkeypatch)
     assert all(query_sql(name) in sql for name in queries) and queries
     (notes,) = [m.value for m in _expanders(at, "How were these figures made?")[0].get("markdown")]
     assert figures and all(f"**{metrics.figure(key).label}** · {metrics.figure(key).help}" in notes for key in figures)
+
+
+def test_a_note_column_blank_in_every_row_is_not_drawn_and_the_data_keeps_it():
+    from streamlit.testing.v1 import AppTest
+
+    def script():
+        import pandas as pd
+
+        from dashboard import ui
+
+        ui.table(pd.DataFrame({"prison": ["HMP A"], "note": [""]}), "blank_notes")
+        ui.table(pd.DataFrame({"prison": ["HMP A", "HMP B"], "note": [None, "left out: too few months"]}), "some_notes")
+
+    at = AppTest.from_function(script).run()
+    assert not at.exception
+    assert [list(d.value.columns) for d in at.dataframe] == [["Prison"], ["Prison", "Note"]]
+    assert "note" in at.session_state["_page_tables"]["blank_notes"].columns  # the page's data download keeps it
