@@ -80,8 +80,8 @@ def show_programme_prisons():
         chosen = panels
     st.markdown(
         "Each programme prison's quarterly rate against the pooled rate of prisons of the same type that run neither "
-        "programme, over the calendar quarters wholly inside the period. A gap that opens after a programme starts is a "
-        "prompt to look closer, not proof that it worked."
+        "programme, over the calendar quarters wholly inside the period. A gap that opens after a programme starts (the "
+        "dotted line) is a prompt to look closer, not proof that it worked."
     )
     if (note := analysis.comparison_sources_note(by_quarter)):
         st.caption(note)
@@ -91,7 +91,8 @@ def show_programme_prisons():
                    f"Showing {len(chosen)} of {len(panels)} programme prisons (those with the most cohorts); choose prisons "
                    "in the sidebar to see others. The download has them all.")
     quarterly_shown = quarterly[quarterly["panel"].isin(chosen["panel"])]
-    ui.chart(charts.trend_small_multiples(quarterly_shown, unit), analysis.quarterly_download(quarterly_shown), "programme_prisons_shown")
+    ui.chart(charts.trend_small_multiples(quarterly_shown, unit, ui.query("programme_sites")), analysis.quarterly_download(quarterly_shown),
+             "programme_prisons_shown")
     ui.download_csv(analysis.quarterly_download(quarterly), f"programme_prisons_quarterly_{measure.key}.csv",
                     "Download the panels' data (CSV)")
 

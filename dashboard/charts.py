@@ -501,11 +501,26 @@ def _panel_grid(titles: list[str], columns: int, panel_height: int, gap_px: int 
 
 
 @escaped
-def trend_small_multiples(quarterly: pd.DataFrame, unit: str) -> go.Figure:
-    """Each programme prison's quarterly rate against its comparison group, one panel each."""
+def trend_small_multiples(quarterly: pd.DataFrame, unit: str, sites: pd.DataFrame | None = None) -> go.Figure:
+    """Each programme prison's quarterly rate against its comparison group, one panel each, with a
+    dotted line where a programme started there (`sites`: the programme_sites query's rows)."""
     panels = list(dict.fromkeys(quarterly["panel"]))
     # up to three a row; fewer panels share the width rather than leave it empty
     layout, references = _panel_grid(panels, columns=min(3, len(panels)), panel_height=300)
+    prison_of = dict(zip(quarterly["panel"], quarterly["prison_id"]))
+    first, last = pd.Timestamp(quarterly["quarter"].min()), pd.Timestamp(quarterly["quarter"].max()) + pd.DateOffset(months=3)
+    layout["shapes"] = []
+    for panel, (x_axis, y_axis) in zip(panels, references):
+        started = sites[sites["prison_id"] == prison_of[panel]] if sites is not None else pd.DataFrame()
+        shown = [site for site in started.sort_values("started_on").itertuples() if first <= pd.Timestamp(site.started_on) < last]
+        for j, site in enumerate(shown):  # a second programme's label one line lower, clear of the first's
+            day = pd.Timestamp(site.started_on)
+            layout["shapes"].append({"type": "line", "xref": x_axis, "yref": f"{y_axis} domain", "x0": day, "x1": day, "y0": 0,
+                                     "y1": 1, "line": {"color": DARK_PINK, "dash": "dot", "width": 1.5}})
+            layout["annotations"].append({"text": f"{CODE_LABELS['programme'].get(site.programme, site.programme)} from {_month(day)}",
+                                          "x": day, "y": 1 - 0.08 * j, "xref": x_axis, "yref": f"{y_axis} domain", "xanchor": "left",
+                                          "yanchor": "top", "showarrow": False, "font": {"size": 11, "color": DARK_PINK},
+                                          "bgcolor": "rgba(255,255,255,0.85)"})
     colours = {"This prison": (PROGRAMME_COLOUR, "solid"), "Comparison group": (DARK_GREY, "dash")}
     parts = dict(iter(quarterly.groupby(["panel", "series"], sort=False)))
     traces = []

@@ -4,6 +4,7 @@
 import json
 import math
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -309,12 +310,17 @@ def test_the_overview_names_the_chosen_prisons_its_recorded_figures_leave_out(mo
     assert not any("known only from published figures" in c.value for c in at.caption)
 
 
-def test_programme_prisons_chosen_in_the_sidebar_are_said_to_be_and_fill_the_width(monkeypatch):
+def test_programme_prisons_chosen_in_the_sidebar_are_said_to_be_and_fill_the_width(monkeypatch, sample_dir):
     at = open_page(start(monkeypatch, query_params={"prison": "WSI", "section": "Programme prisons over time"}), COMPARISON)
     caption = " ".join(rendered(c.value) for c in at.caption)
     assert "Showing the 1 programme prison chosen in the sidebar, of" in caption and "most cohorts" not in caption
     figure = figures_titled(at, "Quarterly rate")
     assert figure["layout"]["xaxis"]["domain"][1] - figure["layout"]["xaxis"]["domain"][0] > 0.9  # one panel, the whole width
+    # a dotted line where The Conversation started at WSI (the programme_sites extract), labelled
+    sites = pd.read_parquet(Path(sample_dir) / "programme_sites.parquet").query("prison_id == 'WSI'")
+    lines = [pd.Timestamp(shape["x0"]) for shape in figure["layout"]["shapes"] if shape["type"] == "line"]
+    assert lines == [pd.Timestamp(d) for d in sites["started_on"]]
+    assert any(a["text"].startswith("The Conversation from ") for a in figure["layout"]["annotations"])
 
 
 def test_neighbouring_names_on_the_funnel_are_placed_apart():
