@@ -23,6 +23,8 @@ if services.empty:
 sites = ui.query("programme_sites")
 periods = analysis.coordinator_periods(sites)
 st.caption(analysis.coordinator_sentence(sites))
+if (note := analysis.gpp_not_yours(sites, ui.viewer().prisons)):
+    st.caption(note)
 
 def rows_of(table: str, query: str) -> pd.DataFrame:
     """An optional extract's rows through its named query; empty, with a note saying so, when the

@@ -1328,6 +1328,18 @@ def coordinator_span(periods: dict) -> tuple[pd.Timestamp, pd.Timestamp] | None:
     return min(p["during"][0] for p in periods.values()), max(p["during"][1] for p in periods.values())
 
 
+def gpp_not_yours(sites: pd.DataFrame, yours: tuple[str, ...]) -> str:
+    """For a governor none of whose prisons had a coordinator: that the page is the project's prisons',
+    so its figures are not read as hers ("" when one of hers did, or for other roles: `yours` empty)."""
+    gpp = set(sites.loc[sites["programme"] == "good_prison_project", "prison_id"])
+    if not yours or not gpp or gpp & set(yours):
+        return ""
+    return ("Your prison is not one of the project's: the figures here are those of the prisons where its coordinator "
+            "worked, shown to every role." if len(yours) == 1 else
+            "None of your prisons is one of the project's: the figures here are those of the prisons where its coordinator "
+            "worked, shown to every role.")
+
+
 def coordinator_sentence(sites: pd.DataFrame) -> str:
     """Where and when the Good Prison Project's coordinators worked, from `programme_sites`, or
     what is missing."""

@@ -251,3 +251,15 @@ def test_the_delivery_caption_says_why_a_share_is_missing():
     assert hidden.startswith("share of planned sessions not shown") and "–" not in hidden
     assert summary.delivery_caption({"planned": "0", "rescheduled": "0", "cancelled": "0", "delivered_share": None}) == (
         "no sessions planned · 0 rescheduled · 0 cancelled")
+
+
+def test_a_governor_whose_prison_had_no_coordinator_is_told_the_figures_are_the_projects(monkeypatch, raw):
+    sites = raw("programme_sites")
+    gpp = set(sites.loc[sites["programme"] == "good_prison_project", "prison_id"])
+    assert "WSI" not in gpp
+    at = open_page(start(monkeypatch, session_state={"view_as": "governor:WSI"}), "app_pages/good_prison_project.py")
+    assert any("Your prison is not one of the project's" in c.value for c in at.caption)
+    at = open_page(start(monkeypatch), "app_pages/good_prison_project.py")  # an administrator: no prison of her own
+    assert not any("not one of the project's" in c.value for c in at.caption)
+    assert analysis.gpp_not_yours(sites, (sorted(gpp)[0],)) == ""  # a governor of one of the project's prisons
+    assert analysis.gpp_not_yours(sites, ("WSI", "PVI")).startswith("None of your prisons")
