@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import audit as audit_log
-from dashboard import charts, funding, metrics
+from dashboard import charts, disclosure, funding, metrics
 from dashboard.access import ADMIN, Viewer
 from dashboard.contract import MODELS_BY_TABLE
 from dashboard.database import Database, configured_data_dir, extracts_fingerprint, open_database
@@ -278,6 +278,8 @@ def inputs_notice(db: Database) -> None:
     if through:
         st.caption(through)
     lines = []
+    # rows are counts (cohorts, referrals, incidents): a protected viewer sees them as every page shows counts
+    k, protected = disclosure.configured_threshold(), viewer().suppresses_small_counts
     for table in sorted(st.session_state.get(_RUN_TABLES, ())):
         load = db.report.tables[table]
         if not load.available or not load.degraded:
@@ -286,11 +288,13 @@ def inputs_notice(db: Database) -> None:
             lines.append(f"**{table}**: the newest extract could not be used, so these figures use the version loaded "
                          f"{moment_label(load.loaded_at)} UTC.")
         elif load.rows_rejected:
-            lines.append(f"**{table}**: {load.rows_rejected:,} of {load.rows_read:,} rows "
-                         f"({load.rows_rejected / load.rows_read:.0%}) were rejected and are left out, so "
-                         f"{MODELS_BY_TABLE[table].when_rows_lost}.")
+            lost = disclosure.share(load.rows_rejected, load.rows_read, k, protected)
+            lines.append(f"**{table}**: {disclosure.shown_count(load.rows_rejected, k, protected)} of "
+                         f"{disclosure.shown_count(load.rows_read, k, protected)} rows" + (f" ({lost:.0%})" if lost is not None else "")
+                         + f" were rejected and are left out, so {MODELS_BY_TABLE[table].when_rows_lost}.")
         if any(p.rule == SHRANK for p in load.problems):
-            lines.append(f"**{table}** has far fewer rows than at the last load ({load.rows_loaded:,}): it may be incomplete.")
+            lines.append(f"**{table}** has far fewer rows than at the last load "
+                         f"({disclosure.shown_count(load.rows_loaded, k, protected)}): it may be incomplete.")
     if lines:
         st.warning("**Some figures on this page rest on incomplete data.** " + " ".join(lines)
                    + " The Data page lists every problem.", icon=":material/warning:")

@@ -8,6 +8,7 @@ import os
 import pandas as pd
 import pytest
 
+from dashboard import disclosure
 from dashboard.contract import MODELS, MODELS_BY_TABLE
 from dashboard.database import open_database
 from dashboard.ui import FAILURE_MESSAGE
@@ -165,6 +166,13 @@ def test_rates_over_a_denominator_that_lost_rows_say_so_where_they_are_shown(mon
     at = start(monkeypatch, data_dir=sample_copy)
     (notice,) = [w.value for w in at.warning if "incomplete data" in w.value]
     assert "wing_population" in notice and "can be far too high" in notice
+    rejected, read = int((frame["average_population"] < 0).sum()), len(frame)
+    assert f"{rejected:,} of {read:,} rows" in notice
+    # a funder sees those rows as counts are shown everywhere, or the exact figures would give rounded ones back
+    funder = start(monkeypatch, data_dir=sample_copy, session_state={"view_as": "funder"})
+    (notice,) = [w.value for w in funder.warning if "incomplete data" in w.value]
+    assert f"{disclosure.shown_count(rejected)} of {disclosure.shown_count(read)} rows" in notice
+    assert f"{read:,}" not in notice and f"{rejected:,}" not in notice  # the sample's 13,608 and 6,804: shown 13,610 and 6,805
     # a page whose figures do not use the table says nothing about it (a Good Prison Project campaign:
     # The Conversation's campaigns compare wings, so theirs do use it)
     at.query_params["campaign"] = "CAMP-2016-GPP"
