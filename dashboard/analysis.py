@@ -649,6 +649,7 @@ def wing_methods_note(summary: pd.DataFrame) -> str:
             differences.append(f"{md(row.wing_name)}: {code_label('spc_signal', row.spc_signal).lower()}, {moved}")
     return methods_differ_note(differences, "a month in the last 12")
 
+
 FEW_INCIDENTS_FOR_A_CHANGE = 10  # under this many in either year, a percentage change is mostly chance
 
 
@@ -1334,10 +1335,8 @@ def gpp_not_yours(sites: pd.DataFrame, yours: tuple[str, ...]) -> str:
     gpp = set(sites.loc[sites["programme"] == "good_prison_project", "prison_id"])
     if not yours or not gpp or gpp & set(yours):
         return ""
-    return ("Your prison is not one of the project's: the figures here are those of the prisons where its coordinator "
-            "worked, shown to every role." if len(yours) == 1 else
-            "None of your prisons is one of the project's: the figures here are those of the prisons where its coordinator "
-            "worked, shown to every role.")
+    whose = "Your prison is not" if len(yours) == 1 else "None of your prisons is"
+    return f"{whose} one of the project's: the figures here are those of the prisons where its coordinator worked, shown to every role."
 
 
 def coordinator_sentence(sites: pd.DataFrame) -> str:

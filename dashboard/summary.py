@@ -14,7 +14,7 @@ from datetime import date
 import pandas as pd
 
 from dashboard import analysis, disclosure, metrics, stats
-from dashboard.contract import INCIDENT_TYPES
+from dashboard.contract import INCIDENT_TYPES, MODELS_BY_TABLE
 from dashboard.text import count_of, md, moment_label, month_label
 
 Query = Callable[..., pd.DataFrame]  # query(name, **params): a named query in the viewer's scope
@@ -187,11 +187,10 @@ def published_only_note(prisons: pd.DataFrame, shown: list[str], chosen: bool) -
     if published.empty:
         return ""
     names = ", ".join(md(n) for n in published["name"])
+    is_, it, its = ("is", "it", "its") if len(published) == 1 else ("are", "them", "their")
     return (f"The figures here are from recorded incidents and wing populations, so "
             f"{count_of(len(published), 'chosen prison' if chosen else 'prison')} known only from published figures ({names}) "
-            f"{'is' if len(published) == 1 else 'are'} left out; Prison comparison compares "
-            f"{'it' if len(published) == 1 else 'them'} over the months {'its' if len(published) == 1 else 'their'} "
-            "published figures cover.")
+            f"{is_} left out; Prison comparison compares {it} over the months {its} published figures cover.")
 
 
 def _verdict(ratio) -> str:
@@ -268,8 +267,6 @@ def extracts_table(report, protected: bool, k: int) -> pd.DataFrame:
     loaded and rejected are counts like any other (cohorts, referrals, survey responses): a protected
     viewer sees them as every other page shows counts, or the exact row count beside a rounded figure
     elsewhere would give the figure back."""
-    from dashboard.contract import MODELS_BY_TABLE
-
     return pd.DataFrame([
         {
             "extract": t.table,

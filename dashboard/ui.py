@@ -186,6 +186,7 @@ def set_page(path: str) -> None:
 # developer views as) are kept for the whole session instead.
 KEEP = "session"
 
+
 def page_path() -> str:
     """The url path of the page this run draws ("" for the Overview, as in the page table)."""
     path = st.session_state.get(_PAGE_PATH, OVERVIEW)
@@ -377,9 +378,9 @@ def table(frame: pd.DataFrame, name: str, as_extracted: bool = False, **options)
     `as_extracted`: rows as an extract holds them (rejected rows), under the contract's column names."""
     _note_table(frame, name, as_extracted)
     # a Note column blank in every row says nothing on screen (the downloads keep it)
-    blank_notes = [c for c in ("note",) if not as_extracted and c in frame.columns
-                   and frame[c].fillna("").astype(str).str.strip().eq("").all()]
-    shown, config = metrics.display(frame.drop(columns=blank_notes))
+    if not as_extracted and "note" in frame.columns and frame["note"].fillna("").astype(str).str.strip().eq("").all():
+        frame = frame.drop(columns="note")
+    shown, config = metrics.display(frame)
     if _wider_than_page(shown):  # the row's name (a measure, a prison, a cohort) stays in view as it scrolls sideways
         first = shown.columns[0]
         config[first] = {**config.get(first, {}), "pinned": True}
