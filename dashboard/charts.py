@@ -501,7 +501,7 @@ def _panel_grid(titles: list[str], columns: int, panel_height: int, gap_px: int 
 
 
 @escaped
-def trend_small_multiples(quarterly: pd.DataFrame, unit: str, sites: pd.DataFrame | None = None) -> go.Figure:
+def trend_small_multiples(quarterly: pd.DataFrame, unit: str, sites: pd.DataFrame) -> go.Figure:
     """Each programme prison's quarterly rate against its comparison group, one panel each, with a
     dotted line where a programme started there (`sites`: the programme_sites query's rows)."""
     panels = list(dict.fromkeys(quarterly["panel"]))
@@ -511,8 +511,8 @@ def trend_small_multiples(quarterly: pd.DataFrame, unit: str, sites: pd.DataFram
     first, last = pd.Timestamp(quarterly["quarter"].min()), pd.Timestamp(quarterly["quarter"].max()) + pd.DateOffset(months=3)
     layout["shapes"] = []
     for panel, (x_axis, y_axis) in zip(panels, references):
-        started = sites[sites["prison_id"] == prison_of[panel]] if sites is not None else pd.DataFrame()
-        shown = [site for site in started.sort_values("started_on").itertuples() if first <= pd.Timestamp(site.started_on) < last]
+        started = sites[sites["prison_id"] == prison_of[panel]].sort_values("started_on")
+        shown = [site for site in started.itertuples() if first <= pd.Timestamp(site.started_on) < last]
         for j, site in enumerate(shown):  # a second programme's label one line lower, clear of the first's
             day = pd.Timestamp(site.started_on)
             layout["shapes"].append({"type": "line", "xref": x_axis, "yref": f"{y_axis} domain", "x0": day, "x1": day, "y0": 0,
