@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from dashboard.text import moment_label
+
 AUDIT_VARIABLE = "PRISON_DASHBOARD_AUDIT"
 DEFAULT_AUDIT_FILE = Path(__file__).resolve().parent.parent / "logs" / "audit.jsonl"
 
@@ -97,7 +99,8 @@ def chosen(events: pd.DataFrame, users=(), roles=(), kinds=(), first=None, last=
         keep &= day <= last
     shown = events[keep]
     return pd.DataFrame({
-        "audit_time": shown["time"].dt.strftime("%d %b %Y %H:%M:%S"), "audit_user": shown["user"], "audit_role": shown["role"],
+        # a time as dates are written everywhere, to the second
+        "audit_time": shown["time"].map(lambda t: f"{moment_label(t)}:{t:%S}"), "audit_user": shown["user"], "audit_role": shown["role"],
         "audit_event": shown["event"], "audit_page": shown["page"], "audit_file": shown["file"], "audit_campaign": shown["campaign"],
         "audit_filters": shown["filters"], "audit_scope": shown["scope"],
     })

@@ -125,3 +125,11 @@ def test_the_audit_page_reads_the_trail_with_filters_for_administrators_only(mon
     funder = start(monkeypatch, session_state={"view_as": "funder"}, query_params={})
     funder.run()
     assert "audit" not in str([p for p in funder.session_state["_viewer"].pages])
+
+
+def test_the_trail_writes_its_times_as_dates_are_written_everywhere():
+    import pandas as pd
+
+    events = pd.DataFrame({"time": pd.to_datetime(["2026-11-09T07:05:03Z"], utc=True), "user": ["a@example.org"], "role": ["admin"],
+                           "event": ["sign_in"], "page": [None], "file": [None], "campaign": [None], "filters": [""], "scope": [""]})
+    assert list(audit.chosen(events)["audit_time"]) == ["9 Nov 2026 07:05:03"]
