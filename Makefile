@@ -12,8 +12,10 @@ $(INSTALLED): requirements.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	cp requirements.txt $(INSTALLED)
 
+# Development mode (no sign-in, "View as" any role) only because this asks for it: without sign-in
+# configured and without PRISON_DASHBOARD_DEVELOPMENT=1 the app shows no page (dashboard/access.py).
 run: $(INSTALLED) browser
-	$(BIN)/streamlit run app.py --server.headless true
+	PRISON_DASHBOARD_DEVELOPMENT=1 $(BIN)/streamlit run app.py --server.headless true
 
 # Debian's Chromium drives the browser tests and draws the PDF report's charts (Kaleido); Pango lays
 # out the PDF (WeasyPrint). A browser download is not possible here.

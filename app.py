@@ -19,10 +19,10 @@ PAGES = [  # from the one page table (dashboard/pages.py)
 started, page_path = time.perf_counter(), "sign-in"
 try:
     ui.start_run()
-    ui.synthetic_banner(ui.database())
-    viewer = identity.resolve_viewer()
+    viewer = identity.resolve_viewer()  # first: sign-in settings that are not usable show no page and no data
     if viewer is None:
         st.stop()
+    ui.synthetic_banner(ui.database())
     # A page the viewer's role may not see is not in the navigation: its URL opens the Overview.
     navigation = st.navigation([page for page in PAGES if page.url_path in viewer.pages])
     page_path = navigation.url_path

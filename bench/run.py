@@ -24,7 +24,12 @@ from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
+from dashboard.access import DEVELOPMENT_VARIABLE
 from dashboard.pages import PAGE_TABLE
+
+# The benchmarks view the app as each role through development mode, which must be asked for; the
+# processes and servers they start inherit it (bench.sessions imports this module).
+os.environ[DEVELOPMENT_VARIABLE] = "1"
 
 SCALES = {  # name: generator settings (comparison prisons, volume, prisons running The Conversation)
     "sample": {"n_comparison_prisons": 15, "volume": 1.0},

@@ -23,16 +23,27 @@ DEFAULT_AUDIT_FILE = Path(__file__).resolve().parent.parent / "logs" / "audit.js
 
 EVENTS = ("sign_in", "refused_sign_in", "page_view", "download", "report")  # their words: the registry's "audit_event" labels
 # What an event may say besides time, user, role and event: nothing else is ever written.
-FIELDS = {"page", "filters", "file", "campaign", "scope"}
-COLUMNS = ["time", "user", "role", "event", "page", "file", "campaign", "filters", "scope"]
+FIELDS = {"page", "filters", "file", "campaign", "scope", "reason"}
+COLUMNS = ["time", "user", "role", "event", "reason", "page", "file", "campaign", "filters", "scope"]
+REFUSALS = ("no_email_claim", "address_not_accepted", "email_not_verified", "not_listed")  # why a sign-in was refused: the registry's "refusal_reason" labels
+MAX_TEXT = 320  # characters of any one text written (a claim can hold anything, of any length)
 
 
 def audit_file() -> Path:
     return Path(os.environ.get(AUDIT_VARIABLE) or DEFAULT_AUDIT_FILE)
 
 
+def _text(value: str) -> str:
+    """Any text as the trail can always write it: a lone surrogate or another code point UTF-8 cannot
+    encode is written as its escape (\\ud800), and a text is cut at MAX_TEXT characters."""
+    value = value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value if len(value) <= MAX_TEXT else value[:MAX_TEXT - 1] + "…"
+
+
 def _plain(value):
-    """Filters as JSON can hold them: dates as ISO text, tuples as lists."""
+    """Filters as JSON can hold them: dates as ISO text, tuples as lists, texts always writable."""
+    if isinstance(value, str):
+        return _text(value)
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items() if v is not None}
     if isinstance(value, (list, tuple)):
@@ -49,7 +60,7 @@ def record(event: str, user: str | None, role: str | None, path: Path | None = N
         raise ValueError(f"unknown audit event {event!r}")
     if unknown := set(what) - FIELDS:
         raise ValueError(f"audit fields not allowed: {sorted(unknown)}")
-    line = json.dumps({"time": datetime.now(UTC).isoformat(timespec="milliseconds"), "user": user, "role": role, "event": event,
+    line = json.dumps({"time": datetime.now(UTC).isoformat(timespec="milliseconds"), "user": _plain(user), "role": role, "event": event,
                        **{k: _plain(v) for k, v in what.items() if v is not None}}, ensure_ascii=False, separators=(",", ":"))
     path = path or audit_file()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -101,7 +112,7 @@ def chosen(events: pd.DataFrame, users=(), roles=(), kinds=(), first=None, last=
     return pd.DataFrame({
         # a time as dates are written everywhere, to the second
         "audit_time": shown["time"].map(lambda t: f"{moment_label(t)}:{t:%S}"), "audit_user": shown["user"], "audit_role": shown["role"],
-        "audit_event": shown["event"], "audit_page": shown["page"], "audit_file": shown["file"], "audit_campaign": shown["campaign"],
+        "audit_event": shown["event"], "audit_reason": shown["reason"], "audit_page": shown["page"], "audit_file": shown["file"], "audit_campaign": shown["campaign"],
         "audit_filters": shown["filters"], "audit_scope": shown["scope"],
     })
 

@@ -332,6 +332,9 @@ FIGURES: dict[str, tuple] = {
     "audit_user": ("Who", "text", "the signed-in address (or development mode, where no sign-in is configured)", "", (), "", NONE),
     "audit_role": ("Role", "code", "the role the access file gives them", "", (), "", NONE, "viewer_role"),
     "audit_event": ("What", "code", "sign-in, refused sign-in, page view, download or funder report", "", (), "", NONE, "audit_event"),
+    "audit_reason": ("Why refused", "code", "why a sign-in was refused: no e-mail claim, an address the dashboard does not "
+                     "accept, an address the provider has not verified, or one the access file does not list", "", (), "", NONE,
+                     "refusal_reason"),
     "audit_page": ("Page", "code", "the page they were on", "", (), "", NONE, "page"),
     "audit_file": ("File", "text", "the file downloaded", "", (), "", NONE),
     "audit_filters": ("Filters and choices", "text", "everything the page's link held: prisons, wings, months and the page's own "
@@ -407,6 +410,8 @@ CODE_LABELS: dict[str, dict[str, str]] = {
     "viewer_role": {"admin": "Administrator", "governor": "Governor", "sdm": "Service Delivery Manager", "funder": "Funder"},
     "audit_event": {"sign_in": "Signed in", "refused_sign_in": "Sign-in refused", "page_view": "Viewed a page",
                     "download": "Downloaded", "report": "Downloaded a funder report"},
+    "refusal_reason": {"no_email_claim": "No e-mail claim", "address_not_accepted": "Address not accepted",
+                       "email_not_verified": "Address not verified", "not_listed": "Not in the access file"},
     "wave": {"pre": "Before (pre)", "post": "After (post)", "follow_up": "Follow-up"},
     "item": {"empathy": "Empathy", "understanding_other_side": "Understanding the other side",
              "relationship_quality": "Relationship quality", "trust": "Trust", "feeling_safe": "Feeling safe",

@@ -5,7 +5,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from dashboard.access import DEVELOPMENT_VARIABLE
 from dashboard.database import SAMPLE_DATA_DIR, open_database
+
+# The tests drive the app in development mode ("View as" a role), as `make run` does, by asking for it;
+# the servers they start inherit it. The sign-in tests take it away where they test without it.
+os.environ[DEVELOPMENT_VARIABLE] = "1"
 
 
 @pytest.fixture(scope="session", autouse=True)

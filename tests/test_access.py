@@ -158,7 +158,7 @@ def test_access_file_reads_roles_and_scopes(tmp_path):
     ('[users."a@b.c"]\nrole = "king"\n', "users.'a@b.c'"),
     ('[users."a@b.c"]\nrole = "admin"\ncolour = "red"\n', "Extra inputs"),
     ('role = "admin"\n', "no [users] table"),
-    ('[users\n', "could not be read"),
+    ('[users\n', "is not valid TOML"),
 ])
 def test_a_bad_access_file_names_what_is_wrong(tmp_path, body, message):
     path = tmp_path / "access.toml"

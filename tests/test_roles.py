@@ -9,7 +9,7 @@ import re
 import pytest
 
 from dashboard import disclosure
-from tests.apptest import APP, DEFAULT_PAGE, check, each_tab, open_page, open_section, start, warnings_shown
+from tests.apptest import APP, DEFAULT_PAGE, check, each_tab, open_page, open_section, rendered, start, warnings_shown
 
 PAGE_FILES = {
     "": DEFAULT_PAGE,
@@ -147,17 +147,89 @@ AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret":
         "client_id": "id", "client_secret": "secret", "server_metadata_url": "https://example.org/.well-known/openid-configuration"}
 
 
-def signed_in(monkeypatch, tmp_path, user: dict):
+JO = '[users."jo@justice.gov.uk"]\nrole = "governor"\nprisons = ["WSI"]\n'
+
+
+def signed_in(monkeypatch, tmp_path, user: dict, auth=AUTH, access_body: str | None = JO):
+    """A session with sign-in configured (`auth` as the secrets' [auth]; the access file `access_body`,
+    none when None) and the provider's claims `user`. The tests ask for development mode too
+    (tests/conftest.py): sign-in must win."""
     from streamlit.testing.v1 import AppTest
 
     access = tmp_path / "access.toml"
-    access.write_text('[users."jo@justice.gov.uk"]\nrole = "governor"\nprisons = ["WSI"]\n')
+    if access_body is not None:
+        access.write_text(access_body)
     monkeypatch.setenv("PRISON_DASHBOARD_ACCESS", str(access))
     monkeypatch.delenv("PRISON_DASHBOARD_DATA", raising=False)
     at = AppTest.from_file(APP, default_timeout=120)
-    at.secrets["auth"] = AUTH
+    if auth is not None:
+        at.secrets["auth"] = auth
     at.user = user
     return check(at.run())
+
+
+def shows_nothing(at) -> bool:
+    """No figure, table, chart, page link or role switcher reached the browser."""
+    return (not at.dataframe and not at.metric and not at.get("plotly_chart") and not [s for s in at.selectbox if s.key == "view_as"]
+            and not at.sidebar.multiselect)
+
+
+def refusals(trail) -> list[dict]:
+    return [line for line in map(json.loads, trail.read_text(encoding="utf-8").splitlines()) if line["event"] == "refused_sign_in"]
+
+
+@pytest.mark.parametrize("verified", [False, "false", "False", None, 0])
+def test_an_address_the_provider_has_not_verified_is_refused_and_audited(monkeypatch, tmp_path, verified):
+    trail = tmp_path / "audit.jsonl"
+    monkeypatch.setenv("PRISON_DASHBOARD_AUDIT", str(trail))
+    at = signed_in(monkeypatch, tmp_path, {"is_logged_in": True, "email": "jo@justice.gov.uk", "email_verified": verified})
+    assert any("has not been verified" in i.value for i in at.info) and shows_nothing(at)
+    assert [(r["user"], r["reason"]) for r in refusals(trail)] == [("jo@justice.gov.uk", "email_not_verified")]
+
+
+@pytest.mark.parametrize("claim", ["\u212aate@justice.gov.uk".replace("kate", "jo"), "jo@justice.gov.uk\u200b", "jo\uff20justice.gov.uk",
+                                   "\ud800jo@justice.gov.uk", "jo@justice.gov.uk\n<b>admin</b>", "x" * 5000 + "@justice.gov.uk"])
+def test_an_address_that_only_looks_like_a_listed_one_is_refused_audited_and_never_shown(monkeypatch, tmp_path, claim):
+    trail = tmp_path / "audit.jsonl"
+    monkeypatch.setenv("PRISON_DASHBOARD_AUDIT", str(trail))
+    at = signed_in(monkeypatch, tmp_path, {"is_logged_in": True, "email": claim, "email_verified": True})
+    assert any("not one the dashboard accepts" in i.value for i in at.info) and shows_nothing(at)
+    assert "justice.gov.uk" not in " ".join(e.value for e in (*at.info, *at.markdown, *at.caption))
+    ((line),) = refusals(trail)
+    assert line["reason"] == "address_not_accepted" and line["user"] and len(line["user"]) <= 320
+
+
+@pytest.mark.parametrize("auth, named", [
+    ({k: v for k, v in AUTH.items() if k != "client_secret"}, "client_secret"),
+    ({**AUTH, "cookie_secret": ""}, "cookie_secret"),
+    ({k: v for k, v in AUTH.items() if k not in ("redirect_uri", "server_metadata_url")}, "redirect_uri, server_metadata_url"),
+])
+def test_incomplete_sign_in_settings_show_no_page_and_no_switcher(monkeypatch, tmp_path, auth, named):
+    at = signed_in(monkeypatch, tmp_path, {"is_logged_in": False}, auth=auth)
+    (error,) = at.error
+    assert "cannot open" in error.value and named in rendered(error.value)
+    assert shows_nothing(at) and not at.button and not at.warning  # not even the sign-in button, nor the data's banner
+
+
+@pytest.mark.parametrize("access_body, why", [(None, "does not exist"), ("[users\n", "not valid TOML"),
+                                              (JO + JO.replace("jo@", "Jo@").replace("governor", "admin").replace('prisons = ["WSI"]\n', ""), "not usable")])
+def test_sign_in_with_an_unusable_access_file_shows_no_page_to_anyone(monkeypatch, tmp_path, access_body, why):
+    for user in ({"is_logged_in": False}, {"is_logged_in": True, "email": "jo@justice.gov.uk"}):
+        at = signed_in(monkeypatch, tmp_path, user, access_body=access_body)
+        (error,) = at.error
+        assert "cannot open" in error.value and why in rendered(error.value) and shows_nothing(at) and not at.button
+
+
+def test_without_sign_in_development_mode_must_be_asked_for(monkeypatch):
+    monkeypatch.delenv("PRISON_DASHBOARD_DEVELOPMENT")
+    monkeypatch.delenv("PRISON_DASHBOARD_ACCESS", raising=False)
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    (error,) = at.error
+    assert "development mode" in rendered(error.value) and "make run" in rendered(error.value) and shows_nothing(at)
+    monkeypatch.setenv("PRISON_DASHBOARD_DEVELOPMENT", "1")  # the control: asked for, the switcher is there
+    assert [s for s in start(monkeypatch).selectbox if s.key == "view_as"]
 
 
 def test_with_sign_in_configured_a_signed_out_user_sees_no_data(monkeypatch, tmp_path):

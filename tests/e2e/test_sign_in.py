@@ -1,14 +1,19 @@
 """Sign-in for real: a real OpenID Connect provider (panva's oidc-provider, from the npm registry)
 on localhost, the app's [auth] pointed at it, and Chromium through the redirect flow as a governor,
 an SDM, a funder and an address the access file does not list. Each sees exactly their role's pages
-and scope; the unlisted one sees no data; signing out ends the session; a tampered or expired
-session cookie gets the sign-in page."""
+and scope; the unlisted one, one the provider has not verified and one that only looks like a listed
+address see no data and are audited; signing out ends the session; a tampered or expired session
+cookie gets the sign-in page. Sign-in settings that are present but unusable, or none where
+development mode was not asked for, give the real server no page at all."""
 
+import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -27,6 +32,12 @@ role = "sdm"
 sdm = "Priya S."
 
 [users."funder@example.org"]
+role = "funder"
+
+[users."kate@example.org"]
+role = "admin"
+
+[users."unverified@example.org"]
 role = "funder"
 """
 
@@ -183,3 +194,97 @@ def _resigned(name: str, value: str, days_old: int) -> str:
             return int(time.time()) - days_old * 86400
 
     return URLSafeTimedSerializer(COOKIE_SECRET, salt=name, signer=Dated).dumps(content)
+
+
+def _refusals() -> list[dict]:
+    """The refused sign-ins in this test session's audit trail (the servers inherit its variable)."""
+    trail = Path(os.environ["PRISON_DASHBOARD_AUDIT"])
+    return [line for line in map(json.loads, trail.read_text(encoding="utf-8").splitlines()) if line["event"] == "refused_sign_in"]
+
+
+def _shows_nothing(page) -> bool:
+    return (page.locator("[data-testid=stDataFrame]").count() == 0 and page.locator("[data-testid=stMetric]").count() == 0
+            and page.locator("[data-testid=stSidebarNav] a").count() == 0 and "View as" not in page.inner_text("body"))
+
+
+@pytest.mark.parametrize("claim, told, reason", [
+    ("\u212aate@example.org", "not one the dashboard accepts", "address_not_accepted"),  # KELVIN SIGN, not kate@example.org (an admin)
+    ("kate@example.org\u200b", "not one the dashboard accepts", "address_not_accepted"),
+    ("unverified@example.org", "has not been verified", "email_not_verified"),  # listed, but the provider says unverified
+])
+def test_an_address_that_is_not_the_listed_ones_owner_is_refused_and_audited(browser, signed_in_server, claim, told, reason):
+    app, _ = signed_in_server
+    context = browser.new_context()
+    page = context.new_page()
+    _sign_in(page, app, claim)
+    page.get_by_text(told).wait_for(timeout=90_000)
+    assert _shows_nothing(page)
+    assert "kate@example.org" not in page.inner_text("body")
+    assert reason in [line.get("reason") for line in _refusals()]
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def unusable_settings_server(tmp_path_factory):
+    """A real server whose --secrets.files names a file the test rewrites: (url, the file). Development
+    mode is asked for (the tests' environment), as on the machine where the stray quote was found."""
+    folder = tmp_path_factory.mktemp("unusable")
+    secrets = folder / "secrets.toml"
+    secrets.write_text("")
+    env = {k: v for k, v in os.environ.items() if k not in ("PRISON_DASHBOARD_DATA", "PRISON_DASHBOARD_ACCESS")}
+    server, url = start_server(env, options=("--secrets.files", str(secrets)))
+    yield url, secrets
+    server.terminate()
+    server.wait(timeout=20)
+
+
+# In this order: Streamlit keeps the first secrets it could parse, so the file that parses comes last.
+UNUSABLE = [
+    ("stray quote", f'[auth]\nredirect_uri = "x"\nclient_secret = "ab"c"\ncookie_secret = "{COOKIE_SECRET}"\n', "is not valid TOML (line 3"),
+    ("a key twice", '[auth]\nclient_id = "a"\nclient_id = "b"\n', "is not valid TOML (line 3"),
+    ("incomplete", '[auth]\nredirect_uri = "http://127.0.0.1/oauth2callback"\nclient_id = "x"\n', "no cookie_secret, client_secret, server_metadata_url"),
+]
+
+
+def test_unusable_sign_in_settings_give_the_real_server_no_page_even_with_development_asked_for(browser, unusable_settings_server):
+    url, secrets = unusable_settings_server
+    for name, body, told in UNUSABLE:
+        secrets.write_text(body)
+        context = browser.new_context()
+        page = context.new_page()
+        for path in ("", "/data", "/import"):  # a deep link too: no page opens on any
+            page.goto(url + path)
+            page.get_by_text("The dashboard cannot open").wait_for(timeout=90_000)
+            text = page.inner_text("body").replace("\u200b", "")  # Markdown's zero-width spaces keep names from turning into links
+            assert told in text and "secrets.toml" in text and str(secrets.parent) not in text, name
+            assert _shows_nothing(page) and page.get_by_role("button").filter(has_text="Sign in").count() == 0, name
+        context.close()
+
+
+def test_without_sign_in_a_server_not_asked_for_development_mode_shows_no_page(browser):
+    env = {k: v for k, v in os.environ.items() if k not in ("PRISON_DASHBOARD_DATA", "PRISON_DASHBOARD_ACCESS", access.DEVELOPMENT_VARIABLE)}
+    server, url = start_server(env)
+    try:
+        page = browser.new_page()
+        page.goto(url + "/import")
+        page.get_by_text("The dashboard cannot open").wait_for(timeout=90_000)
+        assert "make run" in page.inner_text("body").replace("\u200b", "") and _shows_nothing(page)
+        page.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def test_a_server_whose_secrets_are_not_utf8_does_not_start(tmp_path):
+    """Streamlit's own server reads the secrets for its cookie secret before serving: a file that is not
+    UTF-8 stops it there, so nothing is served (the closed side; the control is every other server here)."""
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_bytes(b'[auth]\nclient_secret = "\xff\xfe"\n')
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
+                               str(free_port()), "--secrets.files", str(secrets)], cwd=PROJECT, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        _, log = server.communicate(timeout=120)
+    finally:
+        server.kill()
+    assert server.returncode != 0 and "UnicodeDecodeError" in log

@@ -16,9 +16,11 @@ const provider = new Provider(issuer, {
     response_types: ["code"],
     token_endpoint_auth_method: "client_secret_post",
   }],
-  // the address typed into the login form is the account, and its e-mail claim
+  // the address typed into the login form is the account, and its e-mail claim; an address starting
+  // "unverified" is sent with email_verified false, as a self-sign-up provider sends an unconfirmed one
   async findAccount(ctx, id) {
-    return { accountId: id, async claims() { return { sub: id, email: id, email_verified: true }; } };
+    const verified = !id.startsWith("unverified");
+    return { accountId: id, async claims() { return { sub: id, email: id, email_verified: verified }; } };
   },
   claims: { openid: ["sub"], email: ["email", "email_verified"] },
   scopes: ["openid", "email", "profile"],
