@@ -51,6 +51,7 @@ from dashboard.contract import (
     Extract,
     column_specs,
 )
+from dashboard.text import spreadsheet_cell
 
 HISTORY = ".history"
 MANIFEST = "manifest.json"  # in each history folder: the tables it replaced and the ones it created
@@ -571,7 +572,8 @@ def publish(plan: ImportPlan, now: Optional[datetime] = None) -> Path:
         with open(history / "rejected.csv", "w", newline="", encoding="utf-8") as out:
             writer = csv.writer(out)
             writer.writerow(["file", "sheet", "row", "column", "reason"])
-            writer.writerows([r.origin.file, r.origin.sheet or "", r.origin.row, r.column or "", r.reason] for r in rejections)
+            writer.writerows([spreadsheet_cell(v) for v in (r.origin.file, r.origin.sheet or "", r.origin.row, r.column or "", r.reason)]
+                             for r in rejections)  # as every download: no cell a spreadsheet would run
     return history
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 from dashboard.disclosure import configured_threshold
 from dashboard.pages import OVERVIEW, PAGE_TABLE
 from dashboard.registry_figures import CODE_LABELS, FIGURES
-from dashboard.text import DAY
+from dashboard.text import DAY, spreadsheet_cell
 
 
 @dataclass(frozen=True)
@@ -233,8 +233,18 @@ def readable(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """A download as a reader opens it: the registry's headers, words for codes, rounded numbers."""
-    return readable(frame).to_csv(index=False).encode("utf-8")
+    """A download as a reader opens it: the registry's headers, words for codes, rounded numbers; no
+    text a spreadsheet would run as a formula. The one writer of every tabular download."""
+    return spreadsheet_safe(readable(frame)).to_csv(index=False).encode("utf-8")
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every text cell (and header) as `text.spreadsheet_cell` writes it; number columns untouched."""
+    safe = frame.rename(columns=spreadsheet_cell)
+    for column in safe.columns[[not pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_datetime64_any_dtype(t)
+                                for t in safe.dtypes]]:
+        safe[column] = safe[column].map(spreadsheet_cell)
+    return safe
 
 
 def data_zip(tables: dict[str, pd.DataFrame], title: str) -> bytes:

@@ -29,6 +29,22 @@ _WHITESPACE = re.compile(r"\s+")
 MESSAGE_LIMIT = 60  # characters of an outside value quoted in a message
 
 
+# A spreadsheet reads a cell that starts with one of these as a formula (OWASP's CSV injection list,
+# with the full-width forms some locales of Excel accept too): `=HYPERLINK("http://evil.example","x")`
+# in a wing or funder name would reach a funder's Excel live.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d[\d,]*(\.\d*)?|\.\d+)([eE][+-]?\d+)?%?")
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A cell for a CSV a spreadsheet will open: a text that a spreadsheet would run as a formula gets a
+    leading apostrophe (shown as the text, never run); a number, or a text that is only a number such
+    as "-3" or "-1.5%", is left as it is (a negative number is not a formula)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def md(value: object, limit: int | None = MESSAGE_LIMIT) -> str:
     """`value` as literal text inside Markdown: one line, at most `limit` characters (then "…")."""
     text = _WHITESPACE.sub(" ", str(value)).strip()
