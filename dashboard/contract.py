@@ -12,7 +12,7 @@ Contract v1, from the data producers' `data-contract.md`; documented for users i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, ClassVar, Literal, Optional, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -47,6 +47,43 @@ SERVICE_STATUSES = ("available", "gap")
 REFERRAL_OUTCOMES = ("pending", "engaged", "declined", "not_eligible")
 
 Id = Annotated[str, Field(min_length=1)]
+
+# The dates a column may hold, per column (loader and models alike): from its earliest plausible day
+# to today plus how far ahead it may look. What is recorded as having happened gets a month's margin
+# (clocks, time zones, a register typed up ahead of the day); what is planned (workshops, cohorts,
+# campaigns, targets, a site's end) ten years. Published statistics reach back decades (the published
+# examples' populations start in 1981); the programmes' own records begin long after 2000. A date
+# of 01/01/0001 or 31/12/9999 is a slip, rejected with its row, never "data up to 31 December 9999".
+STATISTICS_EARLIEST = date(1900, 1, 1)
+PROGRAMME_EARLIEST = date(2000, 1, 1)
+RECORDED_AHEAD_DAYS = 31
+PLANNED_AHEAD_DAYS = 3653
+DATE_RANGES: dict[str, tuple[date, int]] = {  # "column" or "table.column": (earliest, days after today)
+    "month": (STATISTICS_EARLIEST, RECORDED_AHEAD_DAYS),
+    "occurred_on": (STATISTICS_EARLIEST, RECORDED_AHEAD_DAYS),
+    "prison_incident_counts.period_start": (STATISTICS_EARLIEST, RECORDED_AHEAD_DAYS),
+    "published_on": (STATISTICS_EARLIEST, RECORDED_AHEAD_DAYS),
+    "start_date": (PROGRAMME_EARLIEST, PLANNED_AHEAD_DAYS),
+    "scheduled_on": (PROGRAMME_EARLIEST, PLANNED_AHEAD_DAYS),
+    "delivered_on": (PROGRAMME_EARLIEST, RECORDED_AHEAD_DAYS),
+    "responded_on": (PROGRAMME_EARLIEST, RECORDED_AHEAD_DAYS),
+    "started_on": (PROGRAMME_EARLIEST, PLANNED_AHEAD_DAYS),
+    "ended_on": (PROGRAMME_EARLIEST, PLANNED_AHEAD_DAYS),
+    "targets.period_start": (PROGRAMME_EARLIEST, PLANNED_AHEAD_DAYS),
+    "period_end": (PROGRAMME_EARLIEST, PLANNED_AHEAD_DAYS),
+    "opens_at": (PROGRAMME_EARLIEST, PLANNED_AHEAD_DAYS),
+    "closes_at": (PROGRAMME_EARLIEST, PLANNED_AHEAD_DAYS),
+    "donated_at": (PROGRAMME_EARLIEST, RECORDED_AHEAD_DAYS),
+    "mapped_on": (PROGRAMME_EARLIEST, RECORDED_AHEAD_DAYS),
+    "referred_on": (PROGRAMME_EARLIEST, RECORDED_AHEAD_DAYS),
+    "held_on": (PROGRAMME_EARLIEST, PLANNED_AHEAD_DAYS),  # an Outside In event can be on the calendar
+}
+
+
+def date_range(table: str, column: str, today: date | None = None) -> tuple[date, date]:
+    """The first and last day `table.column` may hold (KeyError for a date column nobody declared)."""
+    earliest, ahead = DATE_RANGES.get(f"{table}.{column}") or DATE_RANGES[column]
+    return earliest, (today or date.today()) + timedelta(days=ahead)
 
 # Other headers people give a column in the spreadsheets they keep (the importer matches headers
 # ignoring case, spaces and punctuation, so "Prison ID", "prison-id" and "PRISON_ID" are all
@@ -287,7 +324,8 @@ class Reference:
 class Extract(BaseModel):
     """Base of every table model: extra columns are allowed and ignored."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # NaN and infinity are not numbers a register holds ("£nan", "inf" on a page): refused as the loader refuses them
+    model_config = ConfigDict(extra="ignore", frozen=True, allow_inf_nan=False)
 
     table: ClassVar[str]
     key: ClassVar[tuple[str, ...]]
@@ -300,6 +338,16 @@ class Extract(BaseModel):
     # What a reader must know about the figures built on this table when some of its rows are
     # rejected (shown at the top of every page whose queries read it).
     when_rows_lost: ClassVar[str] = "counts and totals built on it are too low"
+
+    @model_validator(mode="after")
+    def _check_dates_plausible(self):
+        for spec in column_specs(type(self)):
+            value = getattr(self, spec.name)
+            if spec.earliest is not None and value is not None:
+                day = value.date() if isinstance(value, datetime) else value
+                if not spec.earliest <= day <= spec.latest:
+                    raise ValueError(f"{spec.name}: {spec.date_rule}")
+        return self
 
     @model_validator(mode="after")
     def _check_row_rules(self):
@@ -774,6 +822,12 @@ class ColumnSpec:
     gt: Optional[float] = None
     le: Optional[float] = None
     min_length: Optional[int] = None
+    earliest: Optional[date] = None  # a date column's plausible days (contract.DATE_RANGES)
+    latest: Optional[date] = None
+
+    @property
+    def date_rule(self) -> str:
+        return f"outside the dates this column may hold ({self.earliest:%-d %b %Y} to {self.latest:%-d %b %Y})"
 
     @property
     def sql_type(self) -> str:
@@ -811,6 +865,8 @@ def column_specs(model: type[Extract]) -> list[ColumnSpec]:
             domain = inner.__args__
             inner = type(domain[0])
         bounds = {attr: getattr(m, attr) for m in metadata for attr in ("ge", "gt", "le", "min_length") if hasattr(m, attr)}
+        if inner in (date, datetime):
+            bounds["earliest"], bounds["latest"] = date_range(model.table, name)
         specs.append(
             ColumnSpec(
                 name=name,

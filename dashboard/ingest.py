@@ -26,6 +26,7 @@ import argparse
 import csv
 import io
 import json
+import math
 import os
 import re
 import shutil
@@ -215,8 +216,27 @@ def find_header(sheet: Sheet, model: type[Extract]) -> tuple[int, dict[int, str]
     _, index, found, wide, cells = best
     is_wide = bool(wide) and "score" not in found.values() and set(WIDE_SURVEY_ID_COLUMNS) <= set(found.values())
     columns = {**found, **({i: f"item:{item}" for i, item in wide.items()} if is_wide else {})}
+    headed: dict[str, list[int]] = {}
+    for i, column in columns.items():
+        headed.setdefault(column, []).append(i)
+    if twice := {column: where for column, where in headed.items() if len(where) > 1}:
+        # which one is meant? Neither is guessed: the last one used to win silently
+        raise Unreadable(f"{_where(sheet)}, row {sheet.rows[index][0]}: more than one column is headed as "
+                         + "; ".join(f"{column.removeprefix('item:')} ("
+                                     + ", ".join(f"column {column_letter(i)} {str(cells[i]).strip()!r}" for i in where) + ")"
+                                     for column, where in twice.items()))
     ignored = [str(c).strip() for i, c in enumerate(cells) if not _blank(c) and i not in columns]
     return index, columns, ignored, is_wide
+
+
+def column_letter(index: int) -> str:
+    """A spreadsheet's name for the column at 0-based `index`: A, B, ... Z, AA, AB ..."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def _where(sheet: Sheet) -> str:
@@ -289,7 +309,10 @@ def parse_cell(value, spec: ColumnSpec):
                 raise ValueError(f"{value!r} is not a whole number")
             return int(number)
         if kind is float:
-            return float(_number_text(str(value))) if not isinstance(value, (int, float)) else float(value)
+            number = float(_number_text(str(value))) if not isinstance(value, (int, float)) else float(value)
+            if not math.isfinite(number):  # "NaN", "inf", "1e999": Python reads them as floats, a register never means them
+                raise ValueError(f"{value!r} is not a finite number")
+            return number
     except ValueError as exc:
         raise ValueError(str(exc) if " is not " in str(exc) else f"{value!r} is not {_WHAT[kind]}") from None
     except (OverflowError, KeyError, TypeError):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Literal, Optional
 
@@ -204,6 +204,12 @@ def _column_checks(spec: ColumnSpec, raw_type: Optional[str]) -> tuple[str, list
         limit = getattr(spec, bound)
         if limit is not None:
             checks.append((f"{typed} {op} {literal(limit)}", f"{words} ({sign} {limit:g})", shown))
+    if spec.python_type is float:  # NaN sorts above every number in DuckDB, so "> 0" alone lets it through
+        checks.append((f"NOT isfinite({typed})", "not a finite number", shown))
+    if spec.earliest is not None:
+        day = typed if spec.python_type is date else f"CAST({typed} AS DATE)"
+        checks.append((f"{day} NOT BETWEEN DATE {literal(spec.earliest.isoformat())} AND DATE {literal(spec.latest.isoformat())}",
+                       spec.date_rule, shown))
     return typed, checks
 
 
