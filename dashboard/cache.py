@@ -2,12 +2,15 @@
 DuckDB database file per set of extracts. A restart or a new replica over unchanged extracts opens
 that file read-only (milliseconds) instead of validating every row again (seconds to minutes).
 
-The file's name and the key stored inside it come from the extracts' fingerprint (every file's name,
-size and modification time), the folder, and a digest of the code that validates and summarises them
-(the contract, the loader and the rollups), so changed extracts or a changed contract never open an
-old file. A file that cannot be opened, lacks its key or carries another is rebuilt, never trusted:
-it is written under a temporary name and renamed into place only when complete, so a reader never
-sees half a file, and replicas can share one folder."""
+The file's name and the key stored inside it come from the extracts' content (a SHA-256 of every
+file's name and bytes: a file replaced by another of the same size, its modification time put back,
+is still a new file), the folder, and a digest of the code that validates and summarises them (the
+contract, the loader, the rollups and macros), so changed extracts or a changed contract never open
+an old file. A file that cannot be opened, lacks its key or carries another is rebuilt, never trusted;
+so is one whose scope rules and other macros are not exactly the code's, or that holds views: what
+decides who sees what comes from the code, never from a file someone could edit. A file is written
+under a temporary name and renamed into place only when complete, so a reader never sees half a file,
+and replicas can share one folder."""
 
 from __future__ import annotations
 
@@ -48,8 +51,44 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
+def content_digest(data_dir: Path, fingerprint: tuple) -> str:
+    """SHA-256 of the bytes of every file the fingerprint lists, with their names (about a second per
+    GB; paid once per start or change, never per page)."""
+    digest = hashlib.sha256()
+    for entry in fingerprint:
+        name = entry[0]
+        digest.update(name.encode() + b"\0")
+        try:
+            with open(data_dir / name, "rb") as file:
+                digest.update(hashlib.file_digest(file, "sha256").digest())
+        except OSError:  # removed while listing: a key no file will carry
+            digest.update(b"missing")
+    return digest.hexdigest()
+
+
 def cache_key(data_dir: Path, fingerprint: tuple) -> str:
-    return hashlib.sha256(repr((code_version(), str(data_dir), fingerprint)).encode()).hexdigest()
+    return hashlib.sha256(repr((code_version(), str(data_dir), content_digest(data_dir, fingerprint))).encode()).hexdigest()
+
+
+_MACROS_SQL = """SELECT schema_name, function_name, function_type, macro_definition, parameters::VARCHAR
+                 FROM duckdb_functions() WHERE database_name = current_database() AND NOT internal
+                 AND function_type IN ('macro', 'table_macro') ORDER BY ALL"""
+
+
+def code_macros() -> list[tuple]:
+    """The macros exactly as the code defines them (scope rules and the rest), as DuckDB lists them."""
+    from dashboard.contract import MODELS, column_specs
+    from dashboard.queries import define_macros
+
+    con = duckdb.connect(":memory:")
+    try:
+        for model in MODELS:  # empty tables of the contract's columns: a table macro names its tables
+            columns = ", ".join(f'"{spec.name}" {spec.sql_type}' for spec in column_specs(model))
+            con.execute(f'CREATE TABLE "{model.table}" ({columns})')
+        define_macros(con)
+        return con.execute(_MACROS_SQL).fetchall()
+    finally:
+        con.close()
 
 
 def cache_path(key: str) -> Path:
@@ -111,6 +150,12 @@ def open_cached(key: str) -> tuple[duckdb.DuckDBPyConnection, LoadReport] | None
         if len(stored) != 1 or stored[0][0] != key:
             con.close()
             raise ValueError("the file holds another set of extracts")
+        if con.execute(_MACROS_SQL).fetchall() != code_macros():
+            con.close()
+            raise ValueError("its macros are not the code's (a scope rule edited in the file?)")
+        if con.execute("SELECT count(*) FROM duckdb_views() WHERE NOT internal").fetchone()[0]:
+            con.close()
+            raise ValueError("it holds views, which the dashboard never writes")
         return con, report_from_json(stored[0][1])
     except (duckdb.Error, ValueError, KeyError, TypeError, OSError) as error:
         _log.warning("extracts cache %s not used (%s): validating again", path.name, error)

@@ -51,13 +51,15 @@ class Database:
 
 
 def extracts_fingerprint(data_dir: Path) -> tuple:
-    """Names, sizes and modification times of every file under data_dir: a new or replaced extract
-    changes it, so the app reloads without a restart."""
+    """Names, sizes, modification and change times and inodes of every file under data_dir: a new or
+    replaced extract changes it, so the app reloads without a restart (a few stat calls a run; a file
+    whose modification time is put back still has a new change time). The kept database's key is
+    made from the files' content instead (`cache.cache_key`), as it outlives the process."""
     try:
         # hidden entries are not extracts: the importer's history and its files being written
         files = [(p, p.stat()) for p in data_dir.rglob("*")
                  if p.is_file() and not any(part.startswith(".") for part in p.relative_to(data_dir).parts)]
-        return tuple(sorted((str(p.relative_to(data_dir)), s.st_size, s.st_mtime_ns) for p, s in files))
+        return tuple(sorted((str(p.relative_to(data_dir)), s.st_size, s.st_mtime_ns, s.st_ctime_ns, s.st_ino) for p, s in files))
     except OSError:  # a file removed while listing: the next run sees the settled state
         return ()
 

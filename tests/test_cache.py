@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from dashboard import cache
-from dashboard.access import ADMIN
+from dashboard.access import ADMIN, Viewer
 from dashboard.database import extracts_fingerprint, open_database
 
 QUERIES = {
@@ -22,6 +22,10 @@ QUERIES = {
     "survey_change_summary": {"prison_ids": ["WSI"], "wing_ids": None, "period_start": dt.date(2016, 1, 1),
                               "period_end": dt.date(2025, 1, 1)},
 }
+
+
+WINGS_OF_PVI = {"prison_id": "PVI", "period_start": dt.date(2016, 1, 1), "period_end": dt.date(2025, 1, 1),
+                "incident_types": ["self_harm", "use_of_force", "assault_on_staff", "prisoner_on_prisoner_assault"]}
 
 
 def _saved(folder) -> None:
@@ -112,3 +116,63 @@ def test_an_older_table_served_over_a_failed_one_is_not_kept(extracts):
     _saved(extracts)
     key = cache.cache_key(extracts.resolve(), extracts_fingerprint(extracts.resolve()))
     assert not cache.cache_path(key).exists()  # it depends on what this process saw before, not on the files
+
+
+def _rename_first_prison_keeping_size_and_time(folder) -> str:
+    """Replace prisons.parquet (written uncompressed) with one whose first prison's name differs by one
+    letter, written the same way, then put the file's modification time back: only the content differs."""
+    import os
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = folder / "prisons.parquet"
+    table = pq.read_table(path)
+    before = path.stat()
+    names = table.column("name").to_pylist()
+    names[0] = names[0][:-1] + ("X" if names[0][-1] != "X" else "Y")
+    index = table.schema.get_field_index("name")
+    field = table.schema.field(index)
+    pq.write_table(table.set_column(index, field, pa.array(names, type=field.type)), path, compression="none", use_dictionary=False)
+    assert path.stat().st_size == before.st_size
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    return names[0], before
+
+
+def test_an_extract_replaced_by_one_of_the_same_size_and_time_is_validated_again(extracts):
+    import pyarrow.parquet as pq
+
+    path = extracts / "prisons.parquet"
+    pq.write_table(pq.read_table(path), path, compression="none", use_dictionary=False)  # the file the app first sees is the uncompressed one
+    open_database(extracts)
+    _saved(extracts)
+    size_and_time = [f[:3] for f in extracts_fingerprint(extracts.resolve())]
+    renamed, _ = _rename_first_prison_keeping_size_and_time(extracts)
+    assert [f[:3] for f in extracts_fingerprint(extracts.resolve())] == size_and_time  # name, size, modification time alike
+    again = open_database(extracts)  # as a fresh process would: no previous load
+    assert renamed in set(again.query("prisons", viewer=ADMIN)["name"])
+
+
+@pytest.mark.parametrize("tamper", [
+    "CREATE OR REPLACE MACRO can_see_wings(prison_id, scope_prisons) AS TRUE",
+    "CREATE OR REPLACE MACRO can_see_cohort(prison_id, sdm, scope_prisons, scope_sdm) AS TRUE",
+    "CREATE MACRO extra_rule(x) AS x",
+    "CREATE VIEW main.scribble AS SELECT 1 AS one",
+])
+def test_a_kept_file_whose_scope_rules_were_edited_is_never_trusted(extracts, tamper):
+    governor = Viewer(role="governor", prisons=("WSI",))
+    honest = open_database(extracts).query("wing_monthly_counts", viewer=governor, **WINGS_OF_PVI)
+    _saved(extracts)
+    (kept,) = cache.cache_dir().glob("extracts-*.duckdb")
+    con = duckdb.connect(str(kept))
+    con.execute(tamper)
+    con.close()
+    assert cache.open_cached(cache.cache_key(extracts.resolve(), extracts_fingerprint(extracts.resolve()))) is None
+    again = open_database(extracts)
+    assert again.query("wing_monthly_counts", viewer=governor, **WINGS_OF_PVI).equals(honest)
+
+
+def test_the_untouched_kept_file_is_used(extracts):  # the control: the check above can pass
+    open_database(extracts)
+    _saved(extracts)
+    assert cache.open_cached(cache.cache_key(extracts.resolve(), extracts_fingerprint(extracts.resolve()))) is not None
