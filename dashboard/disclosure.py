@@ -60,6 +60,30 @@ def shown_count(n: int | float | str | None, threshold: int = DEFAULT_THRESHOLD,
     return f"<{threshold}" if value is None else f"{value:,}"
 
 
+# Workshop hours are a count in disguise: a workshop is mostly 2.5 hours, so hours to the nearest k (or
+# exact) beside "<k workshops" give the workshops back. One rule wherever a funder sees hours (the
+# delivery panel, the targets table, the report, the data zip): hidden when the workshops behind them
+# are, otherwise to the nearest 2k.
+HOURS_BASE = 2
+
+
+def rounded_hours(hours: float | None, workshops: int | None, threshold: int = DEFAULT_THRESHOLD) -> int | None:
+    """Hours as a funder may use them: None when the workshops they come from are hidden (1 to k-1),
+    otherwise rounded to the nearest multiple of 2k."""
+    if hours is None or pd.isna(hours) or rounded(workshops, threshold) is None:
+        return None
+    return rounded(round(hours), HOURS_BASE * threshold)
+
+
+def hours_could_be(hours: float, workshops: int, threshold: int = DEFAULT_THRESHOLD) -> tuple[float, float]:
+    """Every exact number of hours the shown figure could stand for: the range a funder can infer anyway."""
+    shown = rounded_hours(hours, workshops, threshold)
+    if shown is None:  # hidden with its workshops: 1 to k-1 workshops of any length
+        return 0.0, float("inf")
+    base = HOURS_BASE * threshold
+    return max(0.0, shown - base / 2), shown + base / 2 - 0.5
+
+
 def rule_statement(threshold: int = DEFAULT_THRESHOLD) -> str:
     """The rule in words, for every page and report that applies it."""
     return (f"Counts of people and incidents are rounded to the nearest {threshold}, counts from 1 to {threshold - 1} are "

@@ -81,10 +81,10 @@ class CampaignImpact:
         reached = int(d["prisoners_reached"] + d["staff_reached"])
         people = disclosure.protect({"prisoners": d["prisoners_reached"], "staff": d["staff_reached"]}, ("all", reached), k)
         workshops = disclosure.shown_count(int(d["workshops_delivered"]), k)
-        hours_hidden = disclosure.is_hidden(workshops)  # hours (and cost per hour) would give the count back
-        # hours to the nearest 2k: a workshop is mostly 2.5 hours, so exact hours would give back the count
-        hours = disclosure.rounded(round(d["workshop_hours"]), 2 * k) or 0
-        costed_hours = disclosure.rounded(round(d["costed_workshop_hours"]), 2 * k) or 0
+        # hours (and cost per hour) by the one rule for hours: hidden with the workshops, else to the nearest 2k
+        hours_hidden = disclosure.rounded_hours(d["workshop_hours"], int(d["workshops_delivered"]), k) is None
+        hours = disclosure.rounded_hours(d["workshop_hours"], int(d["workshops_delivered"]), k) or 0
+        costed_hours = disclosure.rounded_hours(d["costed_workshop_hours"], int(d["workshops_delivered"]), k) or 0
         rows = [
             ("cohorts_started", disclosure.shown_count(int(d["cohorts"]), k)),
             ("workshops_delivered", workshops + ("" if hours_hidden else f" (about {hours:,} hours)")),
@@ -140,10 +140,14 @@ def target_progress(query, targets: pd.DataFrame, data_end: date, threshold: int
         low = high = shown = None
         if t.programme == "the_conversation":
             window = {"period_start": start, "period_end": end + timedelta(days=1)}
-            exact = float(_actual(t.indicator, query("funded_delivery", **window).iloc[0].to_dict(),
-                                  query("funded_outcomes", **window).iloc[0].to_dict()))
+            delivery = query("funded_delivery", **window).iloc[0].to_dict()
+            exact = float(_actual(t.indicator, delivery, query("funded_outcomes", **window).iloc[0].to_dict()))
             low = high = shown = exact
-            if protected:
+            if protected and t.indicator == "contact_hours":  # hours by the one rule for hours (disclosure.rounded_hours)
+                hours = disclosure.rounded_hours(exact, int(delivery["workshops_delivered"]), threshold)
+                shown = f"hidden (<{threshold} workshops)" if hours is None else f"{hours:,}"
+                low, high = disclosure.hours_could_be(exact, int(delivery["workshops_delivered"]), threshold)
+            elif protected:
                 shown = disclosure.shown_count(round(exact), threshold)
                 low, high = _could_be(round(exact), threshold)
         expected = t.target_value * elapsed

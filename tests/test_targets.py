@@ -90,3 +90,45 @@ def test_the_campaign_page_and_report_show_targets_and_a_campaign_without_any_sa
     assert "No delivery target is loaded" in report.funder_report_html(impact, "synthetic sample", True)
     gpp = sample_db.query("targets", viewer=FUNDER, programme="good_prison_project", campaign_id="CAMP-2016-GPP")
     assert gpp.empty
+
+
+# --- No pair of a funder's figures pins a count under k -------------------------------------------
+
+def _funder_view_of(workshops: int, hours_each: float, k: int) -> tuple:
+    """Every figure a funder sees that rests on the workshops delivered in one period, as shown: the
+    delivery panel's rows and the targets table's rows for workshop and contact-hour targets."""
+    from dashboard import funding
+
+    delivery = {"cohorts": 3, "workshops_delivered": workshops, "workshop_hours": workshops * hours_each, "prisoners_reached": 40,
+                "staff_reached": 12, "costed_cohorts": 3, "cost_gbp": 9000.0, "costed_participants_reached": 52,
+                "costed_workshop_hours": workshops * hours_each}
+    outcomes = {"pairs": 30, "improved": 18, "mean_change": 0.4, "sd_change": 0.9}
+    impact = funding.CampaignImpact(campaign={"target_gbp": 1000.0}, totals={}, cumulative=pd.DataFrame(), delivery=delivery,
+                                    outcomes=outcomes, testimonials=pd.DataFrame(), period=(dt.date(2020, 1, 1), dt.date(2021, 1, 1)),
+                                    threshold=k)
+    panel = tuple(value for key, value in impact.delivery_rows() if key in ("workshops_delivered", "cost_per_hour"))
+    targets = pd.DataFrame({"programme": ["the_conversation"] * 4, "indicator": ["workshops_delivered", "contact_hours"] * 2,
+                            "target_value": [3.0, 7.5, 12.0, 30.0], "period_start": [dt.date(2020, 1, 1)] * 4,
+                            "period_end": [dt.date(2020, 12, 31)] * 4, "campaign_id": ["C"] * 4, "funder": ["F"] * 4})
+    progress = funding.target_progress(lambda name, **_: pd.DataFrame([delivery if name == "funded_delivery" else outcomes]),
+                                       targets, dt.date(2021, 6, 1), k, protected=True)
+    return panel + tuple(progress["target_actual"]) + tuple(progress["target_status"])
+
+
+@pytest.mark.parametrize("k", [5, 10])
+@pytest.mark.parametrize("hours_each", [2.5, 2.0, 3.0])
+def test_no_two_of_a_funders_figures_pin_a_count_under_k(k, hours_each):
+    """Every exact count from 1 to k-1 must look the same in every figure at once: if any figure, or any
+    pair (workshops "<5" beside contact hours "10"), told two of them apart, it would give the count back."""
+    views = {w: _funder_view_of(w, hours_each, k) for w in range(1, k)}
+    assert len(set(views.values())) == 1, {w: v for w, v in views.items()}
+    assert _funder_view_of(k + 2, hours_each, k) != views[1]  # the control: a count that may be shown is
+
+
+def test_the_detector_finds_hours_that_give_the_count_back(monkeypatch):
+    """Hours to the nearest k (the targets table's old rule) beside hidden workshops: the search above fires."""
+    from dashboard import disclosure
+
+    monkeypatch.setattr(disclosure, "rounded_hours", lambda hours, workshops, threshold=5: disclosure.rounded(round(hours), threshold))
+    views = {w: _funder_view_of(w, 2.5, 5) for w in range(1, 5)}
+    assert len(set(views.values())) > 1
