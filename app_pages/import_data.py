@@ -1,6 +1,6 @@
 """Import (administrators): bring spreadsheets into the extracts folder through the browser, as
 `python -m dashboard.ingest` does: upload, see what would be accepted and rejected, publish or cancel,
-roll back the last import."""
+roll back an import by name (refused while a later import changed the same extracts)."""
 
 import pandas as pd
 import streamlit as st
@@ -77,11 +77,17 @@ if uploads:
                                  "(they are kept in the import's history)")
         buttons = st.columns([1, 1, 4])
         if buttons[0].button("Publish", type="primary", disabled=not accept):
-            history = ingest.publish(plan)
-            st.session_state["import_round"] = round_key + 1
-            st.session_state.pop("import_plan", None)
-            st.session_state["import_done"] = f"Published {', '.join(plan.tables)}; the replaced files are kept as import {history.name}."
-            st.rerun()
+            try:
+                history = ingest.publish(plan, by=ui.viewer().email or "development mode")
+            except ingest.ImportRefused as refused:
+                st.session_state.pop("import_plan", None)  # checked again against the folder as it now is
+                st.error(f"**Nothing was published.** {md(refused, limit=None)}", icon=":material/block:")
+            else:
+                ui.audit("import_published", file=", ".join(plan.files), import_id=history.name)
+                st.session_state["import_round"] = round_key + 1
+                st.session_state.pop("import_plan", None)
+                st.session_state["import_done"] = f"Published {', '.join(plan.tables)} as import {history.name}; the replaced files are kept with it."
+                st.rerun()
         if buttons[1].button("Cancel"):
             st.session_state["import_round"] = round_key + 1
             st.session_state.pop("import_plan", None)
@@ -91,12 +97,23 @@ if done := st.session_state.pop("import_done", None):
     st.success(md(done, limit=None))
 
 st.subheader("Undo")
+if undone := st.session_state.pop("import_undone", None):
+    st.success(md(undone, limit=None))
 history = ingest.history_entries(data_dir)
 if not history:
     st.write("No import to roll back.")
 else:
-    last = history[-1]
-    st.markdown(f"The last import, {md(last.name)}, changed {md(', '.join(last.tables), limit=None)}.")
-    if st.button("Roll back the last import"):
-        restored = ingest.rollback(data_dir)
-        st.success(f"Rolled back import {md(restored.name)}: the files it replaced are back.")
+    # newest first; an import a later one changed the same extracts of is rolled back after that one
+    chosen = st.selectbox("Import", [e.name for e in reversed(history)], key="rollback_import",
+                          format_func=lambda name: next(e.describe() for e in history if e.name == name))
+    if st.button("Roll back this import"):
+        try:
+            restored = ingest.rollback(data_dir, chosen)
+        except ingest.ImportRefused as refused:
+            st.error(f"**Nothing was rolled back.** {md(refused, limit=None)}", icon=":material/block:")
+        else:
+            if restored is not None:
+                ui.audit("import_rolled_back", import_id=restored.name)
+                st.session_state["import_undone"] = f"Rolled back import {restored.name}: the files it replaced are back."
+            st.session_state.pop("rollback_import", None)
+            st.rerun()  # the list of imports as it now is: the one undone is no longer offered

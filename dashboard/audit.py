@@ -21,10 +21,10 @@ from dashboard.text import moment_label
 AUDIT_VARIABLE = "PRISON_DASHBOARD_AUDIT"
 DEFAULT_AUDIT_FILE = Path(__file__).resolve().parent.parent / "logs" / "audit.jsonl"
 
-EVENTS = ("sign_in", "refused_sign_in", "page_view", "download", "report")  # their words: the registry's "audit_event" labels
+EVENTS = ("sign_in", "refused_sign_in", "page_view", "download", "report", "import_published", "import_rolled_back")  # their words: the registry's "audit_event" labels
 # What an event may say besides time, user, role and event: nothing else is ever written.
-FIELDS = {"page", "filters", "file", "campaign", "scope", "reason"}
-COLUMNS = ["time", "user", "role", "event", "reason", "page", "file", "campaign", "filters", "scope"]
+FIELDS = {"page", "filters", "file", "campaign", "scope", "reason", "import_id"}
+COLUMNS = ["time", "user", "role", "event", "reason", "import_id", "page", "file", "campaign", "filters", "scope"]
 REFUSALS = ("no_email_claim", "address_not_accepted", "email_not_verified", "not_listed")  # why a sign-in was refused: the registry's "refusal_reason" labels
 MAX_TEXT = 320  # characters of any one text written (a claim can hold anything, of any length)
 
@@ -112,7 +112,7 @@ def chosen(events: pd.DataFrame, users=(), roles=(), kinds=(), first=None, last=
     return pd.DataFrame({
         # a time as dates are written everywhere, to the second
         "audit_time": shown["time"].map(lambda t: f"{moment_label(t)}:{t:%S}"), "audit_user": shown["user"], "audit_role": shown["role"],
-        "audit_event": shown["event"], "audit_reason": shown["reason"], "audit_page": shown["page"], "audit_file": shown["file"], "audit_campaign": shown["campaign"],
+        "audit_event": shown["event"], "audit_reason": shown["reason"], "audit_import": shown["import_id"], "audit_page": shown["page"], "audit_file": shown["file"], "audit_campaign": shown["campaign"],
         "audit_filters": shown["filters"], "audit_scope": shown["scope"],
     })
 

@@ -24,6 +24,9 @@ from __future__ import annotations
 
 import argparse
 import csv
+import fcntl
+import getpass
+import hashlib
 import io
 import json
 import math
@@ -32,7 +35,10 @@ import re
 import shutil
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -481,6 +487,8 @@ class ImportPlan:
     tables: dict[str, TableImport]
     unreadable: list[str]
     skipped: list[str] = field(default_factory=list)  # sheets named after no table (notes, pivots)
+    files: tuple[str, ...] = ()  # the uploaded files' names
+    base: dict[str, str] = field(default_factory=dict)  # each table's file as it was checked against (its digest)
 
     @property
     def rejected(self) -> int:
@@ -508,6 +516,7 @@ def plan_import(data_dir: Path, files: Iterable[tuple[str, bytes | None]], table
     """Read, reshape, merge and check `files` ((path or name, bytes or None to read the path)) against
     the extracts in `data_dir`: nothing is written."""
     data_dir = Path(data_dir)
+    files = files_read = list(files)
     if table is not None and table not in MODELS_BY_TABLE:
         raise Unreadable(f"--table {table}: not a table of the contract ({', '.join(MODELS_BY_TABLE)})")
     found: dict[str, TableImport] = {}
@@ -570,26 +579,105 @@ def plan_import(data_dir: Path, files: Iterable[tuple[str, bytes | None]], table
         count_changes(accepted, MODELS_BY_TABLE[name], current, replace)  # what would really change
         part.added, part.updated, part.unchanged = accepted.added, accepted.updated, accepted.unchanged
         part.published = candidate.filter(pa.array(keep, type=pa.bool_()))
-    return ImportPlan(data_dir, {n: found[n] for n in candidates}, unreadable, skipped)
+    return ImportPlan(data_dir, {n: found[n] for n in candidates}, unreadable, skipped,
+                      files=tuple(Path(f).name for f, _ in files_read), base={n: _digest(data_dir / f"{n}.parquet") for n in candidates})
 
 
-def publish(plan: ImportPlan, now: Optional[datetime] = None) -> Path:
-    """Write each table of the plan into its folder atomically, keeping what it replaces in history."""
-    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S%fZ")
-    history = plan.data_dir / HISTORY / stamp
-    history.mkdir(parents=True)
-    manifest = {"replaced": [], "created": []}
-    for name, part in plan.tables.items():
-        target = plan.data_dir / f"{name}.parquet"
-        fresh = plan.data_dir / f".{name}.parquet.importing"
-        pq.write_table(part.published, fresh)
-        if target.exists():
-            shutil.copy2(target, history / target.name)
-            manifest["replaced"].append(target.name)
-        else:
-            manifest["created"].append(target.name)
-        os.replace(fresh, target)  # a reader sees the old file or the new one, never half of one
-    (history / MANIFEST).write_text(json.dumps(manifest))
+class ImportRefused(Exception):
+    """Publishing or rolling back would lose someone's work: nothing was written."""
+
+
+LOCK = ".import.lock"
+# The folders whose lock this thread holds, and how deep: a thread that holds it may take it again; another
+# thread of the same process (a second administrator's session on the same server) waits like any process.
+_holding = threading.local()
+
+
+@contextmanager
+def folder_lock(data_dir: Path, wait: float = 60.0):
+    """One import or roll back at a time in a folder, across processes and replicas on one machine. An
+    advisory lock (flock) on a file in the history folder: the system releases it when its holder ends,
+    so a crash never leaves the folder locked."""
+    folder = (Path(data_dir) / HISTORY).resolve()
+    _held = _holding.__dict__.setdefault("folders", {})
+    if _held.get(folder):  # this thread holds it already (the command line plans and publishes under one lock)
+        _held[folder] += 1
+        try:
+            yield
+        finally:
+            _held[folder] -= 1
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / LOCK, "a+") as handle:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise ImportRefused("another import or roll back is running in this folder; try again in a minute") from None
+                time.sleep(0.1)
+        _held[folder] = 1
+        try:
+            yield
+        finally:
+            _held.pop(folder, None)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _digest(path: Path) -> str:
+    """A file's SHA-256, or "absent": what an import was checked against."""
+    try:
+        with open(path, "rb") as file:
+            return hashlib.file_digest(file, "sha256").hexdigest()
+    except FileNotFoundError:
+        return "absent"
+
+
+def _new_import_id(history_dir: Path, now: datetime) -> str:
+    """A readable id: the time in UTC and a number, '2026-12-08 02.20.13 #4' (a folder name, sortable)."""
+    number = 1 + max((int(p.name.rsplit("#", 1)[1]) for p in history_dir.glob("* #*") if p.name.rsplit("#", 1)[1].isdigit()), default=0)
+    return f"{now:%Y-%m-%d %H.%M.%S} #{number}"
+
+
+def publish(plan: ImportPlan, now: Optional[datetime] = None, by: str = "") -> Path:
+    """Write every table of the plan into its folder, or none: under the folder's lock, after checking
+    that no other import changed those tables since the plan was checked (its rows would be lost), each
+    file written beside the old one and renamed into place, what it replaces kept in history. An
+    unreadable file in the batch publishes nothing. ImportRefused says why nothing was written."""
+    if plan.unreadable:
+        raise ImportRefused("a file of this import could not be read, so none of it is published: " + "; ".join(plan.unreadable))
+    with folder_lock(plan.data_dir):
+        changed = [name for name, digest in plan.base.items() if _digest(plan.data_dir / f"{name}.parquet") != digest]
+        if changed:
+            raise ImportRefused(f"{', '.join(changed)} changed since these files were checked (another import was published): "
+                                "nothing was written; check the files again")
+        now = now or datetime.now(UTC)
+        history = plan.data_dir / HISTORY / _new_import_id(plan.data_dir / HISTORY, now)
+        history.mkdir(parents=True)
+        manifest = {"replaced": [], "created": [], "at": now.isoformat(timespec="seconds"), "by": by, "files": list(plan.files),
+                    "changes": {name: {"added": part.added, "updated": part.updated, "rows": part.published.num_rows}
+                                for name, part in plan.tables.items()}}
+        fresh = {}
+        try:
+            for name, part in plan.tables.items():  # every new file written first ...
+                fresh[name] = plan.data_dir / f".{name}.parquet.importing"
+                pq.write_table(part.published, fresh[name])
+                target = plan.data_dir / f"{name}.parquet"
+                if target.exists():
+                    shutil.copy2(target, history / target.name)
+                    manifest["replaced"].append(target.name)
+                else:
+                    manifest["created"].append(target.name)
+            (history / MANIFEST).write_text(json.dumps(manifest))
+        except BaseException:
+            for path in fresh.values():
+                path.unlink(missing_ok=True)
+            shutil.rmtree(history, ignore_errors=True)
+            raise
+        for name, path in fresh.items():  # ... then each renamed into place: a reader sees the old file or the new one
+            os.replace(path, plan.data_dir / f"{name}.parquet")
     rejections = [r for part in plan.tables.values() for r in part.rejections]
     if rejections:  # published with --accept-rejections: the rows left out stay on record
         with open(history / "rejected.csv", "w", newline="", encoding="utf-8") as out:
@@ -604,37 +692,55 @@ def publish(plan: ImportPlan, now: Optional[datetime] = None) -> Path:
 class HistoryEntry:
     path: Path
     tables: tuple[str, ...]  # what the import changed
+    manifest: dict = field(default_factory=dict, compare=False)
 
     @property
     def name(self) -> str:
         return self.path.name
+
+    def describe(self) -> str:
+        """'2026-12-08 02.20.13 #4 by kate@partner.org: incidents (3 added, 1 updated)'."""
+        changes = self.manifest.get("changes", {})
+        parts = [f"{t} ({changes[t]['added']:,} added, {changes[t]['updated']:,} updated)" if t in changes else t for t in self.tables]
+        by = self.manifest.get("by")
+        return f"{self.name}{f' by {by}' if by else ''}: {', '.join(parts)}"
 
 
 def history_entries(data_dir: Path) -> list[HistoryEntry]:
     """The imports that can be rolled back, oldest first."""
     folder = Path(data_dir) / HISTORY
     entries = []
-    for path in sorted(p for p in folder.iterdir() if p.is_dir() and (p / MANIFEST).is_file()) if folder.is_dir() else []:
+    for path in (p for p in folder.iterdir() if p.is_dir() and (p / MANIFEST).is_file()) if folder.is_dir() else []:
         manifest = json.loads((path / MANIFEST).read_text())
-        entries.append(HistoryEntry(path, tuple(n.removesuffix(".parquet") for n in manifest["replaced"] + manifest["created"])))
-    return entries
+        entries.append(HistoryEntry(path, tuple(n.removesuffix(".parquet") for n in manifest["replaced"] + manifest["created"]), manifest))
+    # in the order they were published: by the number in the id ("… #12" after "… #9"); older ids by name
+    return sorted(entries, key=lambda e: (int(e.name.rsplit("#", 1)[1]) if e.name.rsplit("#", 1)[-1].isdigit() else 0, e.name))
 
 
-def rollback(data_dir: Path) -> Optional[Path]:
-    """Put back the files the last import replaced (and remove the ones it created)."""
-    entries = history_entries(data_dir)
-    if not entries:
-        return None
-    last = entries[-1].path
-    manifest = json.loads((last / MANIFEST).read_text())
-    for name in manifest["replaced"]:
-        fresh = Path(data_dir) / f".{name}.restoring"
-        shutil.copy2(last / name, fresh)
-        os.replace(fresh, Path(data_dir) / name)
-    for name in manifest["created"]:
-        (Path(data_dir) / name).unlink(missing_ok=True)
-    shutil.rmtree(last)
-    return last
+def rollback(data_dir: Path, import_id: Optional[str] = None) -> Optional[Path]:
+    """Put back the files import `import_id` replaced (and remove the ones it created); the last import
+    when none is named. Refused (ImportRefused) when a later import changed one of the same tables: its
+    rows would be lost. None when there is nothing to roll back."""
+    with folder_lock(data_dir):
+        entries = history_entries(data_dir)
+        if not entries:
+            return None
+        chosen = entries[-1] if import_id is None else next((e for e in entries if e.name == import_id), None)
+        if chosen is None:
+            raise ImportRefused(f"no import {import_id!r} to roll back (the imports are: {', '.join(e.name for e in entries)})")
+        later = [e for e in entries[entries.index(chosen) + 1:] if set(e.tables) & set(chosen.tables)]
+        if later:
+            raise ImportRefused(f"import {chosen.name} cannot be rolled back: the later import {later[0].name} changed "
+                                f"{', '.join(sorted(set(later[0].tables) & set(chosen.tables)))} too; roll that one back first")
+        manifest = chosen.manifest
+        for name in manifest["replaced"]:
+            fresh = Path(data_dir) / f".{name}.restoring"
+            shutil.copy2(chosen.path / name, fresh)
+            os.replace(fresh, Path(data_dir) / name)
+        for name in manifest["created"]:
+            (Path(data_dir) / name).unlink(missing_ok=True)
+        shutil.rmtree(chosen.path)
+        return chosen.path
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -645,7 +751,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--replace", action="store_true", help="replace the whole table instead of adding and updating rows")
     parser.add_argument("--dry-run", action="store_true", help="check and report; write nothing")
     parser.add_argument("--accept-rejections", action="store_true", help="publish the accepted rows even when some are rejected")
-    parser.add_argument("--rollback", action="store_true", help="put back the files the last import replaced")
+    parser.add_argument("--rollback", nargs="?", const="", metavar="IMPORT",
+                        help="put back the files an import replaced: the one named (as --history lists them), else the last")
+    parser.add_argument("--history", action="store_true", help="list the imports that can be rolled back")
     parser.add_argument("--template", metavar="FILE.xlsx", help="write a workbook to fill in, made from the contract")
     args = parser.parse_args(argv)
     if args.template:
@@ -657,12 +765,31 @@ def main(argv: Optional[list[str]] = None) -> int:
     if not args.data:
         parser.error("--data DIR is needed")
     data_dir = Path(args.data)
-    if args.rollback:
-        restored = rollback(data_dir)
-        print(f"restored the files replaced by the import of {restored.name}" if restored else "nothing to roll back")
+    if args.history:
+        for entry in history_entries(data_dir):
+            print(entry.describe())
+        return 0
+    if args.rollback is not None:
+        try:
+            restored = rollback(data_dir, args.rollback or None)
+        except ImportRefused as refused:
+            print(f"nothing rolled back: {refused}", file=sys.stderr)
+            return 1
+        if restored:
+            _audit("import_rolled_back", restored.name, [])
+        print(f"restored the files replaced by import {restored.name}" if restored else "nothing to roll back")
         return 0 if restored else 1
     if not args.files:
         parser.error("name at least one file to import")
+    try:
+        with folder_lock(data_dir):  # checked and published against the same folder: a second import waits its turn
+            return _import(data_dir, args)
+    except ImportRefused as refused:
+        print(f"nothing written: {refused}", file=sys.stderr)
+        return 1
+
+
+def _import(data_dir: Path, args) -> int:
     try:
         plan = plan_import(data_dir, [(f, None) for f in args.files], args.table, args.replace)
     except Unreadable as exc:
@@ -680,9 +807,26 @@ def main(argv: Optional[list[str]] = None) -> int:
     if plan.rejected and not args.accept_rejections:
         print("nothing written: rows were rejected (fix them, or publish the rest with --accept-rejections)")
         return 1
-    history = publish(plan)
-    print(f"published; the replaced files are kept in {history}")
-    return 2 if plan.unreadable else 0
+    if plan.unreadable:
+        print("nothing written: a file could not be read, and an import publishes all its files or none")
+        return 2
+    history = publish(plan, by=_command_line_user())
+    _audit("import_published", history.name, list(plan.files))
+    print(f"published as import {history.name}; the replaced files are kept in {history}")
+    return 0
+
+
+def _command_line_user() -> str:
+    return f"{getpass.getuser()} (command line)"
+
+
+def _audit(event: str, import_id: str, files: list[str]) -> None:
+    from dashboard import audit
+
+    try:
+        audit.record(event, _command_line_user(), None, file=", ".join(files) or None, import_id=import_id)
+    except OSError as error:
+        print(f"the audit trail could not be written: {error}", file=sys.stderr)
 
 
 if __name__ == "__main__":

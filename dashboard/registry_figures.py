@@ -331,10 +331,12 @@ FIGURES: dict[str, tuple] = {
     "audit_time": ("When (UTC)", "text", "when the event happened, to the second", "", (), "", NONE),
     "audit_user": ("Who", "text", "the signed-in address (or development mode, where no sign-in is configured)", "", (), "", NONE),
     "audit_role": ("Role", "code", "the role the access file gives them", "", (), "", NONE, "viewer_role"),
-    "audit_event": ("What", "code", "sign-in, refused sign-in, page view, download or funder report", "", (), "", NONE, "audit_event"),
+    "audit_event": ("What", "code", "sign-in, refused sign-in, page view, download, funder report, or an import published or rolled back", "", (), "", NONE, "audit_event"),
     "audit_reason": ("Why refused", "code", "why a sign-in was refused: no e-mail claim, an address the dashboard does not "
                      "accept, an address the provider has not verified, or one the access file does not list", "", (), "", NONE,
                      "refusal_reason"),
+    "audit_import": ("Import", "text", "the import published or rolled back (its id, as the Import page and --history list it)",
+                     "", (), "", NONE),
     "audit_page": ("Page", "code", "the page they were on", "", (), "", NONE, "page"),
     "audit_file": ("File", "text", "the file downloaded", "", (), "", NONE),
     "audit_filters": ("Filters and choices", "text", "everything the page's link held: prisons, wings, months and the page's own "
@@ -409,7 +411,8 @@ CODE_LABELS: dict[str, dict[str, str]] = {
     "role": {"prisoner": "Prisoners", "staff": "Staff"},
     "viewer_role": {"admin": "Administrator", "governor": "Governor", "sdm": "Service Delivery Manager", "funder": "Funder"},
     "audit_event": {"sign_in": "Signed in", "refused_sign_in": "Sign-in refused", "page_view": "Viewed a page",
-                    "download": "Downloaded", "report": "Downloaded a funder report"},
+                    "download": "Downloaded", "report": "Downloaded a funder report", "import_published": "Published an import",
+                    "import_rolled_back": "Rolled back an import"},
     "refusal_reason": {"no_email_claim": "No e-mail claim", "address_not_accepted": "Address not accepted",
                        "email_not_verified": "Address not verified", "not_listed": "Not in the access file"},
     "wave": {"pre": "Before (pre)", "post": "After (post)", "follow_up": "Follow-up"},

@@ -131,5 +131,5 @@ def test_the_trail_writes_its_times_as_dates_are_written_everywhere():
     import pandas as pd
 
     events = pd.DataFrame({"time": pd.to_datetime(["2026-11-09T07:05:03Z"], utc=True), "user": ["a@example.org"], "role": ["admin"],
-                           "event": ["sign_in"], "reason": [None], "page": [None], "file": [None], "campaign": [None], "filters": [""], "scope": [""]})
+                           "event": ["sign_in"], "reason": [None], "import_id": [None], "page": [None], "file": [None], "campaign": [None], "filters": [""], "scope": [""]})
     assert list(audit.chosen(events)["audit_time"]) == ["9 Nov 2026 07:05:03"]

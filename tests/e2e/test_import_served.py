@@ -35,7 +35,7 @@ def test_an_administrator_uploads_previews_publishes_and_rolls_back(served_copy,
         assert "U1" in published.index and "U2" not in published.index
         assert str(published.loc["U1", "occurred_on"]) == "2024-04-03"
 
-        page.get_by_role("button", name="Roll back the last import").click()
+        page.get_by_role("button", name="Roll back this import").click()
         page.get_by_text("the files it replaced are back").wait_for(timeout=60_000)
         assert (folder / "incidents.parquet").read_bytes() == before
     finally:
