@@ -63,6 +63,13 @@ from dashboard.text import spreadsheet_cell
 HISTORY = ".history"
 MANIFEST = "manifest.json"  # in each history folder: the tables it replaced and the ones it created
 HEADER_SEARCH_ROWS = 30  # title rows above the header: look this far down for it
+# What one import may hold, each refused with a clear message rather than exhaust the server: a file,
+# the rows of one sheet, the cells of one sheet (every row's cells up to its last filled one), one cell's
+# characters (Excel's own limit). A workbook's declared size is never trusted: its rows are read as they are.
+MAX_FILE_BYTES = 200 * 1024 * 1024
+MAX_ROWS = 2_000_000
+MAX_CELLS = 20_000_000
+MAX_CELL_CHARS = 32_767
 EXCEL_EPOCH = date(1899, 12, 30)  # Excel's day 0 (after its 1900 leap-year bug)
 SERIAL_RANGE = (20000, 80000)  # serial numbers read as dates: 1954 to 2119
 TRUE_WORDS = {"yes", "y", "true", "t", "1"}
@@ -129,6 +136,41 @@ class TableImport:
 # --- Reading files -------------------------------------------------------------------------
 
 
+def _xlsx_sheet(name: str, ws) -> Sheet:
+    """A worksheet's rows as they are in the file, whatever size it declares: a stale dimension
+    (A1:E3 over thousands of rows) would cut rows off, a vast one (A1:XFD1048576) pad every row to
+    16,384 cells. Rows with nothing in them are not kept; each row ends at its last filled cell."""
+    ws.reset_dimensions()
+    rows, cells_read = [], 0
+    for number, values in enumerate(ws.iter_rows(values_only=True), 1):
+        if not values or all(v is None for v in values):
+            continue
+        cells_read += len(values)
+        _check_size(name, ws.title, len(rows) + 1, cells_read)
+        rows.append((number, list(values)))
+    return _bounded(Sheet(name, ws.title, rows))
+
+
+def _check_size(name: str, sheet: str | None, rows: int, cells: int) -> None:
+    where = name + (f", sheet {sheet!r}" if sheet else "")
+    if rows > MAX_ROWS:
+        raise Unreadable(f"{where}: more than {MAX_ROWS:,} rows, more than an import takes; split it")
+    if cells > MAX_CELLS:
+        raise Unreadable(f"{where}: more than {MAX_CELLS:,} cells (counting every row to its last filled cell), "
+                         "more than an import takes; remove the empty columns or split it")
+
+
+def _bounded(sheet: Sheet) -> Sheet:
+    """The sheet, refused when it holds more rows or cells, or a longer cell, than an import takes."""
+    _check_size(sheet.file, sheet.name, len(sheet.rows), sum(len(cells) for _, cells in sheet.rows))
+    for number, cells in sheet.rows:
+        for i, value in enumerate(cells):
+            if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+                raise Unreadable(f"{_where(sheet)}, row {number}, column {column_letter(i)}: a cell of {len(value):,} characters, "
+                                 f"longer than a spreadsheet cell holds ({MAX_CELL_CHARS:,})")
+    return sheet
+
+
 def _decode(raw: bytes) -> str:
     """UTF-8 (with or without a byte-order mark), else Windows-1252, which Excel on Windows writes."""
     try:
@@ -142,6 +184,9 @@ def read_sheets(path: Path, data: bytes | None = None) -> list[Sheet]:
     name = path.name
     suffix = path.suffix.lower()
     try:
+        size = path.stat().st_size if data is None else len(data)
+        if size > MAX_FILE_BYTES:
+            raise Unreadable(f"{name}: {size / 2**20:,.0f} MB is more than an import takes ({MAX_FILE_BYTES / 2**20:,.0f} MB); split it")
         data = path.read_bytes() if data is None else data
     except OSError as exc:
         raise Unreadable(f"{name}: cannot be read ({exc.strerror or exc})") from exc
@@ -157,18 +202,18 @@ def read_sheets(path: Path, data: bytes | None = None) -> list[Sheet]:
             for cells in reader:
                 rows.append((line, cells))
                 line = reader.line_num + 1
-            return [Sheet(name, None, rows)]
+            return [_bounded(Sheet(name, None, rows))]
         if suffix in (".xlsx", ".xlsm"):
             import openpyxl
 
             book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            sheets = [Sheet(name, ws.title, [(i, list(r)) for i, r in enumerate(ws.iter_rows(min_row=1, values_only=True), 1)])
-                      for ws in book.worksheets]
-            book.close()
-            return sheets
+            try:
+                return [_xlsx_sheet(name, ws) for ws in book.worksheets]
+            finally:
+                book.close()
         if suffix == ".ods":
             frames = pd.read_excel(io.BytesIO(data), sheet_name=None, header=None, engine="odf", dtype=object)
-            return [Sheet(name, sheet, [(i + 1, list(r)) for i, r in enumerate(frame.itertuples(index=False))])
+            return [_bounded(Sheet(name, sheet, [(i + 1, list(r)) for i, r in enumerate(frame.itertuples(index=False))]))
                     for sheet, frame in frames.items()]
     except Unreadable:
         raise
@@ -787,6 +832,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     except ImportRefused as refused:
         print(f"nothing written: {refused}", file=sys.stderr)
         return 1
+    except (MemoryError, duckdb.OutOfMemoryException) as exc:  # past the declared limits, a machine smaller than they assume
+        print(f"nothing written: the files are too large to check on this machine ({type(exc).__name__}); split them",
+              file=sys.stderr)
+        return 2
 
 
 def _import(data_dir: Path, args) -> int:
