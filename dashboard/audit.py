@@ -25,7 +25,6 @@ EVENTS = ("sign_in", "refused_sign_in", "page_view", "download", "report", "impo
 # What an event may say besides time, user, role and event: nothing else is ever written.
 FIELDS = {"page", "filters", "file", "campaign", "scope", "reason", "import_id"}
 COLUMNS = ["time", "user", "role", "event", "reason", "import_id", "page", "file", "campaign", "filters", "scope"]
-REFUSALS = ("no_email_claim", "address_not_accepted", "email_not_verified", "not_listed")  # why a sign-in was refused: the registry's "refusal_reason" labels
 MAX_TEXT = 320  # characters of any one text written (a claim can hold anything, of any length)
 
 

@@ -55,14 +55,10 @@ def _why_unreadable(present: list[Path]) -> str:
     return f"The secrets ({', '.join(access.shown_path(p) for p in present)}) could not be read: the server's log says why."
 
 
-def sign_in_setup() -> access.SignInSetup:
-    return access.sign_in_setup(_auth_section(), _secrets_named())
-
-
 def resolve_viewer() -> Viewer | None:
     """The session's viewer, remembered for the queries; None (after drawing why) when nobody may look."""
     try:
-        setup = sign_in_setup()
+        setup = access.sign_in_setup(_auth_section(), _secrets_named())
     except SignInSetupError as error:
         _log.error("the dashboard's sign-in settings are not usable, so no page is shown: %s", error)
         st.title("Prison impact dashboard")
