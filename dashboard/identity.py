@@ -92,7 +92,8 @@ def _signed_in_viewer(entries: dict[str, access.AccessEntry]) -> Viewer | None:
         return None
     email = access.canonical_address(claim)
     if email is None:  # never shown back: it may hold anything, and look like someone else's address
-        _audit_sign_in(claim, None, "address_not_accepted")
+        # written in ASCII with escapes, so an administrator sees \u212aate@…, not a K that passes for kate@…
+        _audit_sign_in(str(claim).encode("ascii", "backslashreplace").decode("ascii"), None, "address_not_accepted")
         _turned_away("You are signed in, but the e-mail address your sign-in gave is not one the dashboard accepts "
                      f"({access.ADDRESS_RULE}), so it cannot tell what you may see. Ask the dashboard's administrator.")
         return None

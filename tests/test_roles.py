@@ -196,7 +196,8 @@ def test_an_address_that_only_looks_like_a_listed_one_is_refused_audited_and_nev
     assert any("not one the dashboard accepts" in i.value for i in at.info) and shows_nothing(at)
     assert "justice.gov.uk" not in " ".join(e.value for e in (*at.info, *at.markdown, *at.caption))
     ((line),) = refusals(trail)
-    assert line["reason"] == "address_not_accepted" and line["user"] and len(line["user"]) <= 320
+    assert line["reason"] == "address_not_accepted" and line["user"].removesuffix("…").isascii() and len(line["user"]) <= 320
+    assert line["user"][:10] == claim.encode("ascii", "backslashreplace").decode()[:10]  # a look-alike shows as what it is
 
 
 @pytest.mark.parametrize("auth, named", [
