@@ -164,19 +164,24 @@ def open_cached(key: str) -> tuple[duckdb.DuckDBPyConnection, LoadReport] | None
     try:
         con = duckdb.connect(str(path), read_only=True)
         stored = con.execute("SELECT cache_key, report FROM cache_meta.load_report").fetchall()
-        if len(stored) != 1 or stored[0][0] != key:
+        if refused := _not_trusted(con, stored, key):
             con.close()
-            raise ValueError("the file holds another set of extracts")
-        if con.execute(_MACROS_SQL).fetchall() != code_macros():
-            con.close()
-            raise ValueError("its macros are not the code's (a scope rule edited in the file?)")
-        if con.execute("SELECT count(*) FROM duckdb_views() WHERE NOT internal").fetchone()[0]:
-            con.close()
-            raise ValueError("it holds views, which the dashboard never writes")
+            raise ValueError(refused)
         return con, report_from_json(stored[0][1])
     except (duckdb.Error, ValueError, KeyError, TypeError, OSError) as error:
         _log.warning("extracts cache %s not used (%s): validating again", path.name, error)
         return None
+
+
+def _not_trusted(con: duckdb.DuckDBPyConnection, stored: list, key: str) -> str | None:
+    """Why a kept file must not be used, or None: another key, macros not the code's, or views."""
+    if len(stored) != 1 or stored[0][0] != key:
+        return "the file holds another set of extracts"
+    if con.execute(_MACROS_SQL).fetchall() != code_macros():
+        return "its macros are not the code's (a scope rule edited in the file?)"
+    if con.execute("SELECT count(*) FROM duckdb_views() WHERE NOT internal").fetchone()[0]:
+        return "it holds views, which the dashboard never writes"
+    return None
 
 
 def save(con: duckdb.DuckDBPyConnection, report: LoadReport, key: str) -> Path | None:

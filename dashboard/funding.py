@@ -82,8 +82,8 @@ class CampaignImpact:
         people = disclosure.protect({"prisoners": d["prisoners_reached"], "staff": d["staff_reached"]}, ("all", reached), k)
         workshops = disclosure.shown_count(int(d["workshops_delivered"]), k)
         # hours (and cost per hour) by the one rule for hours: hidden with the workshops, else to the nearest 2k
-        hours_hidden = disclosure.rounded_hours(d["workshop_hours"], int(d["workshops_delivered"]), k) is None
-        hours = disclosure.rounded_hours(d["workshop_hours"], int(d["workshops_delivered"]), k) or 0
+        shown_hours = disclosure.rounded_hours(d["workshop_hours"], int(d["workshops_delivered"]), k)
+        hours_hidden, hours = shown_hours is None, shown_hours or 0
         costed_hours = disclosure.rounded_hours(d["costed_workshop_hours"], int(d["workshops_delivered"]), k) or 0
         rows = [
             ("cohorts_started", disclosure.shown_count(int(d["cohorts"]), k)),

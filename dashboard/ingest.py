@@ -146,13 +146,12 @@ def _xlsx_sheet(name: str, ws) -> Sheet:
         if not values or all(v is None for v in values):
             continue
         cells_read += len(values)
-        _check_size(name, ws.title, len(rows) + 1, cells_read)
+        _check_size(_where(Sheet(name, ws.title, [])), len(rows) + 1, cells_read)
         rows.append((number, list(values)))
     return _bounded(Sheet(name, ws.title, rows))
 
 
-def _check_size(name: str, sheet: str | None, rows: int, cells: int) -> None:
-    where = name + (f", sheet {sheet!r}" if sheet else "")
+def _check_size(where: str, rows: int, cells: int) -> None:
     if rows > MAX_ROWS:
         raise Unreadable(f"{where}: more than {MAX_ROWS:,} rows, more than an import takes; split it")
     if cells > MAX_CELLS:
@@ -162,7 +161,7 @@ def _check_size(name: str, sheet: str | None, rows: int, cells: int) -> None:
 
 def _bounded(sheet: Sheet) -> Sheet:
     """The sheet, refused when it holds more rows or cells, or a longer cell, than an import takes."""
-    _check_size(sheet.file, sheet.name, len(sheet.rows), sum(len(cells) for _, cells in sheet.rows))
+    _check_size(_where(sheet), len(sheet.rows), sum(len(cells) for _, cells in sheet.rows))
     for number, cells in sheet.rows:
         for i, value in enumerate(cells):
             if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
